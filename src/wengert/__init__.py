@@ -1,0 +1,36 @@
+"""wengert: NumPy-native automatic differentiation and neural networks.
+
+``import wengert as wg``; ``x = wg.tensor([1., 2.], requires_grad=True)``;
+``(x * x).sum().backward()``; ``x.grad``.
+"""
+__version__ = "0.1.0"
+
+from . import ops as _ops  # noqa: F401  (registers the primitives, installs operators)
+from .autodiff.anomaly import detect_anomaly, is_anomaly_enabled
+from .autodiff.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autodiff.primitive import REGISTRY, Primitive
+from .backend import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
+from .creation import (arange, eye, full, full_like, linspace, ones, ones_like, tensor, zeros,
+                       zeros_like)
+from .errors import AnomalyError, DTypeError, GraphError, ShapeError, WengertError
+from .ops.activation import log_softmax, softmax
+from .ops.elementwise import (abs, add, ceil, clip, cos, divide, elu, equal, erf, exp, expm1,
+                              floor, greater, greater_equal, isfinite, isinf, isnan,
+                              leaky_relu, less, less_equal, log, log1p, logical_and,
+                              logical_not, logical_or, maximum, minimum, multiply, negative,
+                              not_equal, power, reciprocal, relu, round, sigmoid, sign, sin,
+                              softplus, sqrt, square, subtract, tan, tanh, where)
+from .ops.index import one_hot, take_along_axis
+from .ops.linalg import dot, einsum, matmul, outer
+from .ops.reduce import (all, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std,
+                         sum, var)
+from .ops.shape import (broadcast_to, concatenate, expand_dims, flatten, pad, reshape, split,
+                        squeeze, stack, swapaxes, transpose)
+from .random import Generator, manual_seed, rand, randint, randn, randperm
+from .tensor import Tensor
+from . import autograd  # noqa: E402
+
+unsqueeze = expand_dims
+permute = transpose
+clamp = clip
+concat = concatenate

@@ -1,0 +1,65 @@
+"""Anomaly mode: find the first op that produced a NaN or Inf.
+
+``with detect_anomaly():`` checks every op's output in forward and every gradient in backward;
+the first non-finite value raises :class:`~wengert.errors.AnomalyError` naming the op, the
+input shapes and (for backward) where in the user's code the op was recorded. Checking costs
+a pass over every array, so it is off by default.
+"""
+import traceback
+
+import numpy as np
+
+from ..errors import AnomalyError
+from .state import STATE
+
+
+class detect_anomaly:
+    """Context manager / decorator turning anomaly checks on (``check_nan=True``)."""
+
+    def __init__(self, check_nan=True):
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        self.prev = STATE.anomaly
+        STATE.anomaly = self.check_nan
+        return self
+
+    def __exit__(self, *exc):
+        STATE.anomaly = self.prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.check_nan):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def is_anomaly_enabled():
+    return STATE.anomaly
+
+
+def _user_frames():
+    """The recording call site, without wengert's own frames."""
+    frames = [f for f in traceback.extract_stack()[:-3] if "/wengert/" not in f.filename]
+    return "".join(traceback.format_list(frames[-3:]))
+
+
+def report_forward(prim, node, out, arrays):
+    """Called by every op in anomaly mode: raise if ``out`` has a NaN/Inf its inputs lacked,
+    and remember where the op was recorded for backward's report."""
+    if node is not None:
+        node.where = _user_frames()
+    if out.dtype.kind != "f" or np.isfinite(out).all():
+        return
+    inputs_finite = all(np.isfinite(a).all() for a in arrays
+                        if isinstance(a, np.ndarray) and a.dtype.kind == "f")
+    if inputs_finite:
+        shapes = [getattr(a, "shape", type(a).__name__) for a in arrays]
+        raise AnomalyError(
+            f"'{prim.name}' produced a non-finite value (nan or inf) from finite inputs of "
+            f"shapes {shapes}.\nRecorded at:\n{_user_frames()}Hint: check the op's domain "
+            "(log of <= 0, division by zero, overflow of exp)")

@@ -1,0 +1,271 @@
+"""The reverse-mode engine: walk the recorded nodes backwards and apply VJP rules.
+
+* Order: reverse post-order of an iterative depth-first walk from the outputs (no recursion,
+  so a 1,000,000-op chain works).
+* Gradients of intermediates live in a dict during the pass, keyed by tensor; only leaves
+  that require grad (and tensors that called ``retain_grad``) receive ``.grad``.
+* A value used several times gets the sum of its gradients (the splitter rule).
+* Unbroadcasting a rule's result to its input's shape happens here and nowhere else.
+* Without ``retain_graph`` each node is freed as soon as its rules ran.
+"""
+import numpy as np
+
+from ..errors import AnomalyError, GraphError, ShapeError
+from ..tensor import Tensor
+from .grad_mode import set_grad_enabled
+from .primitive import ARRAY, TENSOR, raise_freed
+from .state import STATE
+
+
+def _toposort(roots):
+    """Tensors reachable from ``roots`` through recorded nodes, consumers before inputs.
+    Inputs that do not require grad are not visited."""
+    post = []
+    seen = set()
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, 0)]
+        while stack:
+            t, i = stack.pop()
+            node = t._node
+            inputs = () if node is None else node.inputs
+            if inputs is None:
+                raise_freed(node)
+            while i < len(inputs):
+                a = inputs[i]
+                i += 1
+                if isinstance(a, Tensor) and a.requires_grad and id(a) not in seen:
+                    seen.add(id(a))
+                    stack.append((t, i))
+                    stack.append((a, 0))
+                    break
+            else:
+                post.append(t)
+    post.reverse()
+    return post
+
+
+def _check_versions(node):
+    prim = node.prim
+    if node.versions is not None:
+        for a, v in zip(node.inputs, node.versions):
+            if v is not None and a._version[0] != v:
+                raise GraphError(
+                    f"a tensor of shape {a.shape} and dtype {a.dtype} that '{prim.name}' saved "
+                    f"for backward was modified in place (version {v} -> {a._version[0]}). "
+                    "Hint: use an out-of-place op (x = x + y instead of x += y) or .clone() "
+                    "the tensor before modifying it")
+    if prim.saves_output and node.out_cell[0] != node.out_version:
+        raise GraphError(
+            f"the output of '{prim.name}' (shape {node.out.shape}) was modified in place, but "
+            f"'{prim.name}' needs it for backward. Hint: use an out-of-place op or .clone() it")
+
+
+def _seed(root, gradient, differentiable):
+    if gradient is None:
+        if root.data.size != 1:
+            raise GraphError(
+                f"backward() on a tensor of shape {root.shape} needs a gradient argument of "
+                "that shape; grad can be implicitly created only for scalar outputs. Hint: "
+                "call loss.sum().backward() or pass gradient=ones_like(output)")
+        g = np.ones_like(root.data)
+        return Tensor._wrap(g) if differentiable else g
+    if isinstance(gradient, Tensor):
+        g = gradient if differentiable else gradient.data.copy()
+    else:
+        g = np.array(gradient, dtype=root.dtype)
+        g = Tensor._wrap(g) if differentiable else g
+    if g.shape != root.shape:
+        raise ShapeError(f"backward(): gradient shape {tuple(g.shape)} does not match the "
+                         f"output shape {root.shape}")
+    return g
+
+
+def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_unused=False,
+                 accumulate=True):
+    """Backpropagate ``seeds`` from ``roots``.
+
+    With ``inputs=None`` and ``accumulate=True`` (``Tensor.backward``) gradients go into the
+    ``.grad`` of leaves. With ``inputs`` (``autograd.grad``) the gradients for those tensors
+    are returned as a list and no ``.grad`` is touched."""
+    for r in roots:
+        if not r.requires_grad:
+            raise GraphError(
+                f"element of shape {r.shape} does not require grad and has no grad_fn. Hint: "
+                "create the inputs with requires_grad=True, and do not call backward inside "
+                "no_grad()")
+    differentiable = create_graph or bool(STATE.fw_levels)
+    ns = TENSOR if differentiable else ARRAY
+    grads = {}
+    borrowed = set()  # ids whose gradient array may be shared with another tensor's
+    for r, s in zip(roots, seeds):
+        g = _seed(r, s, differentiable)
+        if id(r) in grads:
+            grads[id(r)] = grads[id(r)] + g
+        else:
+            grads[id(r)] = g
+
+    wanted = None
+    order = _toposort(roots)
+    if inputs is not None:
+        wanted = {id(t): k for k, t in enumerate(inputs)}
+        # useful: tensors with a path down to a wanted input; only their rules need to run.
+        useful = set()
+        for t in reversed(order):  # inputs before consumers
+            node = t._node
+            if node is not None and any(id(a) in useful or id(a) in wanted
+                                        for a in node.inputs if isinstance(a, Tensor)):
+                useful.add(id(t))
+        results = [None] * len(inputs)
+
+    with set_grad_enabled(create_graph):
+        for t in order:
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            if t._hooks:
+                g = _run_hooks(t, g, differentiable)
+            node = t._node
+            if wanted is not None:
+                if id(t) in wanted:
+                    if not differentiable and id(t) in borrowed:
+                        g = g.copy()
+                        borrowed.discard(id(t))
+                    results[wanted[id(t)]] = g if differentiable else Tensor._wrap(g)
+                if id(t) not in useful:
+                    continue
+            if node is None:
+                if accumulate and wanted is None:
+                    _accumulate_leaf(t, g, differentiable, id(t) in borrowed)
+                continue
+            if t._retains_grad and wanted is None:
+                _accumulate_leaf(t, g, differentiable, True)
+            if node.inputs is None:
+                raise_freed(node)
+            _check_versions(node)
+            prim = node.prim
+            inputs_ = node.inputs
+            if differentiable:
+                args = inputs_
+                ans = Tensor._wrap(node.out, node, True, node.out_cell)
+            else:
+                args = node.arrays
+                ans = node.out
+            for i, a in enumerate(inputs_):
+                if not (isinstance(a, Tensor) and a.requires_grad):
+                    continue
+                if wanted is not None and id(a) not in useful and id(a) not in wanted:
+                    continue
+                rule = prim.vjps[i]
+                if rule is None:
+                    continue
+                gi = rule(ns, g, ans, *args, **node.params)
+                if not differentiable and type(gi) is not np.ndarray:
+                    gi = np.asarray(gi)  # NumPy returns scalars for 0-d results
+                if gi.shape != a.shape:
+                    gi = ns.sum_to(gi, a.shape)
+                if gi.dtype != a.dtype:
+                    gi = gi.astype(a.dtype)
+                if STATE.anomaly:
+                    _check_grad_anomaly(node, gi if not differentiable else gi.data, i)
+                k = id(a)
+                prev = grads.get(k)
+                if prev is None:
+                    grads[k] = gi
+                    if not differentiable and (gi is g or gi.base is not None):
+                        borrowed.add(k)
+                elif differentiable:
+                    grads[k] = prev + gi
+                elif k in borrowed:
+                    grads[k] = prev + gi
+                    borrowed.discard(k)
+                else:
+                    np.add(prev, gi, out=prev)
+            if not retain_graph:
+                node.inputs = node.arrays = node.out = None
+
+    if wanted is not None:
+        for k, (t, r) in enumerate(zip(inputs, results)):
+            if r is None and not allow_unused:
+                raise GraphError(
+                    f"input {k} (shape {t.shape}) was not used to compute the outputs, or "
+                    "does not require grad. Hint: pass allow_unused=True to get None for it")
+        return results
+    return None
+
+
+def _run_hooks(t, g, differentiable):
+    for hook in list(t._hooks):
+        gt = g if differentiable else Tensor._wrap(g)
+        r = hook(gt)
+        if r is not None:
+            r = r if isinstance(r, Tensor) else Tensor(r)
+            if r.shape != t.shape:
+                raise ShapeError(f"hook returned a gradient of shape {r.shape} for a tensor "
+                                 f"of shape {t.shape}")
+            g = r if differentiable else r.data
+    return g
+
+
+def _accumulate_leaf(t, g, differentiable, borrowed):
+    if differentiable:
+        t.grad = g if t.grad is None else t.grad + g
+        return
+    if t.grad is None:
+        t.grad = Tensor._wrap(g.copy() if borrowed else g)
+    elif t.grad.requires_grad:
+        t.grad = Tensor._wrap(t.grad.data + g)
+    else:
+        t.grad.data += g
+        t.grad._version[0] += 1
+
+
+def _check_grad_anomaly(node, g, i):
+    if g.dtype.kind == "f" and not np.isfinite(g).all():
+        where = f"\nThe forward op was recorded at:\n{node.where}" if node.where else ""
+        raise AnomalyError(
+            f"the backward of '{node.prim.name}' produced a non-finite gradient for input {i} "
+            f"(shape {g.shape}); input shapes "
+            f"{[getattr(a, 'shape', ()) for a in node.arrays]}{where}")
+
+
+def backward(tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """``tensor.backward()``: accumulate d tensor / d leaf into every leaf's ``.grad``."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        grads = run_backward([tensor], [gradient], retain_graph, create_graph, inputs,
+                             allow_unused=True)
+        for t, g in zip(inputs, grads):
+            if g is not None:
+                _accumulate_leaf(t, g if create_graph else g.data, create_graph, True)
+        return
+    run_backward([tensor], [gradient], retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple; ``.grad``
+    is left alone. Semantics as ``torch.autograd.grad``."""
+    single_out = isinstance(outputs, Tensor)
+    outputs = [outputs] if single_out else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for k, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"autograd.grad: input {k} is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise GraphError(f"autograd.grad: input {k} (shape {t.shape}) does not require grad")
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"autograd.grad: {len(outputs)} outputs but {len(grad_outputs)} "
+                         "grad_outputs")
+    if retain_graph is None:
+        retain_graph = create_graph
+    return tuple(run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs,
+                              allow_unused, accumulate=False))

@@ -1,0 +1,73 @@
+"""Forward mode: tensors carry tangents (dual numbers) through the primitives' JVP rules.
+
+The API follows ``torch.autograd.forward_ad``::
+
+    with dual_level():
+        x = make_dual(x, t)          # primal x with tangent t
+        y = f(x)
+        primal, tangent = unpack_dual(y)   # tangent = J_f(x) @ t, in one forward pass
+
+Levels nest: an inner level's tangents may themselves carry the outer level's tangents, which
+is what ``jvp(jvp(f))`` and forward-over-reverse Hessian-vector products use.
+"""
+import itertools
+from collections import namedtuple
+
+from ..errors import GraphError, ShapeError
+from ..tensor import Tensor
+from .state import STATE
+
+_ids = itertools.count(1)
+
+UnpackedDual = namedtuple("UnpackedDual", ["primal", "tangent"])
+
+
+class dual_level:
+    """Context manager opening a forward-mode level; returns the level id."""
+
+    def __enter__(self):
+        self.level = next(_ids)
+        self.prev = STATE.fw_levels
+        STATE.fw_levels = self.prev + (self.level,)
+        return self.level
+
+    def __exit__(self, *exc):
+        STATE.fw_levels = self.prev
+        return False
+
+
+def _current_level(level):
+    if not STATE.fw_levels:
+        raise GraphError("forward-mode AD needs an active level: use 'with dual_level():'")
+    return STATE.fw_levels[-1] if level is None else level
+
+
+def make_dual(primal, tangent, level=None):
+    """A new tensor with ``primal``'s values (and graph) whose tangent at ``level`` (the
+    innermost by default) is ``tangent``. Shapes must match; the tangent takes the primal's
+    dtype."""
+    level = _current_level(level)
+    if not isinstance(primal, Tensor):
+        primal = Tensor(primal)
+    if not isinstance(tangent, Tensor):
+        tangent = Tensor(tangent, dtype=primal.dtype)
+    if tangent.shape != primal.shape:
+        raise ShapeError(f"make_dual: tangent shape {tangent.shape} does not match primal "
+                         f"shape {primal.shape}")
+    if primal.dtype.kind != "f":
+        raise ShapeError(f"make_dual: primal must be floating, got {primal.dtype}")
+    if tangent.dtype != primal.dtype:
+        tangent = tangent.astype(primal.dtype)
+    from ..ops.shape import alias  # a fresh tensor in the primal's graph
+    dual = alias(primal)
+    dual._tangents = dict(primal._tangents or {})
+    dual._tangents[level] = tangent
+    return dual
+
+
+def unpack_dual(tensor, level=None):
+    """``(primal, tangent)`` of ``tensor`` at ``level``; the tangent is None when the tensor
+    does not depend on the level's inputs."""
+    level = _current_level(level)
+    tangent = None if tensor._tangents is None else tensor._tangents.get(level)
+    return UnpackedDual(tensor, tangent)

@@ -1,0 +1,18 @@
+"""Per-thread autodiff state: whether ops record, the active forward-mode levels, anomaly mode.
+
+Thread-local, as in PyTorch, so a server training models in several threads keeps each
+thread's ``no_grad`` to itself.
+"""
+import threading
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.grad_enabled = True
+        # Forward-mode levels that ops can see, outermost first. A JVP rule for level k is
+        # evaluated with only the levels before k visible (that is what makes nesting exact).
+        self.fw_levels = ()
+        self.anomaly = False
+
+
+STATE = _State()

@@ -1,0 +1,26 @@
+"""Errors raised by wengert.
+
+Every error is a :class:`WengertError` and also the matching built-in exception, so callers
+can catch either ``wengert.WengertError`` or the usual ``ValueError``/``TypeError``/...
+"""
+
+
+class WengertError(Exception):
+    """Base class of every error wengert raises on purpose."""
+
+
+class ShapeError(WengertError, ValueError):
+    """Operand shapes do not fit the operation (the message names the op and the shapes)."""
+
+
+class DTypeError(WengertError, TypeError):
+    """A dtype cannot be used here, e.g. an integer tensor asked to require grad."""
+
+
+class GraphError(WengertError, RuntimeError):
+    """The autodiff graph cannot be used as asked: freed graph, non-scalar backward without a
+    seed, a saved tensor modified in place, an in-place op on a leaf that requires grad."""
+
+
+class AnomalyError(WengertError, FloatingPointError):
+    """``detect_anomaly`` found a NaN or Inf; the message names the op that produced it."""

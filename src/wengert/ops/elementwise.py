@@ -1,0 +1,189 @@
+"""Element-wise primitives.
+
+For an element-wise op the Jacobian is diagonal, so the VJP and JVP rules are the same
+expression: ``rule(ns, g, ans, *args)`` multiplies the incoming gradient (or tangent) by the
+local derivative. Each rule is therefore written once and used for both modes.
+Numerically delicate forwards (sigmoid, softplus, elu) are written so that no branch
+overflows: no NumPy warnings, finite values at +-1e4.
+"""
+import math
+
+import numpy as np
+
+from ..autodiff.primitive import Primitive, nondiff
+
+
+def elementwise(name, forward, rules, saves="inputs", doc=None):
+    """Register an element-wise primitive whose JVP rules equal its VJP rules."""
+    return Primitive(name, forward, vjp=rules, jvp=rules, saves=saves, doc=doc)
+
+
+def _nonzero(ns, x):
+    """x with zeros replaced by ones, so a masked-off division never warns."""
+    return ns.where(x == 0, 1, x)
+
+
+# --- arithmetic -------------------------------------------------------------------------------
+add = elementwise("add", np.add, [lambda ns, g, ans, x, y: g, lambda ns, g, ans, x, y: g],
+                  saves="none", doc="x + y, broadcasting.")
+subtract = elementwise("subtract", np.subtract,
+                       [lambda ns, g, ans, x, y: g, lambda ns, g, ans, x, y: -g],
+                       saves="none", doc="x - y, broadcasting.")
+multiply = elementwise("multiply", np.multiply,
+                       [lambda ns, g, ans, x, y: g * y, lambda ns, g, ans, x, y: g * x],
+                       doc="x * y, broadcasting.")
+divide = elementwise("divide", np.true_divide,
+                     [lambda ns, g, ans, x, y: g / y, lambda ns, g, ans, x, y: -g * ans / y],
+                     saves="both", doc="x / y (true division), broadcasting.")
+negative = elementwise("negative", np.negative, [lambda ns, g, ans, x: -g], saves="none",
+                       doc="-x.")
+
+
+def _pow_rule_exponent(ns, g, ans, x, y):
+    # d(x**y)/dy = x**y * log(x); taken as 0 where x == 0 (the limit for y > 0), as PyTorch.
+    return ns.where(x == 0, 0, g * ans * ns.log(_nonzero(ns, x)))
+
+
+power = elementwise("power", np.power,
+                    [lambda ns, g, ans, x, y: g * y * x ** (y - 1), _pow_rule_exponent],
+                    saves="both", doc="x ** y for tensor or scalar exponents.")
+
+# --- exponentials and logarithms --------------------------------------------------------------
+exp = elementwise("exp", np.exp, [lambda ns, g, ans, x: g * ans], saves="output", doc="e**x.")
+log = elementwise("log", np.log, [lambda ns, g, ans, x: g / x], doc="Natural logarithm.")
+log1p = elementwise("log1p", np.log1p, [lambda ns, g, ans, x: g / (1 + x)],
+                    doc="log(1 + x), accurate for small x.")
+expm1 = elementwise("expm1", np.expm1, [lambda ns, g, ans, x: g * (ans + 1)], saves="output",
+                    doc="e**x - 1, accurate for small x.")
+sqrt = elementwise("sqrt", np.sqrt, [lambda ns, g, ans, x: g / (2 * ans)], saves="output",
+                   doc="Square root.")
+square = elementwise("square", np.square, [lambda ns, g, ans, x: g * (2 * x)], doc="x**2.")
+reciprocal = elementwise("reciprocal", np.reciprocal,
+                         [lambda ns, g, ans, x: -g * ans * ans], saves="output", doc="1 / x.")
+abs = elementwise("abs", np.abs, [lambda ns, g, ans, x: g * ns.sign(x)],
+                  doc="|x|; the gradient at 0 is 0 (as PyTorch).")
+
+# --- trigonometric and hyperbolic -------------------------------------------------------------
+sin = elementwise("sin", np.sin, [lambda ns, g, ans, x: g * ns.cos(x)], doc="Sine.")
+cos = elementwise("cos", np.cos, [lambda ns, g, ans, x: -g * ns.sin(x)], doc="Cosine.")
+tan = elementwise("tan", np.tan, [lambda ns, g, ans, x: g * (1 + ans * ans)], saves="output",
+                  doc="Tangent.")
+tanh = elementwise("tanh", np.tanh, [lambda ns, g, ans, x: g * (1 - ans * ans)],
+                   saves="output", doc="Hyperbolic tangent.")
+
+
+# --- activations ------------------------------------------------------------------------------
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))  # never overflows
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+sigmoid = elementwise("sigmoid", _sigmoid, [lambda ns, g, ans, x: g * (ans * (1 - ans))],
+                      saves="output", doc="Logistic sigmoid 1/(1+e**-x), stable for large |x|.")
+relu = elementwise("relu", lambda x: np.maximum(x, 0),
+                   [lambda ns, g, ans, x: ns.where(x > 0, g, 0)],
+                   doc="max(x, 0); the gradient at 0 is 0 (as PyTorch).")
+
+
+def _leaky_relu(x, negative_slope=0.01):
+    return np.where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
+
+
+leaky_relu = elementwise(
+    "leaky_relu", _leaky_relu,
+    [lambda ns, g, ans, x, negative_slope=0.01: ns.where(x > 0, g, g * negative_slope)],
+    doc="x for x > 0, negative_slope * x otherwise.")
+
+
+def _elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+
+
+elu = elementwise("elu", _elu,
+                  [lambda ns, g, ans, x, alpha=1.0: ns.where(x > 0, g, g * (ans + alpha))],
+                  saves="both", doc="x for x > 0, alpha * (e**x - 1) otherwise.")
+
+
+def _softplus(x):
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+softplus = elementwise("softplus", _softplus, [lambda ns, g, ans, x: g * ns.sigmoid(x)],
+                       doc="log(1 + e**x), stable for large |x|.")
+
+_erf_scalar = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _erf(x):
+    return _erf_scalar(x).astype(x.dtype if x.dtype.kind == "f" else np.float64, copy=False)
+
+
+erf = elementwise("erf", _erf,
+                  [lambda ns, g, ans, x: g * (2 / math.sqrt(math.pi)) * ns.exp(-(x * x))],
+                  doc="The error function (exact, from math.erf).")
+
+
+# --- two-input selections ---------------------------------------------------------------------
+def _pick_first(ns, g, ans, x, y):
+    # Ties split the gradient equally between the inputs, as PyTorch's maximum/minimum.
+    return ns.where(ans == x, ns.where(x == y, g * 0.5, g), 0)
+
+
+def _pick_second(ns, g, ans, x, y):
+    return ns.where(ans == y, ns.where(x == y, g * 0.5, g), 0)
+
+
+maximum = elementwise("maximum", np.maximum, [_pick_first, _pick_second], saves="both",
+                      doc="Element-wise max; at ties each input gets half the gradient.")
+minimum = elementwise("minimum", np.minimum, [_pick_first, _pick_second], saves="both",
+                      doc="Element-wise min; at ties each input gets half the gradient.")
+
+
+def _clip(x, a_min=None, a_max=None):
+    if a_min is None and a_max is None:
+        raise ValueError("clip needs a_min or a_max")
+    return np.clip(x, a_min, a_max)
+
+
+def _clip_rule(ns, g, ans, x, a_min=None, a_max=None):
+    inside = ans == x  # gradient flows where the value was not clipped (bounds included)
+    return ns.where(inside, g, 0)
+
+
+clip = elementwise("clip", _clip, [_clip_rule], saves="both",
+                   doc="Clamp to [a_min, a_max]; gradient 1 inside (bounds included), 0 outside.")
+
+where = elementwise(
+    "where", np.where,
+    [None, lambda ns, g, ans, c, x, y: ns.where(c, g, 0),
+     lambda ns, g, ans, c, x, y: ns.where(c, 0, g)],
+    doc="where(condition, x, y): x where condition holds, else y.")
+
+# --- no gradient ------------------------------------------------------------------------------
+sign = nondiff("sign", np.sign, doc="-1, 0 or 1 by the sign of x (no gradient).")
+floor = nondiff("floor", np.floor, doc="Round down (no gradient).")
+ceil = nondiff("ceil", np.ceil, doc="Round up (no gradient).")
+round = nondiff("round", np.round, doc="Round half to even (no gradient).")
+isnan = nondiff("isnan", np.isnan, doc="True where x is NaN.")
+isfinite = nondiff("isfinite", np.isfinite, doc="True where x is neither NaN nor infinite.")
+isinf = nondiff("isinf", np.isinf, doc="True where x is +-inf.")
+equal = nondiff("equal", np.equal, doc="x == y, element-wise (bool).")
+not_equal = nondiff("not_equal", np.not_equal, doc="x != y, element-wise (bool).")
+less = nondiff("less", np.less, doc="x < y, element-wise (bool).")
+less_equal = nondiff("less_equal", np.less_equal, doc="x <= y, element-wise (bool).")
+greater = nondiff("greater", np.greater, doc="x > y, element-wise (bool).")
+greater_equal = nondiff("greater_equal", np.greater_equal, doc="x >= y, element-wise (bool).")
+logical_and = nondiff("logical_and", np.logical_and, doc="Element-wise and (bool).")
+logical_or = nondiff("logical_or", np.logical_or, doc="Element-wise or (bool).")
+logical_not = nondiff("logical_not", np.logical_not, doc="Element-wise not (bool).")
+
+
+def _astype(x, dtype):
+    return x.astype(dtype, copy=False)
+
+
+astype = Primitive("astype", _astype,
+                   vjp=[lambda ns, g, ans, x, dtype: g],  # the engine casts back to x.dtype
+                   jvp=[lambda ns, t, ans, x, dtype: ns.astype(t, dtype=dtype)],
+                   saves="none", doc="Cast to another floating dtype (differentiable).")
+cast = nondiff("cast", _astype, doc="Cast to any dtype; the result carries no gradient.")

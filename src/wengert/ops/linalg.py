@@ -1,0 +1,166 @@
+"""Linear algebra primitives: matmul (every NumPy shape case) and einsum; dot and outer are
+written with them."""
+import string
+
+import numpy as np
+
+from ..autodiff.primitive import Primitive
+from ..errors import ShapeError
+
+
+def _matmul(a, b):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        raise ShapeError(f"matmul: operands must be at least 1-D, got shapes {np.shape(a)} "
+                         f"and {np.shape(b)}; use * for scalars")
+    try:
+        return np.matmul(a, b)
+    except ValueError:
+        raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not fit: the last axis "
+                         f"of the first ({a.shape[-1]}) must equal the "
+                         f"{'only' if b.ndim == 1 else 'second-to-last'} axis of the second "
+                         f"({b.shape[0] if b.ndim == 1 else b.shape[-2]})") from None
+
+
+def _mT(ns, x):
+    return ns.swapaxes(x, axis1=-1, axis2=-2)
+
+
+def _matmul_vjp_a(ns, g, ans, a, b):
+    if a.ndim == 1 and b.ndim == 1:
+        return g * b
+    if b.ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
+        return ns.expand_dims(g, axis=-1) * b
+    if a.ndim == 1:  # (n,) @ (..., n, m) -> (..., m)
+        return ns.matmul(b, ns.expand_dims(g, axis=-1))[..., 0]
+    return ns.matmul(g, _mT(ns, b))
+
+
+def _matmul_vjp_b(ns, g, ans, a, b):
+    if a.ndim == 1 and b.ndim == 1:
+        return g * a
+    if b.ndim == 1:  # gradient (..., k): sum over n of g[..., n] * a[..., n, k]
+        return ns.matmul(ns.expand_dims(g, axis=-2), a)[..., 0, :]
+    if a.ndim == 1:  # gradient (..., n, m) = a[n] g[..., m]
+        return ns.expand_dims(a, axis=-1) * ns.expand_dims(g, axis=-2)
+    return ns.matmul(_mT(ns, a), g)
+
+
+matmul = Primitive(
+    "matmul", _matmul, vjp=[_matmul_vjp_a, _matmul_vjp_b],
+    jvp=[lambda ns, t, ans, a, b: ns.matmul(t, b), lambda ns, t, ans, a, b: ns.matmul(a, t)],
+    doc="Matrix product with NumPy's rules: 1-D operands are vectors, leading axes batch "
+        "and broadcast.")
+
+
+def dot(a, b):
+    """Dot product of two vectors, or a matrix product for 1-D/2-D operands (as ``numpy.dot``
+    for those); use ``matmul`` or ``einsum`` beyond 2-D."""
+    if np.ndim(a) > 2 or np.ndim(b) > 2:
+        raise ShapeError(f"dot: operands of shapes {np.shape(a)} and {np.shape(b)} have more "
+                         "than 2 dims; use matmul (batched) or einsum")
+    return matmul(a, b)
+
+
+def outer(a, b):
+    """Outer product of two vectors: ``out[i, j] = a[i] * b[j]``."""
+    from .shape import reshape
+    return reshape(a, shape=(-1, 1)) * reshape(b, shape=(1, -1))
+
+
+# --- einsum -----------------------------------------------------------------------------------
+def _parse_einsum(subscripts, shapes):
+    """Explicit per-operand letter strings and output letters (ellipses expanded)."""
+    subscripts = subscripts.replace(" ", "")
+    if "->" in subscripts:
+        ins, out = subscripts.split("->")
+    else:
+        ins, out = subscripts, None
+    ins = ins.split(",")
+    if len(ins) != len(shapes):
+        raise ShapeError(f"einsum: '{subscripts}' names {len(ins)} operands, got {len(shapes)}")
+    used = set(subscripts) - set(".,->")
+    spare = [c for c in string.ascii_letters if c not in used]
+    ell_ndim = 0
+    for s, shp in zip(ins, shapes):
+        if "..." in s:
+            ell_ndim = max(ell_ndim, len(shp) - (len(s) - 3))
+    ell = "".join(spare[:ell_ndim])
+    full = []
+    for s, shp in zip(ins, shapes):
+        if "..." in s:
+            k = len(shp) - (len(s) - 3)
+            s = s.replace("...", ell[ell_ndim - k:] if k else "")
+        if len(s) != len(shp):
+            raise ShapeError(f"einsum: subscripts '{s}' do not match an operand of shape {shp}")
+        full.append(s)
+    if out is None:
+        counts = {}
+        for s in full:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    else:
+        out = out.replace("...", ell)
+    return full, out
+
+
+def _einsum(*operands, subscripts):
+    try:
+        return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
+    except ValueError as exc:
+        raise ShapeError(f"einsum '{subscripts}' with shapes "
+                         f"{[np.shape(o) for o in operands]}: {exc}") from None
+
+
+def _einsum_vjp(i):
+    def rule(ns, g, ans, *ops, subscripts):
+        ins, out = _parse_einsum(subscripts, [o.shape for o in ops])
+        target = ins[i]
+        sizes = {c: d for s, o in zip(ins, ops) for c, d in zip(s, o.shape)}
+        # Repeated letters in the target (a diagonal) get fresh letters tied by identity
+        # matrices; letters found only in the target are broadcast with a ones vector.
+        used = set("".join(ins) + out)
+        spare = iter(c for c in string.ascii_letters if c not in used)
+        letters, extra_subs, extra_ops = [], [], []
+        for c in target:
+            if c in letters:
+                fresh = next(spare)
+                letters.append(fresh)
+                extra_subs.append(c + fresh)
+                extra_ops.append(np.eye(sizes[c], dtype=g.dtype))
+            else:
+                letters.append(c)
+        others = [s for k, s in enumerate(ins) if k != i]
+        available = set(out + "".join(others) + "".join(extra_subs))
+        for c in dict.fromkeys(letters):
+            if c not in available:
+                extra_subs.append(c)
+                extra_ops.append(np.ones(sizes[c], dtype=g.dtype))
+        spec = ",".join([out] + others + extra_subs) + "->" + "".join(letters)
+        return ns.einsum(g, *[o for k, o in enumerate(ops) if k != i], *extra_ops,
+                         subscripts=spec)
+    return rule
+
+
+def _einsum_jvp(i):
+    def rule(ns, t, ans, *ops, subscripts):
+        return ns.einsum(*ops[:i], t, *ops[i + 1:], subscripts=subscripts)
+    return rule
+
+
+_einsum_prim = Primitive("einsum", _einsum, saves="inputs")
+
+
+def einsum(subscripts, *operands):
+    """Einstein summation (``numpy.einsum`` subscripts, ellipses and implicit output
+    included); differentiable in every operand, diagonals (``'ii->i'``) included."""
+    return _einsum_prim(*operands, subscripts=subscripts)
+
+
+def _install_variadic():
+    from .shape import _Variadic
+    _einsum_prim.vjps = _Variadic(_einsum_vjp)
+    _einsum_prim.jvps = _Variadic(_einsum_jvp)
+
+
+_install_variadic()

@@ -1,0 +1,176 @@
+"""Tensor operators and methods, each a thin call of the one primitive that defines it."""
+from ..autodiff.grad_mode import no_grad
+from ..autodiff.state import STATE
+from ..backend import as_dtype, is_float
+from ..errors import GraphError
+from ..tensor import Tensor
+from . import activation, elementwise as ew, index, linalg, reduce, shape
+
+
+def _swap(op):
+    return lambda self, other: op(other, self)
+
+
+def _inplace(op):
+    """``x op= y``: writes into x's storage. When a graph records through it, x is rebased
+    onto the new node (as PyTorch), and anything that saved x's old value will refuse to
+    backward (version counter)."""
+    def method(self, other):
+        other_grad = isinstance(other, Tensor) and other.requires_grad
+        if STATE.grad_enabled and (self.requires_grad or other_grad):
+            if self.requires_grad and self._node is None:
+                raise GraphError(
+                    f"a leaf tensor of shape {self.shape} that requires grad is used in an "
+                    f"in-place '{op.name}'. Hint: wrap parameter updates in 'with no_grad():' "
+                    "or use an out-of-place op")
+            old = Tensor._wrap(self.data.copy() if op.saves_inputs else self.data,
+                               self._node, self.requires_grad)
+            result = op(old, other)
+            self._write(result.data, op.name)
+            node = result._node
+            self._node = node
+            self.requires_grad = True
+            node.out = self.data
+            node.out_cell = self._version
+            node.out_version = self._version[0]
+            return self
+        with no_grad():
+            result = op(self, other)
+        self._write(result.data, op.name)
+        return self
+    return method
+
+
+def _write(self, values, opname):
+    if values.shape != self.data.shape:
+        from ..errors import ShapeError
+        raise ShapeError(f"in-place '{opname}': the result has shape {values.shape} but the "
+                         f"tensor has shape {self.data.shape}")
+    if not self.data.flags.writeable:
+        raise GraphError(f"in-place '{opname}' on a read-only tensor (a broadcast view); "
+                         "clone() it first")
+    self.data[...] = values
+    self._version[0] += 1
+
+
+def _setitem(self, key, value):
+    key = index.normalize_key(key)
+    value_grad = isinstance(value, Tensor) and value.requires_grad
+    if STATE.grad_enabled and (self.requires_grad or value_grad):
+        if self.requires_grad and self._node is None:
+            raise GraphError(
+                f"a leaf tensor of shape {self.shape} that requires grad is assigned to in "
+                "place (x[...] = v). Hint: do it under 'with no_grad():' or build a new tensor")
+        old = Tensor._wrap(self.data, self._node, self.requires_grad)
+        result = index.index_put(old, value, key=key)
+        self.data[key] = result.data[key]
+        self._version[0] += 1
+        node = result._node
+        self._node = node
+        self.requires_grad = True
+        node.out = self.data
+        node.out_cell = self._version
+        node.out_version = self._version[0]
+        return
+    if not self.data.flags.writeable:
+        raise GraphError("assignment into a read-only tensor (a broadcast view); clone() it first")
+    self.data[key] = value.data if isinstance(value, Tensor) else value
+    self._version[0] += 1
+
+
+def _getitem(self, key):
+    return index.getitem(self, key=index.normalize_key(key))
+
+
+def _shape_arg(shape):
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+
+
+def _astype(self, dtype):
+    dtype = as_dtype(dtype)
+    if dtype == self.dtype:
+        return self
+    if is_float(dtype) and is_float(self.dtype):
+        return ew.astype(self, dtype=dtype)
+    return ew.cast(self, dtype=dtype)
+
+
+def _mT(self):
+    return shape.swapaxes(self, axis1=-1, axis2=-2)
+
+
+METHODS = {
+    "__add__": ew.add, "__radd__": _swap(ew.add),
+    "__sub__": ew.subtract, "__rsub__": _swap(ew.subtract),
+    "__mul__": ew.multiply, "__rmul__": _swap(ew.multiply),
+    "__truediv__": ew.divide, "__rtruediv__": _swap(ew.divide),
+    "__pow__": ew.power, "__rpow__": _swap(ew.power),
+    "__matmul__": linalg.matmul, "__rmatmul__": _swap(linalg.matmul),
+    "__neg__": ew.negative, "__pos__": lambda self: self, "__abs__": ew.abs,
+    "__eq__": ew.equal, "__ne__": ew.not_equal, "__lt__": ew.less, "__le__": ew.less_equal,
+    "__gt__": ew.greater, "__ge__": ew.greater_equal,
+    "__and__": ew.logical_and, "__or__": ew.logical_or, "__invert__": ew.logical_not,
+    "__iadd__": _inplace(ew.add), "__isub__": _inplace(ew.subtract),
+    "__imul__": _inplace(ew.multiply), "__itruediv__": _inplace(ew.divide),
+    "__getitem__": _getitem, "__setitem__": _setitem, "_write": _write,
+    # element-wise
+    "exp": ew.exp, "log": ew.log, "log1p": ew.log1p, "expm1": ew.expm1, "sqrt": ew.sqrt,
+    "square": ew.square, "reciprocal": ew.reciprocal, "abs": ew.abs, "sin": ew.sin,
+    "cos": ew.cos, "tan": ew.tan, "tanh": ew.tanh, "sigmoid": ew.sigmoid, "relu": ew.relu,
+    "sign": ew.sign, "floor": ew.floor, "ceil": ew.ceil, "round": ew.round,
+    "clip": lambda self, a_min=None, a_max=None: ew.clip(self, a_min=a_min, a_max=a_max),
+    "isnan": ew.isnan, "isfinite": ew.isfinite,
+    "astype": _astype, "clone": shape.copy,
+    # reductions
+    "sum": lambda self, axis=None, keepdims=False: reduce.sum(self, axis=axis, keepdims=keepdims),
+    "mean": lambda self, axis=None, keepdims=False: reduce.mean(self, axis=axis, keepdims=keepdims),
+    "max": lambda self, axis=None, keepdims=False: reduce.max(self, axis=axis, keepdims=keepdims),
+    "min": lambda self, axis=None, keepdims=False: reduce.min(self, axis=axis, keepdims=keepdims),
+    "prod": lambda self, axis=None, keepdims=False: reduce.prod(self, axis=axis, keepdims=keepdims),
+    "var": lambda self, axis=None, ddof=0, keepdims=False:
+        reduce.var(self, axis=axis, ddof=ddof, keepdims=keepdims),
+    "std": lambda self, axis=None, ddof=0, keepdims=False:
+        reduce.std(self, axis=axis, ddof=ddof, keepdims=keepdims),
+    "logsumexp": lambda self, axis=None, keepdims=False:
+        reduce.logsumexp(self, axis=axis, keepdims=keepdims),
+    "norm": lambda self, axis=None, keepdims=False: reduce.norm(self, axis=axis, keepdims=keepdims),
+    "argmax": lambda self, axis=None, keepdims=False:
+        reduce.argmax(self, axis=axis, keepdims=keepdims),
+    "argmin": lambda self, axis=None, keepdims=False:
+        reduce.argmin(self, axis=axis, keepdims=keepdims),
+    "any": lambda self, axis=None, keepdims=False: reduce.any(self, axis=axis, keepdims=keepdims),
+    "all": lambda self, axis=None, keepdims=False: reduce.all(self, axis=axis, keepdims=keepdims),
+    # shape
+    "reshape": lambda self, *shape_: shape.reshape(self, shape=_shape_arg(shape_)),
+    "view": lambda self, *shape_: shape.reshape(self, shape=_shape_arg(shape_)),
+    "flatten": shape.flatten,
+    "transpose": lambda self, *axes: shape.transpose(self, axes=_shape_arg(axes) or None),
+    "permute": lambda self, *axes: shape.transpose(self, axes=_shape_arg(axes)),
+    "swapaxes": lambda self, axis1, axis2: shape.swapaxes(self, axis1=axis1, axis2=axis2),
+    "squeeze": lambda self, axis=None: shape.squeeze(self, axis=axis),
+    "unsqueeze": lambda self, axis: shape.expand_dims(self, axis=axis),
+    "expand_dims": lambda self, axis: shape.expand_dims(self, axis=axis),
+    "broadcast_to": lambda self, *shape_: shape.broadcast_to(self, shape=_shape_arg(shape_)),
+    "matmul": linalg.matmul, "dot": linalg.dot,
+    "softmax": lambda self, axis=-1: activation.softmax(self, axis=axis),
+    "log_softmax": lambda self, axis=-1: activation.log_softmax(self, axis=axis),
+}
+
+
+def install():
+    for name, fn in METHODS.items():
+        setattr(Tensor, name, fn)
+    Tensor.T = property(lambda self: shape.transpose(self))
+    Tensor.mT = property(_mT)
+    Tensor.backward = _backward
+
+
+def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradient of this tensor into the ``.grad`` of every leaf that requires
+    grad (or only of ``inputs``). A non-scalar tensor needs ``gradient`` (the seed of its
+    shape). The graph is freed unless ``retain_graph`` (default: ``create_graph``)."""
+    from ..autodiff.engine import backward
+    backward(self, gradient, retain_graph, create_graph, inputs)
+
+
+install()

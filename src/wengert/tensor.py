@@ -1,0 +1,208 @@
+"""The Tensor: an ndarray plus what autodiff needs (``requires_grad``, ``grad``, the node
+that made it). Arithmetic operators and methods are attached in :mod:`wengert.ops.methods`,
+from the one definition of each primitive."""
+import numpy as np
+
+from .backend import is_float, to_array
+from .errors import DTypeError, GraphError
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it.
+
+    ``Tensor(data, dtype=None, requires_grad=False)`` copies ``data`` when it is a list or
+    scalar and keeps a NumPy array's dtype. Only floating tensors can require grad.
+    ``t.data`` is the underlying ``numpy.ndarray``.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "_tangents",
+                 "_retains_grad", "_hooks", "name", "__weakref__")
+    # NumPy must hand mixed expressions (ndarray * Tensor) to the Tensor's reflected operator.
+    __array_ufunc__ = None
+
+    def __init__(self, data, dtype=None, requires_grad=False):
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = to_array(data, dtype)
+        self.grad = None
+        self.requires_grad = False
+        self._node = None
+        self._version = [0]
+        self._tangents = None
+        self._retains_grad = False
+        self._hooks = None
+        self.name = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, data, node=None, requires_grad=False, version=None):
+        """Fast internal constructor around an existing ndarray (no conversion, no copy)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._node = node
+        t._version = [0] if version is None else version
+        t._tangents = None
+        t._retains_grad = False
+        t._hooks = None
+        t.name = None
+        return t
+
+    # --- properties -------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def is_leaf(self):
+        """True for tensors made by the user (and for results of ops that did not record)."""
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        """The node that produced this tensor (None for leaves), as in PyTorch."""
+        return self._node
+
+    @property
+    def version(self):
+        """How many times this tensor's storage was modified in place."""
+        return self._version[0]
+
+    # --- grad bookkeeping -------------------------------------------------------------------
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place (leaves only); returns self."""
+        if requires_grad and not is_float(self.data.dtype):
+            raise DTypeError(
+                f"only floating tensors can require grad; this tensor has dtype "
+                f"{self.data.dtype} and shape {self.shape}. Hint: convert it with "
+                f".astype('float32') or create it with a float dtype")
+        if not requires_grad and self._node is not None:
+            raise GraphError("requires_grad_(False) works on leaves only; use .detach() "
+                             "to cut a non-leaf tensor from its graph")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise GraphError("retain_grad() on a tensor that does not require grad")
+        self._retains_grad = True
+        return self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed. If it returns a
+        tensor, that replaces the gradient. Returns a handle with ``.remove()``."""
+        if not self.requires_grad:
+            raise GraphError("register_hook on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    def detach(self):
+        """A tensor sharing this one's data but cut from the graph (requires_grad False)."""
+        return Tensor._wrap(self.data, None, False, self._version)
+
+    def detach_(self):
+        """Cut this tensor from its graph in place."""
+        self._node = None
+        self.requires_grad = False
+        return self
+
+    def zero_grad_(self):
+        self.grad = None
+
+    # --- conversion -------------------------------------------------------------------------
+    def numpy(self):
+        """The data as a NumPy array (shared, not copied). Fails if it requires grad, as in
+        PyTorch; use ``.detach().numpy()``."""
+        if self.requires_grad:
+            raise GraphError("numpy() on a tensor that requires grad; call "
+                             ".detach().numpy() to say you want the values only")
+        return self.data
+
+    def item(self):
+        """The single value as a Python number (cuts the graph)."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu":
+            raise TypeError("only integer tensors can be used as an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with shape {self.shape} is "
+                             "ambiguous; use .any() or .all()")
+        return bool(self.data.item())
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype != np.float32 and self.data.dtype != np.int64 and self.data.dtype != np.bool_:
+            extras.append(f"dtype={self.data.dtype}")
+        if self._node is not None:
+            extras.append(f"grad_fn=<{self._node.prim.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def tensor(data, dtype=None, requires_grad=False):
+    """Make a tensor from data (a list, scalar, ndarray or tensor); copies the data."""
+    if isinstance(data, Tensor):
+        data = data.data
+    return Tensor(to_array(data, dtype, copy=True), requires_grad=requires_grad)
+
