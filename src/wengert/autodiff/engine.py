@@ -11,6 +11,7 @@
 import numpy as np
 
 from ..errors import AnomalyError, GraphError, ShapeError
+from ..sparse import RowSparse
 from ..tensor import Tensor
 from .grad_mode import set_grad_enabled
 from .primitive import ARRAY, TENSOR, raise_freed
@@ -162,6 +163,10 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                 if rule is None:
                     continue
                 gi = rule(ns, g, ans, *args, **node.params)
+                if type(gi) is RowSparse:
+                    k = id(a)
+                    grads[k] = gi if k not in grads else grads[k] + gi
+                    continue
                 if not differentiable and type(gi) is not np.ndarray:
                     gi = np.asarray(gi)  # NumPy returns scalars for 0-d results
                 if gi.shape != a.shape:
@@ -210,6 +215,12 @@ def _run_hooks(t, g, differentiable):
 
 
 def _accumulate_leaf(t, g, differentiable, borrowed):
+    if type(g) is RowSparse or type(t.grad) is RowSparse:
+        # A sparse gradient is kept as is (PyTorch's sparse .grad); adding it to a dense one
+        # gives a dense array.
+        total = g if t.grad is None else t.grad + g
+        t.grad = total if type(total) is RowSparse else Tensor._wrap(total)
+        return
     if differentiable:
         t.grad = g if t.grad is None else t.grad + g
         return

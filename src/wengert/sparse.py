@@ -1,0 +1,60 @@
+"""Row-sparse gradients: what ``Embedding(sparse=True)`` produces.
+
+A :class:`RowSparse` holds the rows of a matrix-shaped gradient that are non-zero:
+``indices`` (int64, may repeat) and ``values`` (``len(indices) x row_shape``). The engine
+passes it through untouched and adds contributions by concatenation, so a backward through an
+embedding never allocates the dense ``vocab x dim`` gradient. Sparse-aware optimizers update
+only those rows."""
+import numpy as np
+
+
+class RowSparse:
+    """Gradient rows ``values[k]`` for row ``indices[k]`` of a tensor of ``shape``."""
+
+    is_sparse = True
+    base = None
+
+    def __init__(self, indices, values, shape):
+        self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        self.values = np.asarray(values)
+        self.shape = tuple(shape)
+        if self.values.shape != (self.indices.size,) + self.shape[1:]:
+            from .errors import ShapeError
+            raise ShapeError(f"RowSparse: values of shape {self.values.shape} do not fit "
+                             f"{self.indices.size} rows of a {self.shape} tensor")
+
+    @property
+    def dtype(self):
+        return self.values.dtype
+
+    @property
+    def data(self):
+        return self
+
+    def astype(self, dtype):
+        return RowSparse(self.indices, self.values.astype(dtype), self.shape)
+
+    def coalesce(self):
+        """Unique sorted rows with their values summed."""
+        uniq, inverse = np.unique(self.indices, return_inverse=True)
+        vals = np.zeros((uniq.size,) + self.shape[1:], dtype=self.values.dtype)
+        np.add.at(vals, inverse, self.values)
+        return RowSparse(uniq, vals, self.shape)
+
+    def to_dense(self):
+        out = np.zeros(self.shape, dtype=self.values.dtype)
+        np.add.at(out, self.indices, self.values)
+        return out
+
+    def __add__(self, other):
+        if isinstance(other, RowSparse):
+            return RowSparse(np.concatenate([self.indices, other.indices]),
+                             np.concatenate([self.values, other.values]), self.shape)
+        dense = np.array(other, dtype=np.result_type(other, self.values), copy=True)
+        np.add.at(dense, self.indices, self.values)
+        return dense
+
+    __radd__ = __add__
+
+    def __repr__(self):
+        return f"RowSparse(rows={self.indices.size}, shape={self.shape}, dtype={self.dtype})"
