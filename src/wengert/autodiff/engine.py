@@ -218,7 +218,13 @@ def _accumulate_leaf(t, g, differentiable, borrowed):
     if type(g) is RowSparse or type(t.grad) is RowSparse:
         # A sparse gradient is kept as is (PyTorch's sparse .grad); adding it to a dense one
         # gives a dense array.
-        total = g if t.grad is None else t.grad + g
+        prev = t.grad
+        if prev is None:
+            total = g
+        elif type(prev) is RowSparse:
+            total = prev + (g.data if isinstance(g, Tensor) else g)
+        else:
+            total = g + prev.data
         t.grad = total if type(total) is RowSparse else Tensor._wrap(total)
         return
     if differentiable:
