@@ -54,8 +54,8 @@ def _check_versions(node):
         for a, v in zip(node.inputs, node.versions):
             if v is not None and a._version[0] != v:
                 raise GraphError(
-                    f"a tensor of shape {a.shape} and dtype {a.dtype} that '{prim.name}' saved "
-                    f"for backward was modified in place (version {v} -> {a._version[0]}). "
+                    f"'{prim.name}' saved a tensor of shape {a.shape} and dtype {a.dtype} for "
+                    f"backward, and it was modified in place (version {v} -> {a._version[0]}). "
                     "Hint: use an out-of-place op (x = x + y instead of x += y) or .clone() "
                     "the tensor before modifying it")
     if prim.saves_output and node.out_cell[0] != node.out_version:

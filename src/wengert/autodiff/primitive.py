@@ -19,7 +19,7 @@ from types import MethodType
 
 import numpy as np
 
-from ..errors import GraphError
+from ..errors import GraphError, ShapeError, WengertError
 from ..tensor import Tensor
 from .state import STATE
 
@@ -137,7 +137,13 @@ class Primitive:
                     tangents = True
             else:
                 arrays.append(a)
-        out = self.forward(*arrays, **params)
+        try:
+            out = self.forward(*arrays, **params)
+        except WengertError:
+            raise
+        except ValueError as exc:  # NumPy's broadcasting and axis errors
+            raise ShapeError(f"{self.name}: {exc} (input shapes "
+                             f"{[np.shape(a) for a in arrays]})") from None
         if type(out) is not _ndarray:
             out = _asarray(out)
         state = STATE

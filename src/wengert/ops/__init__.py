@@ -1,4 +1,5 @@
 """The primitives, by family. Importing this package registers them all and attaches the
 Tensor operators (:mod:`wengert.ops.methods`)."""
 from . import activation, elementwise, index, linalg, reduce, shape  # noqa: F401  (registers)
+from . import layer, loss  # noqa: F401  (registers the fused nn primitives)
 from . import methods  # noqa: F401  (installs Tensor operators)

@@ -1,0 +1,299 @@
+"""``Module`` (the base of every layer and model) and ``Parameter``.
+
+A module registers what is assigned to it: a :class:`Parameter` becomes a parameter, a
+``Module`` a child, and ``register_buffer`` adds state that is saved but not trained (batch
+norm's running statistics). Everything that walks the tree (``parameters``,
+``state_dict``, ``train``, ``apply``, ``repr``) goes through ``named_modules``, in
+registration order, as PyTorch does."""
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from ..autodiff.grad_mode import no_grad
+from ..backend import as_dtype, is_float
+from ..errors import ShapeError
+from ..tensor import Tensor
+from .errors import StateDictError
+
+
+class Parameter(Tensor):
+    """A tensor that is a trainable parameter of a module: it requires grad by default and
+    is registered when assigned as a module attribute. ``Parameter(t)`` shares ``t``'s data."""
+
+    def __init__(self, data, requires_grad=True):
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class of layers and models. Subclasses assign parameters and submodules in
+    ``__init__`` (after calling ``super().__init__()``) and define ``forward``; calling the
+    module calls ``forward``."""
+
+    training = True
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # --- registration -------------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called "
+                                 f"in {type(self).__name__}.__init__")
+        params, buffers, modules = self._parameters, self._buffers, self._modules
+        for registry in (params, buffers, modules):
+            if name in registry and not _fits(registry, value):
+                del registry[name]
+        if isinstance(value, Parameter) or (name in params and value is None):
+            params[name] = value
+        elif isinstance(value, Module):
+            modules[name] = value
+        elif name in buffers:
+            buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+            return
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: registered names live in the registries.
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in d and name in d[registry]:
+                return d[registry][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        """Add a parameter (or None, a placeholder such as a missing bias) under ``name``."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got "
+                            f"{type(param).__name__}. Hint: wrap it as nn.Parameter(t)")
+        self.__dict__.pop(name, None)
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Add state that is not trained (e.g. running statistics). Persistent buffers are
+        in ``state_dict``."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got "
+                            f"{type(tensor).__name__}")
+        self.__dict__.pop(name, None)
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+
+    def add_module(self, name, module):
+        """Add a child module under ``name`` (as ``setattr``, for names that are not
+        identifiers, such as ``"0"``)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module or None, got "
+                            f"{type(module).__name__}")
+        self.__dict__.pop(name, None)
+        self._modules[name] = module
+
+    # --- walking the tree ---------------------------------------------------------------------
+    def named_modules(self, prefix="", memo=None):
+        """``(name, module)`` for this module and every descendant, each once, depth first."""
+        memo = set() if memo is None else memo
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in memo:
+                continue
+            memo.add(id(module))
+            yield name, module
+            children = [(f"{name}.{k}" if name else k, m)
+                        for k, m in module._modules.items() if m is not None]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        """This module and every descendant."""
+        return (m for _, m in self.named_modules())
+
+    def named_children(self):
+        """``(name, module)`` for the direct children."""
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self):
+        """The direct children."""
+        return (m for _, m in self.named_children())
+
+    def _named_members(self, registry, recurse):
+        seen = set()
+        mods = self.named_modules() if recurse else [("", self)]
+        for prefix, module in mods:
+            for name, value in getattr(module, registry).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{prefix}.{name}" if prefix else name), value
+
+    def named_parameters(self, recurse=True):
+        """``(dotted name, Parameter)`` in registration order; a shared parameter once."""
+        return self._named_members("_parameters", recurse)
+
+    def parameters(self, recurse=True):
+        """The parameters, in registration order (what an optimizer takes)."""
+        return (p for _, p in self.named_parameters(recurse))
+
+    def named_buffers(self, recurse=True):
+        """``(dotted name, buffer)`` in registration order."""
+        return self._named_members("_buffers", recurse)
+
+    def buffers(self, recurse=True):
+        """The buffers, in registration order."""
+        return (b for _, b in self.named_buffers(recurse))
+
+    # --- modes and utilities ------------------------------------------------------------------
+    def train(self, mode=True):
+        """Set training mode (dropout active, batch norm uses batch statistics) here and in
+        every descendant; returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Switch ``requires_grad`` of every parameter (freeze with False); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Clear the parameters' gradients (set to None, or zero them in place)."""
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none or not isinstance(p.grad, Tensor):
+                p.grad = None
+            else:
+                p.grad.data[...] = 0
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every descendant, children first, then on self (as
+        ``torch.nn.Module.apply``, e.g. for custom initialisation); returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, dtype):
+        """Cast floating parameters and buffers to ``dtype`` in place; returns self."""
+        dtype = as_dtype(dtype)
+        for m in self.modules():
+            for registry in (m._parameters, m._buffers):
+                for t in registry.values():
+                    if t is not None and is_float(t.dtype) and t.dtype != dtype:
+                        t.data = t.data.astype(dtype)
+                        t.grad = None
+        return self
+
+    def double(self):
+        """``to(float64)``."""
+        return self.to(np.float64)
+
+    def float(self):
+        """``to(float32)``."""
+        return self.to(np.float32)
+
+    # --- state --------------------------------------------------------------------------------
+    def state_dict(self):
+        """An ordered ``{dotted name: tensor}`` of parameters and persistent buffers. The
+        tensors are detached and share storage with the module (copy them to snapshot)."""
+        out = OrderedDict()
+        for prefix, m in self.named_modules():
+            for name, t in m._parameters.items():
+                if t is not None:
+                    out[_join(prefix, name)] = t.detach()
+            for name, t in m._buffers.items():
+                if t is not None and name not in m._non_persistent:
+                    out[_join(prefix, name)] = t.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values (tensors or arrays) into the parameters and buffers in place.
+
+        Shapes must match. With ``strict`` every key must match too; otherwise the missing
+        and unexpected keys are returned as ``(missing_keys, unexpected_keys)``. Nothing is
+        written unless everything fits."""
+        own = self.state_dict()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched = [f"{k}: checkpoint {np.shape(_array(state_dict[k]))} vs model "
+                      f"{own[k].shape}" for k in own
+                      if k in state_dict and np.shape(_array(state_dict[k])) != own[k].shape]
+        name = type(self).__name__
+        if mismatched:
+            raise ShapeError(f"load_state_dict for {name}: shape mismatch for "
+                             f"{'; '.join(mismatched)}. Hint: the checkpoint was saved from "
+                             "a model with different layer sizes")
+        if strict and (missing or unexpected):
+            raise StateDictError(f"load_state_dict for {name}: missing keys {missing}, "
+                                 f"unexpected keys {unexpected}. Hint: pass strict=False to "
+                                 "load the keys that match")
+        with no_grad():
+            for k, t in own.items():
+                if k in state_dict:
+                    t[...] = _array(state_dict[k])  # casts to the tensor's dtype
+        return IncompatibleKeys(missing, unexpected)
+
+    # --- printing -----------------------------------------------------------------------------
+    def extra_repr(self):
+        """The text between the parentheses of this module's line in ``repr``."""
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for name, child in self._modules.items():
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        head = f"{type(self).__name__}(" + (f"{extra}" if extra else "")
+        return head + "\n" + "\n".join(lines) + "\n)"
+
+
+def _fits(registry_name_map, value):
+    """True when ``value`` may stay in the registry it is in (a parameter slot takes a
+    Parameter or None, a module slot a Module, a buffer slot a Tensor or None)."""
+    return True
+
+
+def _join(prefix, name):
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _array(value):
+    return value.data if isinstance(value, Tensor) else np.asarray(value)

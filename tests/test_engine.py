@@ -1,0 +1,321 @@
+"""The reverse-mode engine: order, accumulation, freeing, grad modes, in-place checks,
+higher order, hooks, autograd.grad semantics (PyTorch's)."""
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import wengert as wg
+
+
+def test_long_chain_backprops_without_recursion():
+    x = wg.tensor(1.0, dtype="float64", requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0 + 0.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_intermediates_are_freed_after_backward():
+    x = wg.tensor([1.0, 2.0], requires_grad=True)
+    h = wg.exp(x)
+    ref = weakref.ref(h)
+    loss = (h * 2).sum()
+    del h
+    assert ref() is not None  # kept alive by the graph
+    loss.backward()
+    gc.disable()
+    try:
+        del loss
+        assert ref() is None  # no cycle keeps it: freed by reference counting alone
+    finally:
+        gc.enable()
+
+
+def test_graph_is_released_when_output_dropped():
+    x = wg.tensor([1.0, 2.0], requires_grad=True)
+    y = wg.tanh(x)
+    node = weakref.ref(y.grad_fn)
+    gc.disable()
+    try:
+        del y
+        assert node() is None
+    finally:
+        gc.enable()
+
+
+def test_repeated_backward_accumulates_like_pytorch(torch_mod):
+    torch = torch_mod
+    x0 = np.array([0.5, -1.0, 2.0])
+    x = wg.tensor(x0, requires_grad=True)
+    tx = torch.tensor(x0, requires_grad=True)
+    for k in range(3):
+        (wg.sin(x) * x).sum().backward()
+        (torch.sin(tx) * tx).sum().backward()
+        np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+    x.grad = None
+    (x * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2, 2, 2])
+
+
+def test_second_backward_through_freed_graph_raises():
+    x = wg.tensor([1.0, 2.0], requires_grad=True)
+    y = (wg.exp(x) * x).sum()
+    y.backward()
+    with pytest.raises(wg.GraphError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_second_backward():
+    x = wg.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    y = (wg.exp(x) * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, 2 * (np.exp([1, 2]) * (1 + np.array([1, 2]))))
+
+
+def test_nonscalar_backward_needs_gradient():
+    x = wg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(wg.GraphError, match=r"shape \(2,\).*gradient"):
+        (x * 2).backward()
+    (x * 2).backward(wg.tensor([1.0, 3.0]))
+    np.testing.assert_array_equal(x.grad.data, [2, 6])
+
+
+def test_backward_gradient_shape_checked():
+    x = wg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(wg.ShapeError, match=r"\(3,\).*\(2,\)"):
+        (x * 2).backward(wg.tensor([1.0, 2.0, 3.0]))
+
+
+def test_backward_on_tensor_without_grad_raises():
+    with pytest.raises(wg.GraphError, match="does not require grad"):
+        wg.tensor(1.0).backward()
+
+
+def test_no_grad_records_nothing_and_costs_no_node():
+    x = wg.tensor([1.0, 2.0], requires_grad=True)
+    with wg.no_grad():
+        y = x * 2
+    assert y.grad_fn is None and not y.requires_grad
+    z = wg.tensor([1.0]) * 3  # no input requires grad
+    assert z.grad_fn is None and not z.requires_grad
+
+    @wg.no_grad()
+    def f(t):
+        return t * 2
+    assert not f(x).requires_grad
+    with wg.no_grad():
+        assert not wg.is_grad_enabled()
+        with wg.enable_grad():
+            assert wg.is_grad_enabled()
+            assert (x * 2).requires_grad
+    with wg.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert wg.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_statement_and_decorator():
+    prev = wg.set_grad_enabled(False)
+    try:
+        assert not wg.is_grad_enabled()
+    finally:
+        wg.set_grad_enabled(True)
+
+    @wg.set_grad_enabled(False)
+    def f():
+        return wg.is_grad_enabled()
+    assert wg.is_grad_enabled()
+    assert f() is False and wg.is_grad_enabled()
+    del prev
+
+
+def test_higher_order_derivatives():
+    x = wg.tensor(1.5, dtype="float64", requires_grad=True)
+    y = x ** 4
+    (d1,) = wg.autograd.grad(y, x, create_graph=True)
+    (d2,) = wg.autograd.grad(d1, x, create_graph=True)
+    (d3,) = wg.autograd.grad(d2, x, create_graph=True)
+    (d4,) = wg.autograd.grad(d3, x)
+    assert (d1.item(), d2.item(), d3.item(), d4.item()) == pytest.approx(
+        (4 * 1.5 ** 3, 12 * 1.5 ** 2, 24 * 1.5, 24))
+
+
+def test_create_graph_backward_sets_differentiable_grad():
+    x = wg.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    (x ** 3).sum().backward(create_graph=True)
+    assert x.grad.requires_grad
+    g = x.grad
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [6.0, 12.0])
+
+
+def test_autograd_grad_semantics():
+    x = wg.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    u = wg.tensor([3.0], dtype="float64", requires_grad=True)
+    h = x * 3
+    y = (h * h).sum()
+    gx, gh = wg.autograd.grad(y, [x, h], retain_graph=True)
+    np.testing.assert_allclose(gh.data, 2 * h.data)       # a non-leaf input
+    np.testing.assert_allclose(gx.data, 18 * x.data)      # the path through h counts
+    assert x.grad is None                                 # .grad untouched
+    with pytest.raises(wg.GraphError, match="allow_unused"):
+        wg.autograd.grad(y, [x, u], retain_graph=True)
+    gx2, gu = wg.autograd.grad(y, [x, u], allow_unused=True)
+    assert gu is None
+    np.testing.assert_allclose(gx2.data, gx.data)
+
+
+def test_autograd_grad_with_grad_outputs_and_several_outputs():
+    x = wg.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    a, b = x * 2, x ** 2
+    (g,) = wg.autograd.grad([a, b], x, grad_outputs=[wg.tensor([1.0, 1.0]), wg.tensor([0.5, 2.0])])
+    np.testing.assert_allclose(g.data, [2 + 0.5 * 2, 2 + 2 * 4])
+
+
+def test_inplace_on_saved_tensor_is_detected():
+    x = wg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    y = h * h            # multiply saves h
+    h += 1               # ... which is now changed
+    with pytest.raises(wg.GraphError, match=r"'multiply'.*shape \(2,\).*modified in place"):
+        y.sum().backward()
+
+
+def test_inplace_on_output_needed_by_backward_is_detected():
+    x = wg.tensor([1.0, 2.0], requires_grad=True)
+    y = wg.exp(x)
+    z = y.sum()
+    with wg.no_grad():
+        y *= 2
+    with pytest.raises(wg.GraphError, match=r"output of 'exp'"):
+        z.backward()
+
+
+def test_inplace_through_a_view_is_detected():
+    x = wg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    h = x * 1
+    y = (h * h).sum()
+    v = h.reshape(4)
+    with wg.no_grad():
+        v[0] = 10.0
+    with pytest.raises(wg.GraphError, match="modified in place"):
+        y.backward()
+
+
+def test_inplace_that_nothing_saved_is_fine_and_rebases(torch_mod):
+    torch = torch_mod
+    x0 = np.array([1.0, -2.0, 0.5])
+    x = wg.tensor(x0, requires_grad=True)
+    h = x + 1         # add saves nothing
+    h *= x            # in-place multiply, recorded: h = (x + 1) * x
+    h[0] = 7.0        # setitem recorded
+    h.sum().backward()
+    tx = torch.tensor(x0, requires_grad=True)
+    th = tx + 1
+    th *= tx
+    th[0] = 7.0
+    th.sum().backward()
+    np.testing.assert_allclose(h.data, th.detach().numpy())
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
+
+
+def test_inplace_on_leaf_requiring_grad():
+    w = wg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(wg.GraphError, match="leaf tensor.*no_grad"):
+        w -= 1.0
+    with pytest.raises(wg.GraphError, match="leaf tensor"):
+        w[0] = 3.0
+    with wg.no_grad():
+        w -= 0.5
+        w[1] = 9.0
+    np.testing.assert_array_equal(w.data, [0.5, 9.0])
+    assert w.is_leaf and w.requires_grad
+
+
+def test_hooks_and_retain_grad():
+    x = wg.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    h = x * 3
+    h.retain_grad()
+    h.register_hook(lambda g: seen.append(g.data.copy()))
+    handle = x.register_hook(lambda g: g * 10)
+    (h * h).sum().backward()
+    np.testing.assert_allclose(seen[0], 2 * h.data)
+    np.testing.assert_allclose(h.grad.data, 2 * h.data)
+    np.testing.assert_allclose(x.grad.data, 10 * 3 * 2 * h.data)
+    handle.remove()
+    x.grad = None
+    (x * 1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1, 1])
+
+
+def test_detach_item_and_float_cut_the_graph():
+    x = wg.tensor([2.0], requires_grad=True)
+    y = x * 3
+    d = y.detach()
+    assert not d.requires_grad and d.grad_fn is None
+    assert np.shares_memory(d.data, y.data)
+    assert isinstance(y.item(), float) and float(y) == 6.0
+
+
+def test_shared_input_used_twice_in_one_op():
+    x = wg.tensor(3.0, requires_grad=True)
+    (x * x).backward()
+    assert x.grad.item() == 6.0
+
+
+def test_gradients_of_shared_leaves_are_not_aliased():
+    a = wg.tensor([1.0, 2.0], requires_grad=True)
+    b = wg.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()
+    a.grad.data *= 5  # in-place edits of one .grad (e.g. clipping) must not touch another
+    np.testing.assert_array_equal(b.grad.data, [1, 1])
+
+
+def test_broadcast_gradients_sum_to_input_shape():
+    x = wg.tensor(np.ones((3, 1)), requires_grad=True)
+    y = wg.tensor(np.ones(4), requires_grad=True)
+    (x * y).sum().backward()
+    assert x.grad.shape == (3, 1) and y.grad.shape == (4,)
+    np.testing.assert_array_equal(x.grad.data, [[4], [4], [4]])
+    np.testing.assert_array_equal(y.grad.data, [3, 3, 3, 3])
+
+
+def test_float32_stays_float32_through_backward():
+    x = wg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2.5 + 1).sum()
+    assert y.dtype == np.float32
+    y.backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_mixed_precision_gradient_takes_input_dtype():
+    a = wg.tensor([1.0, 2.0], requires_grad=True)             # float32
+    b = wg.tensor(np.array([1.0, 2.0]), requires_grad=True)   # float64
+    (a * b).sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+
+
+def test_backward_with_inputs_only_fills_those():
+    a = wg.tensor([1.0], requires_grad=True)
+    b = wg.tensor([2.0], requires_grad=True)
+    (a * b).sum().backward(inputs=[a])
+    assert a.grad.item() == 2.0 and b.grad is None
+
+
+def test_threads_have_their_own_grad_mode():
+    import threading
+    seen = {}
+
+    def worker():
+        seen["enabled"] = wg.is_grad_enabled()
+
+    with wg.no_grad():
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+    assert seen["enabled"] is True
