@@ -15,8 +15,15 @@ class Tensor:
     ``t.data`` is the underlying ``numpy.ndarray``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "_tangents",
-                 "_retains_grad", "_hooks", "name", "__weakref__")
+    # Every op makes a Tensor, so only the fields every tensor needs are slots; the rarely set
+    # ones live in the instance __dict__ (created on first use) and default to these class
+    # values. That keeps creating a tensor to four assignments.
+    __slots__ = ("data", "requires_grad", "_node", "_version", "__dict__", "__weakref__")
+    grad = None
+    _tangents = None       # forward mode: {level: tangent tensor}
+    _retains_grad = False
+    _hooks = None
+    name = None
     # NumPy must hand mixed expressions (ndarray * Tensor) to the Tensor's reflected operator.
     __array_ufunc__ = None
 
@@ -24,14 +31,9 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         self.data = to_array(data, dtype)
-        self.grad = None
         self.requires_grad = False
         self._node = None
         self._version = [0]
-        self._tangents = None
-        self._retains_grad = False
-        self._hooks = None
-        self.name = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -40,14 +42,9 @@ class Tensor:
         """Fast internal constructor around an existing ndarray (no conversion, no copy)."""
         t = object.__new__(cls)
         t.data = data
-        t.grad = None
         t.requires_grad = requires_grad
         t._node = node
         t._version = [0] if version is None else version
-        t._tangents = None
-        t._retains_grad = False
-        t._hooks = None
-        t.name = None
         return t
 
     # --- properties -------------------------------------------------------------------------
@@ -175,9 +172,6 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.data.shape[0]))
-
-    def __hash__(self):
-        return id(self)
 
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)

@@ -6,11 +6,12 @@ input shapes and (for backward) where in the user's code the op was recorded. Ch
 a pass over every array, so it is off by default.
 """
 import traceback
+import weakref
 
 import numpy as np
 
 from ..errors import AnomalyError
-from .state import STATE
+from .state import ANOMALY
 
 
 class detect_anomaly:
@@ -20,12 +21,12 @@ class detect_anomaly:
         self.check_nan = check_nan
 
     def __enter__(self):
-        self.prev = STATE.anomaly
-        STATE.anomaly = self.check_nan
+        self.prev = ANOMALY[0]
+        ANOMALY[0] = self.check_nan
         return self
 
     def __exit__(self, *exc):
-        STATE.anomaly = self.prev
+        ANOMALY[0] = self.prev
         return False
 
     def __call__(self, fn):
@@ -39,7 +40,8 @@ class detect_anomaly:
 
 
 def is_anomaly_enabled():
-    return STATE.anomaly
+    """True inside ``detect_anomaly()`` (process-wide, as in PyTorch)."""
+    return ANOMALY[0]
 
 
 def _user_frames():
@@ -48,11 +50,20 @@ def _user_frames():
     return "".join(traceback.format_list(frames[-3:]))
 
 
+# node -> where in the user's code it was recorded (only filled in anomaly mode)
+_RECORDED_AT = weakref.WeakKeyDictionary()
+
+
+def recorded_at(node):
+    """The user call site that recorded ``node`` ("" outside anomaly mode)."""
+    return _RECORDED_AT.get(node, "")
+
+
 def report_forward(prim, node, out, arrays):
     """Called by every op in anomaly mode: raise if ``out`` has a NaN/Inf its inputs lacked,
     and remember where the op was recorded for backward's report."""
     if node is not None:
-        node.where = _user_frames()
+        _RECORDED_AT[node] = _user_frames()
     if out.dtype.kind != "f" or np.isfinite(out).all():
         return
     inputs_finite = all(np.isfinite(a).all() for a in arrays

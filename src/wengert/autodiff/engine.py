@@ -8,60 +8,67 @@
 * Unbroadcasting a rule's result to its input's shape happens here and nowhere else.
 * Without ``retain_graph`` each node is freed as soon as its rules ran.
 """
+from operator import attrgetter
+
 import numpy as np
 
 from ..errors import AnomalyError, GraphError, ShapeError
 from ..sparse import RowSparse
 from ..tensor import Tensor
+from .anomaly import recorded_at
 from .grad_mode import set_grad_enabled
 from .primitive import ARRAY, TENSOR, raise_freed
-from .state import STATE
+from .state import ANOMALY, INPLACE_EPOCH, STATE
+
+
+_by_seq = attrgetter("_node.seq")
+_ndarray = np.ndarray
 
 
 def _toposort(roots):
-    """Tensors reachable from ``roots`` through recorded nodes, consumers before inputs.
-    Inputs that do not require grad are not visited."""
-    post = []
-    seen = set()
-    for root in roots:
-        if id(root) in seen:
+    """Tensors reachable from ``roots`` through recorded nodes that require grad: the ones
+    with a node, consumers first (descending creation order), then the leaves. Iterative, so
+    a 1,000,000-op chain is fine."""
+    seen = set(roots)
+    stack = list(roots)
+    inner, leaves = [], []
+    while stack:
+        t = stack.pop()
+        node = t._node
+        if node is None:
+            leaves.append(t)
             continue
-        seen.add(id(root))
-        stack = [(root, 0)]
-        while stack:
-            t, i = stack.pop()
-            node = t._node
-            inputs = () if node is None else node.inputs
-            if inputs is None:
-                raise_freed(node)
-            while i < len(inputs):
-                a = inputs[i]
-                i += 1
-                if isinstance(a, Tensor) and a.requires_grad and id(a) not in seen:
-                    seen.add(id(a))
-                    stack.append((t, i))
-                    stack.append((a, 0))
-                    break
-            else:
-                post.append(t)
-    post.reverse()
-    return post
+        inputs = node.inputs
+        if inputs is None:
+            raise_freed(node)
+        inner.append(t)
+        for a in inputs:
+            if isinstance(a, Tensor) and a.requires_grad and a not in seen:
+                seen.add(a)
+                stack.append(a)
+    inner.sort(key=_by_seq, reverse=True)
+    return inner, leaves
 
 
-def _check_versions(node):
+def _version_error(node):
+    """The error for a node whose saved values were modified in place since it was
+    recorded, or None."""
     prim = node.prim
     if node.versions is not None:
-        for a, v in zip(node.inputs, node.versions):
-            if v is not None and a._version[0] != v:
-                raise GraphError(
-                    f"'{prim.name}' saved a tensor of shape {a.shape} and dtype {a.dtype} for "
-                    f"backward, and it was modified in place (version {v} -> {a._version[0]}). "
-                    "Hint: use an out-of-place op (x = x + y instead of x += y) or .clone() "
-                    "the tensor before modifying it")
+        tensors = [a for a in node.inputs if isinstance(a, Tensor)]
+        now = sum(a._version[0] for a in tensors)
+        if now != node.versions:
+            changed = ", ".join(f"shape {a.shape} {a.dtype} (version {a._version[0]})"
+                                for a in tensors if a._version[0])
+            return GraphError(
+                f"'{prim.name}' saved its inputs for backward, and one was modified in place "
+                f"since: {changed}. Hint: use an out-of-place op (x = x + y instead of "
+                "x += y) or .clone() the tensor before modifying it")
     if prim.saves_output and node.out_cell[0] != node.out_version:
-        raise GraphError(
+        return GraphError(
             f"the output of '{prim.name}' (shape {node.out.shape}) was modified in place, but "
             f"'{prim.name}' needs it for backward. Hint: use an out-of-place op or .clone() it")
+    return None
 
 
 def _seed(root, gradient, differentiable):
@@ -97,99 +104,119 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                 f"element of shape {r.shape} does not require grad and has no grad_fn. Hint: "
                 "create the inputs with requires_grad=True, and do not call backward inside "
                 "no_grad()")
+    # Under create_graph (or inside forward mode) the rules run on tensors and record;
+    # otherwise on plain arrays at NumPy speed.
     differentiable = create_graph or bool(STATE.fw_levels)
     ns = TENSOR if differentiable else ARRAY
-    grads = {}
-    borrowed = set()  # ids whose gradient array may be shared with another tensor's
+    anomaly = ANOMALY[0]
+    epoch = INPLACE_EPOCH[0]
+    grads = {}       # tensor -> its gradient so far (array, or Tensor when differentiable)
+    borrowed = set()  # tensors whose gradient array may be shared with another's
     for r, s in zip(roots, seeds):
         g = _seed(r, s, differentiable)
-        if id(r) in grads:
-            grads[id(r)] = grads[id(r)] + g
-        else:
-            grads[id(r)] = g
+        grads[r] = grads[r] + g if r in grads else g
 
+    inner, leaves = _toposort(roots)
     wanted = None
-    order = _toposort(roots)
     if inputs is not None:
-        wanted = {id(t): k for k, t in enumerate(inputs)}
+        wanted = {t: k for k, t in enumerate(inputs)}
         # useful: tensors with a path down to a wanted input; only their rules need to run.
         useful = set()
-        for t in reversed(order):  # inputs before consumers
-            node = t._node
-            if node is not None and any(id(a) in useful or id(a) in wanted
-                                        for a in node.inputs if isinstance(a, Tensor)):
-                useful.add(id(t))
+        for t in reversed(inner):  # inputs before consumers
+            if any(a in useful or a in wanted
+                   for a in t._node.inputs if isinstance(a, Tensor)):
+                useful.add(t)
         results = [None] * len(inputs)
 
     with set_grad_enabled(create_graph):
-        for t in order:
-            g = grads.pop(id(t), None)
+        for t in inner:
+            g = grads.pop(t, None)
             if g is None:
                 continue
             if t._hooks:
                 g = _run_hooks(t, g, differentiable)
-            node = t._node
             if wanted is not None:
-                if id(t) in wanted:
-                    if not differentiable and id(t) in borrowed:
-                        g = g.copy()
-                        borrowed.discard(id(t))
-                    results[wanted[id(t)]] = g if differentiable else Tensor._wrap(g)
-                if id(t) not in useful:
+                if t in wanted:
+                    results[wanted[t]] = _result(g, t in borrowed, differentiable)
+                if t not in useful:
                     continue
-            if node is None:
-                if accumulate and wanted is None:
-                    _accumulate_leaf(t, g, differentiable, id(t) in borrowed)
-                continue
-            if t._retains_grad and wanted is None:
+            elif t._retains_grad:
                 _accumulate_leaf(t, g, differentiable, True)
-            if node.inputs is None:
-                raise_freed(node)
-            _check_versions(node)
-            prim = node.prim
+            node = t._node
             inputs_ = node.inputs
+            if inputs_ is None:
+                raise_freed(node)
+            prim = node.prim
+            if node.epoch != epoch:
+                error = _version_error(node)
+                if error is not None:
+                    raise error
             if differentiable:
                 args = inputs_
                 ans = Tensor._wrap(node.out, node, True, node.out_cell)
             else:
                 args = node.arrays
                 ans = node.out
+            params = node.params
+            vjps = prim.vjps
             for i, a in enumerate(inputs_):
-                if not (isinstance(a, Tensor) and a.requires_grad):
+                if not isinstance(a, Tensor) or not a.requires_grad:
                     continue
-                if wanted is not None and id(a) not in useful and id(a) not in wanted:
+                if wanted is not None and a not in useful and a not in wanted:
                     continue
-                rule = prim.vjps[i]
+                rule = vjps[i]
                 if rule is None:
                     continue
-                gi = rule(ns, g, ans, *args, **node.params)
-                if type(gi) is RowSparse:
-                    k = id(a)
-                    grads[k] = gi if k not in grads else grads[k] + gi
+                gi = rule(ns, g, ans, *args, **params)
+                data = a.data
+                if differentiable:
+                    if type(gi) is RowSparse:
+                        grads[a] = grads[a] + gi if a in grads else gi
+                        continue
+                    if gi.shape != data.shape:
+                        gi = ns.sum_to(gi, shape=data.shape)
+                    if gi.dtype != data.dtype:
+                        gi = gi.astype(data.dtype)
+                    if anomaly:
+                        _check_grad_anomaly(node, gi.data, i)
+                    prev = grads.get(a)
+                    grads[a] = gi if prev is None else prev + gi
                     continue
-                if not differentiable and type(gi) is not np.ndarray:
+                if type(gi) is not _ndarray:
+                    if type(gi) is RowSparse:  # sparse rows pass through untouched
+                        grads[a] = grads[a] + gi if a in grads else gi
+                        continue
                     gi = np.asarray(gi)  # NumPy returns scalars for 0-d results
-                if gi.shape != a.shape:
-                    gi = ns.sum_to(gi, a.shape)
-                if gi.dtype != a.dtype:
-                    gi = gi.astype(a.dtype)
-                if STATE.anomaly:
-                    _check_grad_anomaly(node, gi if not differentiable else gi.data, i)
-                k = id(a)
-                prev = grads.get(k)
+                if gi.shape != data.shape:
+                    gi = ns.sum_to(gi, shape=data.shape)  # the one place that unbroadcasts
+                if gi.dtype is not data.dtype and gi.dtype != data.dtype:
+                    gi = gi.astype(data.dtype)
+                if anomaly:
+                    _check_grad_anomaly(node, gi, i)
+                prev = grads.get(a)
                 if prev is None:
-                    grads[k] = gi
-                    if not differentiable and (gi is g or gi.base is not None):
-                        borrowed.add(k)
-                elif differentiable:
-                    grads[k] = prev + gi
-                elif k in borrowed:
-                    grads[k] = prev + gi
-                    borrowed.discard(k)
+                    grads[a] = gi
+                    if gi is g or gi.base is not None:
+                        borrowed.add(a)
+                elif a in borrowed:
+                    grads[a] = prev + gi
+                    borrowed.discard(a)
                 else:
-                    np.add(prev, gi, out=prev)
+                    np.add(prev, gi, out=prev)  # prev is ours alone: accumulate in place
             if not retain_graph:
                 node.inputs = node.arrays = node.out = None
+
+        for t in leaves:
+            g = grads.pop(t, None)
+            if g is None:
+                continue
+            if t._hooks:
+                g = _run_hooks(t, g, differentiable)
+            if wanted is not None:
+                if t in wanted:
+                    results[wanted[t]] = _result(g, t in borrowed, differentiable)
+            elif accumulate:
+                _accumulate_leaf(t, g, differentiable, t in borrowed)
 
     if wanted is not None:
         for k, (t, r) in enumerate(zip(inputs, results)):
@@ -199,6 +226,13 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                     "does not require grad. Hint: pass allow_unused=True to get None for it")
         return results
     return None
+
+
+def _result(g, borrowed, differentiable):
+    """A gradient handed to the caller of autograd.grad: a tensor that owns its data."""
+    if differentiable or type(g) is RowSparse:
+        return g
+    return Tensor._wrap(g.copy() if borrowed else g)
 
 
 def _run_hooks(t, g, differentiable):
@@ -237,11 +271,13 @@ def _accumulate_leaf(t, g, differentiable, borrowed):
     else:
         t.grad.data += g
         t.grad._version[0] += 1
+        INPLACE_EPOCH[0] += 1
 
 
 def _check_grad_anomaly(node, g, i):
     if g.dtype.kind == "f" and not np.isfinite(g).all():
-        where = f"\nThe forward op was recorded at:\n{node.where}" if node.where else ""
+        site = recorded_at(node)
+        where = f"\nThe forward op was recorded at:\n{site}" if site else ""
         raise AnomalyError(
             f"the backward of '{node.prim.name}' produced a non-finite gradient for input {i} "
             f"(shape {g.shape}); input shapes "

@@ -15,13 +15,13 @@ forward, so a rule costs what the NumPy code costs); under ``create_graph=True``
 mode it is :data:`TENSOR` (each name is the primitive itself), so the very same rule builds a
 graph and higher derivatives are exact. Python operators (``g * y``) work in both.
 """
-from types import MethodType
+import itertools
 
 import numpy as np
 
 from ..errors import GraphError, ShapeError, WengertError
 from ..tensor import Tensor
-from .state import STATE
+from .state import ANOMALY, INPLACE_EPOCH, STATE
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -47,36 +47,103 @@ SAVES = ("inputs", "output", "both", "none")
 
 
 class Node:
-    """One recorded application of a primitive: the entry of the Wengert list."""
+    """One recorded application of a primitive: an entry of the Wengert list.
+
+    ``inputs`` are the arguments as given (tensors and constants), ``arrays`` the same with
+    tensors replaced by their data, ``out`` the output array. For the in-place check:
+    ``versions`` is the sum of the tensor inputs' version counters when recorded (None when the
+    rules read no input), ``out_cell``/``out_version`` the output's counter, and ``epoch`` the
+    global in-place epoch (counters only grow, so an unchanged sum means unchanged inputs). ``seq`` increases with creation, so sorting nodes by it in reverse is a
+    topological order for backward (an input is always made before its consumers). Nodes are
+    built inline by the op (see :func:`_make_apply`) for speed."""
 
     __slots__ = ("prim", "inputs", "arrays", "params", "out", "versions", "out_version",
-                 "out_cell", "where", "__weakref__")
-
-    def __init__(self, prim, inputs, arrays, params, out, out_cell):
-        self.prim = prim
-        self.inputs = inputs
-        self.arrays = arrays
-        self.params = params
-        self.out = out
-        self.out_cell = out_cell
-        self.out_version = out_cell[0]
-        if prim.saves_inputs:
-            self.versions = tuple(a._version[0] if isinstance(a, Tensor) else None
-                                  for a in inputs)
-        else:
-            self.versions = None
-        self.where = None
+                 "out_cell", "seq", "epoch", "__weakref__")
 
     def __repr__(self):
         return f"<{self.prim.name} node>"
 
-    name = property(lambda self: self.prim.name)
+    @property
+    def name(self):
+        return self.prim.name
+
+
+_new = object.__new__
+_next_seq = itertools.count().__next__
+
+
+def _make_apply(prim):
+    """The op as a plain function (so it binds as a Tensor method without a descriptor call):
+    unwrap tensors, run the NumPy forward, and record a Node only when an input requires grad
+    and grad mode is on. This is the hot path of the whole library."""
+    forward = prim.forward
+    name = prim.name
+    view = prim.view
+    saves_inputs = prim.saves_inputs
+    state = STATE
+
+    def apply(*args, **params):
+        arrays = []
+        record = False
+        tangents = False
+        versions = 0
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                versions += a._version[0]
+                if a.requires_grad:
+                    record = True
+                if a._tangents is not None:
+                    tangents = True
+            else:
+                arrays.append(a)
+        try:
+            out = forward(*arrays, **params)
+        except WengertError:
+            raise
+        except ValueError as exc:  # NumPy's broadcasting and axis errors
+            raise ShapeError(f"{name}: {exc} (input shapes "
+                             f"{[np.shape(a) for a in arrays]})") from None
+        if type(out) is not _ndarray:
+            out = _asarray(out)
+        result = _new(Tensor)
+        result.data = out
+        version = args[0]._version if view and isinstance(args[0], Tensor) else [0]
+        result._version = version
+        if record and state.grad_enabled and prim.vjps is not None:
+            node = _new(Node)
+            node.prim = prim
+            node.inputs = args
+            node.arrays = arrays
+            node.params = params
+            node.out = out
+            node.out_cell = version
+            node.out_version = version[0]
+            node.seq = _next_seq()
+            node.epoch = INPLACE_EPOCH[0]
+            node.versions = versions if saves_inputs else None
+            result._node = node
+            result.requires_grad = True
+        else:
+            node = None
+            result._node = None
+            result.requires_grad = False
+        if ANOMALY[0]:
+            _check_anomaly(prim, node, out, arrays)
+        if tangents and state.fw_levels and prim.jvps is not None:
+            _push_tangents(prim, result, args, params, state)
+        return result
+
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = prim.__doc__
+    apply.prim = prim
+    return apply
 
 
 class Primitive:
-    """An op with a NumPy forward and differentiation rules. Call it on tensors, arrays or
-    scalars; it returns a Tensor and records a :class:`Node` when an input requires grad and
-    grad mode is on.
+    """An op with a NumPy forward and differentiation rules. Call it (or its faster
+    ``.apply`` function) on tensors, arrays or scalars; it returns a Tensor and records a
+    :class:`Node` when an input requires grad and grad mode is on.
 
     Arguments:
         name: unique name; also the attribute in the :data:`ARRAY`/:data:`TENSOR` namespaces.
@@ -106,12 +173,13 @@ class Primitive:
         self.saves_output = saves in ("output", "both")
         self.view = view
         self.__doc__ = doc or forward.__doc__
+        self.apply = _make_apply(self)
         if register:
             if name in REGISTRY:
                 raise ValueError(f"a primitive named {name!r} is already registered")
             REGISTRY[name] = self
             setattr(ARRAY, name, forward)
-            setattr(TENSOR, name, self)
+            setattr(TENSOR, name, self.apply)
 
     @property
     def differentiable(self):
@@ -120,46 +188,8 @@ class Primitive:
     def __repr__(self):
         return f"<primitive {self.name}>"
 
-    def __get__(self, obj, objtype=None):
-        # Bind like a function, so a primitive can be a Tensor method (x.exp(), x + y).
-        return self if obj is None else MethodType(self, obj)
-
     def __call__(self, *args, **params):
-        arrays = []
-        record = False
-        tangents = False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                if a.requires_grad:
-                    record = True
-                if a._tangents is not None:
-                    tangents = True
-            else:
-                arrays.append(a)
-        try:
-            out = self.forward(*arrays, **params)
-        except WengertError:
-            raise
-        except ValueError as exc:  # NumPy's broadcasting and axis errors
-            raise ShapeError(f"{self.name}: {exc} (input shapes "
-                             f"{[np.shape(a) for a in arrays]})") from None
-        if type(out) is not _ndarray:
-            out = _asarray(out)
-        state = STATE
-        version = args[0]._version if self.view and isinstance(args[0], Tensor) else [0]
-        if record and state.grad_enabled and self.vjps is not None:
-            node = Node(self, args, arrays, params, out, version)
-            result = Tensor._wrap(out, node, True, version)
-            if state.anomaly:
-                _check_anomaly(self, node, out, arrays)
-        else:
-            result = Tensor._wrap(out, None, False, version)
-            if state.anomaly:
-                _check_anomaly(self, None, out, arrays)
-        if tangents and state.fw_levels and self.jvps is not None:
-            _push_tangents(self, result, args, params, state)
-        return result
+        return self.apply(*args, **params)
 
 
 def _push_tangents(prim, result, args, params, state):
@@ -202,10 +232,15 @@ def _check_anomaly(prim, node, out, arrays):
     report_forward(prim, node, out, arrays)
 
 
+def defop(name, forward, vjp=None, jvp=None, saves="inputs", view=False, doc=None):
+    """Register a primitive and return its op function (what the library exports)."""
+    return Primitive(name, forward, vjp=vjp, jvp=jvp, saves=saves, view=view, doc=doc).apply
+
+
 def nondiff(name, forward, doc=None):
-    """Register a primitive without derivatives (comparisons, sign, argmax...): its output
-    never requires grad."""
-    return Primitive(name, forward, vjp=None, jvp=None, saves="none", doc=doc)
+    """Register a primitive without derivatives (comparisons, sign, argmax...) and return its
+    op function; its output never requires grad."""
+    return defop(name, forward, saves="none", doc=doc)
 
 
 def raise_freed(node):

@@ -12,7 +12,13 @@ class _State(threading.local):
         # Forward-mode levels that ops can see, outermost first. A JVP rule for level k is
         # evaluated with only the levels before k visible (that is what makes nesting exact).
         self.fw_levels = ()
-        self.anomaly = False
 
 
 STATE = _State()
+
+# Process-wide, as PyTorch's anomaly mode: [enabled]. A list so hot code reads one index.
+ANOMALY = [False]
+
+# Bumped by every in-place write to a tensor. A node remembers the epoch it was recorded in;
+# backward re-checks its saved inputs' version counters only if the epoch has moved since.
+INPLACE_EPOCH = [0]

@@ -2,7 +2,7 @@
 overflow for any finite input) and their rules are the compact closed forms."""
 import numpy as np
 
-from ..autodiff.primitive import Primitive
+from ..autodiff.primitive import defop
 
 
 def _softmax(x, axis=-1):
@@ -16,13 +16,13 @@ def _log_softmax(x, axis=-1):
     return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
 
 
-softmax = Primitive(
+softmax = defop(
     "softmax", _softmax,
     vjp=[lambda ns, g, ans, x, axis=-1: ans * (g - ns.sum(g * ans, axis=axis, keepdims=True))],
     jvp=[lambda ns, t, ans, x, axis=-1: ans * (t - ns.sum(t * ans, axis=axis, keepdims=True))],
     saves="output", doc="exp(x) / sum(exp(x)) along axis, stable for any finite input.")
 
-log_softmax = Primitive(
+log_softmax = defop(
     "log_softmax", _log_softmax,
     vjp=[lambda ns, g, ans, x, axis=-1:
          g - ns.exp(ans) * ns.sum(g, axis=axis, keepdims=True)],

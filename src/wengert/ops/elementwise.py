@@ -10,12 +10,12 @@ import math
 
 import numpy as np
 
-from ..autodiff.primitive import Primitive, nondiff
+from ..autodiff.primitive import defop, nondiff
 
 
 def elementwise(name, forward, rules, saves="inputs", doc=None):
     """Register an element-wise primitive whose JVP rules equal its VJP rules."""
-    return Primitive(name, forward, vjp=rules, jvp=rules, saves=saves, doc=doc)
+    return defop(name, forward, vjp=rules, jvp=rules, saves=saves, doc=doc)
 
 
 def _nonzero(ns, x):
@@ -182,7 +182,7 @@ def _astype(x, dtype):
     return x.astype(dtype, copy=False)
 
 
-astype = Primitive("astype", _astype,
+astype = defop("astype", _astype,
                    vjp=[lambda ns, g, ans, x, dtype: g],  # the engine casts back to x.dtype
                    jvp=[lambda ns, t, ans, x, dtype: ns.astype(t, dtype=dtype)],
                    saves="none", doc="Cast to another floating dtype (differentiable).")

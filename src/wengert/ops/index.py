@@ -2,7 +2,7 @@
 ``index_put`` behind ``x[key] = v``, take_along_axis and one_hot."""
 import numpy as np
 
-from ..autodiff.primitive import Primitive, nondiff
+from ..autodiff.primitive import defop, nondiff
 from ..errors import ShapeError
 from ..tensor import Tensor
 
@@ -43,13 +43,13 @@ def _scatter_add(g, key, shape):
     return out
 
 
-getitem = Primitive(
+getitem = defop(
     "getitem", _getitem,
     vjp=[lambda ns, g, ans, x, key: ns.scatter_add(g, key=key, shape=x.shape)],
     jvp=[lambda ns, t, ans, x, key: ns.getitem(t, key=key)],
     saves="none", view=True, doc="``x[key]`` for any NumPy index.")
 
-scatter_add = Primitive(
+scatter_add = defop(
     "scatter_add", _scatter_add,
     vjp=[lambda ns, g, ans, x, key, shape: ns.getitem(g, key=key)],
     jvp=[lambda ns, t, ans, x, key, shape: ns.scatter_add(t, key=key, shape=shape)],
@@ -68,7 +68,7 @@ def _index_put(x, value, key):
     return out
 
 
-index_put = Primitive(
+index_put = defop(
     "index_put", _index_put,
     vjp=[lambda ns, g, ans, x, v, key: ns.index_put(g, 0, key=key),
          lambda ns, g, ans, x, v, key: ns.getitem(g, key=key)],

@@ -4,7 +4,7 @@ import string
 
 import numpy as np
 
-from ..autodiff.primitive import Primitive
+from ..autodiff.primitive import defop
 from ..errors import ShapeError
 
 
@@ -45,7 +45,7 @@ def _matmul_vjp_b(ns, g, ans, a, b):
     return ns.matmul(_mT(ns, a), g)
 
 
-matmul = Primitive(
+matmul = defop(
     "matmul", _matmul, vjp=[_matmul_vjp_a, _matmul_vjp_b],
     jvp=[lambda ns, t, ans, a, b: ns.matmul(t, b), lambda ns, t, ans, a, b: ns.matmul(a, t)],
     doc="Matrix product with NumPy's rules: 1-D operands are vectors, leading axes batch "
@@ -148,7 +148,7 @@ def _einsum_jvp(i):
     return rule
 
 
-_einsum_prim = Primitive("einsum", _einsum, saves="inputs")
+_einsum_prim = defop("einsum", _einsum, saves="inputs")
 
 
 def einsum(subscripts, *operands):
@@ -159,8 +159,8 @@ def einsum(subscripts, *operands):
 
 def _install_variadic():
     from .shape import _Variadic
-    _einsum_prim.vjps = _Variadic(_einsum_vjp)
-    _einsum_prim.jvps = _Variadic(_einsum_jvp)
+    _einsum_prim.prim.vjps = _Variadic(_einsum_vjp)
+    _einsum_prim.prim.jvps = _Variadic(_einsum_jvp)
 
 
 _install_variadic()

@@ -1,6 +1,6 @@
 """Tensor operators and methods, each a thin call of the one primitive that defines it."""
 from ..autodiff.grad_mode import no_grad
-from ..autodiff.state import STATE
+from ..autodiff.state import INPLACE_EPOCH, STATE
 from ..backend import as_dtype, is_float
 from ..errors import GraphError
 from ..tensor import Tensor
@@ -21,22 +21,23 @@ def _inplace(op):
             if self.requires_grad and self._node is None:
                 raise GraphError(
                     f"a leaf tensor of shape {self.shape} that requires grad is used in an "
-                    f"in-place '{op.name}'. Hint: wrap parameter updates in 'with no_grad():' "
+                    f"in-place '{op.__name__}'. Hint: wrap parameter updates in 'with no_grad():' "
                     "or use an out-of-place op")
-            old = Tensor._wrap(self.data.copy() if op.saves_inputs else self.data,
+            old = Tensor._wrap(self.data.copy() if op.prim.saves_inputs else self.data,
                                self._node, self.requires_grad)
             result = op(old, other)
-            self._write(result.data, op.name)
+            self._write(result.data, op.__name__)
             node = result._node
             self._node = node
             self.requires_grad = True
             node.out = self.data
             node.out_cell = self._version
             node.out_version = self._version[0]
+            node.epoch = INPLACE_EPOCH[0]
             return self
         with no_grad():
             result = op(self, other)
-        self._write(result.data, op.name)
+        self._write(result.data, op.__name__)
         return self
     return method
 
@@ -51,6 +52,7 @@ def _write(self, values, opname):
                          "clone() it first")
     self.data[...] = values
     self._version[0] += 1
+    INPLACE_EPOCH[0] += 1
 
 
 def _setitem(self, key, value):
@@ -65,17 +67,20 @@ def _setitem(self, key, value):
         result = index.index_put(old, value, key=key)
         self.data[key] = result.data[key]
         self._version[0] += 1
+        INPLACE_EPOCH[0] += 1
         node = result._node
         self._node = node
         self.requires_grad = True
         node.out = self.data
         node.out_cell = self._version
         node.out_version = self._version[0]
+        node.epoch = INPLACE_EPOCH[0]
         return
     if not self.data.flags.writeable:
         raise GraphError("assignment into a read-only tensor (a broadcast view); clone() it first")
     self.data[key] = value.data if isinstance(value, Tensor) else value
     self._version[0] += 1
+    INPLACE_EPOCH[0] += 1
 
 
 def _getitem(self, key):

@@ -7,7 +7,7 @@ import builtins
 
 import numpy as np
 
-from ..autodiff.primitive import Primitive, nondiff
+from ..autodiff.primitive import defop, nondiff
 from ..errors import ShapeError
 
 
@@ -44,13 +44,13 @@ def _count(shape, axis):
     return int(np.prod([shape[a] for a in normalize_axis(axis, len(shape))], dtype=np.int64))
 
 
-sum = Primitive(
+sum = defop(
     "sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
     vjp=[lambda ns, g, ans, x, axis=None, keepdims=False: expand(ns, g, x.shape, axis, keepdims)],
     jvp=[lambda ns, t, ans, x, axis=None, keepdims=False: ns.sum(t, axis=axis, keepdims=keepdims)],
     saves="none", doc="Sum over axis (all axes by default).")
 
-mean = Primitive(
+mean = defop(
     "mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
     vjp=[lambda ns, g, ans, x, axis=None, keepdims=False:
          expand(ns, g, x.shape, axis, keepdims) / _count(x.shape, axis)],
@@ -70,7 +70,7 @@ def _extreme(name, np_fn):
             raise ShapeError(f"{name} of an empty tensor of shape {x.shape} has no identity")
         return np_fn(x, axis=axis, keepdims=keepdims)
 
-    return Primitive(
+    return defop(
         name, fwd,
         vjp=[lambda ns, g, ans, x, axis=None, keepdims=False:
              expand(ns, g, x.shape, axis, keepdims) * mask(ns, ans, x, axis, keepdims)],
@@ -97,7 +97,7 @@ def _prod_grad(ns, ans, x, axis, keepdims):
                     ns.where((zeros == 1) & zero, nonzero_prod, 0))
 
 
-prod = Primitive(
+prod = defop(
     "prod", lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims),
     vjp=[lambda ns, g, ans, x, axis=None, keepdims=False:
          expand(ns, g, x.shape, axis, keepdims) * _prod_grad(ns, ans, x, axis, keepdims)],
@@ -115,7 +115,7 @@ def _var_grad(ns, x, axis, ddof):
     return centred * (2.0 / (_count(x.shape, axis) - ddof))
 
 
-var = Primitive(
+var = defop(
     "var", _var,
     vjp=[lambda ns, g, ans, x, axis=None, ddof=0, keepdims=False:
          expand(ns, g, x.shape, axis, keepdims) * _var_grad(ns, x, axis, ddof)],
@@ -141,7 +141,7 @@ def _lse_weights(ns, ans, x, axis, keepdims):
     return ns.exp(x - expand(ns, ans, x.shape, axis, keepdims))  # the softmax of x
 
 
-logsumexp = Primitive(
+logsumexp = defop(
     "logsumexp", _logsumexp,
     vjp=[lambda ns, g, ans, x, axis=None, keepdims=False:
          expand(ns, g, x.shape, axis, keepdims) * _lse_weights(ns, ans, x, axis, keepdims)],
@@ -159,7 +159,7 @@ def _norm_grad(ns, ans, x, axis, keepdims):
     return ns.where(n == 0, 0, x / ns.where(n == 0, 1, n))  # 0 at the origin, as PyTorch
 
 
-norm = Primitive(
+norm = defop(
     "norm", _norm,
     vjp=[lambda ns, g, ans, x, axis=None, keepdims=False:
          expand(ns, g, x.shape, axis, keepdims) * _norm_grad(ns, ans, x, axis, keepdims)],

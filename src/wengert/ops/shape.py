@@ -2,7 +2,7 @@
 in-place change through a view is seen by the backward of whatever saved the base)."""
 import numpy as np
 
-from ..autodiff.primitive import Primitive
+from ..autodiff.primitive import defop
 from ..errors import ShapeError
 
 
@@ -21,30 +21,30 @@ def _sum_to(x, shape):
     return out.reshape(shape)
 
 
-sum_to = Primitive(
+sum_to = defop(
     "sum_to", _sum_to,
     vjp=[lambda ns, g, ans, x, shape: ns.broadcast_to(g, shape=x.shape)],
     jvp=[lambda ns, t, ans, x, shape: ns.sum_to(t, shape=shape)],
     saves="none", doc="Sum ``x`` down to ``shape`` (the inverse of broadcasting; the engine's "
                       "unbroadcast).")
 
-broadcast_to = Primitive(
+broadcast_to = defop(
     "broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
     vjp=[lambda ns, g, ans, x, shape: g],  # the engine sums g back to x's shape
     jvp=[lambda ns, t, ans, x, shape: ns.broadcast_to(t, shape=shape)],
     saves="none", view=True, doc="Broadcast to ``shape`` (a read-only view).")
 
-reshape = Primitive(
+reshape = defop(
     "reshape", lambda x, shape: np.reshape(x, shape),
     vjp=[lambda ns, g, ans, x, shape: ns.reshape(g, shape=x.shape)],
     jvp=[lambda ns, t, ans, x, shape: ns.reshape(t, shape=shape)],
     saves="none", view=True, doc="Same data, new shape (one dimension may be -1).")
 
-alias = Primitive(
+alias = defop(
     "alias", lambda x: x, vjp=[lambda ns, g, ans, x: g], jvp=[lambda ns, t, ans, x: t],
     saves="none", view=True, doc="A new tensor node over the same data (identity).")
 
-copy = Primitive(
+copy = defop(
     "copy", np.copy, vjp=[lambda ns, g, ans, x: g], jvp=[lambda ns, t, ans, x: t],
     saves="none", doc="A copy with its own storage (``Tensor.clone``).")
 
@@ -61,13 +61,13 @@ def _full_axes(x, axes):
     return tuple(range(x.ndim))[::-1] if axes is None else tuple(a % x.ndim for a in axes)
 
 
-transpose = Primitive(
+transpose = defop(
     "transpose", _transpose,
     vjp=[lambda ns, g, ans, x, axes=None: ns.transpose(g, axes=_inverse_perm(_full_axes(x, axes)))],
     jvp=[lambda ns, t, ans, x, axes=None: ns.transpose(t, axes=axes)],
     saves="none", view=True, doc="Permute the axes (reverse them by default).")
 
-swapaxes = Primitive(
+swapaxes = defop(
     "swapaxes", lambda x, axis1, axis2: np.swapaxes(x, axis1, axis2),
     vjp=[lambda ns, g, ans, x, axis1, axis2: ns.swapaxes(g, axis1=axis1, axis2=axis2)],
     jvp=[lambda ns, t, ans, x, axis1, axis2: ns.swapaxes(t, axis1=axis1, axis2=axis2)],
@@ -83,13 +83,13 @@ def _squeeze(x, axis=None):
     return np.squeeze(x, axis=axis)
 
 
-squeeze = Primitive(
+squeeze = defop(
     "squeeze", _squeeze,
     vjp=[lambda ns, g, ans, x, axis=None: ns.reshape(g, shape=x.shape)],
     jvp=[lambda ns, t, ans, x, axis=None: ns.squeeze(t, axis=axis)],
     saves="none", view=True, doc="Drop size-1 axes (all of them, or those named).")
 
-expand_dims = Primitive(
+expand_dims = defop(
     "expand_dims", lambda x, axis: np.expand_dims(x, axis),
     vjp=[lambda ns, g, ans, x, axis: ns.reshape(g, shape=x.shape)],
     jvp=[lambda ns, t, ans, x, axis: ns.expand_dims(t, axis=axis)],
@@ -146,9 +146,9 @@ class _Variadic(tuple):
         return 0
 
 
-concat = Primitive("concatenate", _concat, saves="none")
-concat.vjps = _Variadic(_concat_vjp)
-concat.jvps = _Variadic(_concat_jvp)
+concat = defop("concatenate", _concat, saves="none")
+concat.prim.vjps = _Variadic(_concat_vjp)
+concat.prim.jvps = _Variadic(_concat_jvp)
 
 
 def concatenate(tensors, axis=0):
@@ -200,7 +200,7 @@ def _unpad(ns, g, ans, x, pad_width, mode="constant", constant_values=0):
     return g[key]
 
 
-pad = Primitive(
+pad = defop(
     "pad", _pad, vjp=[_unpad],
     jvp=[lambda ns, t, ans, x, pad_width, mode="constant", constant_values=0:
          ns.pad(t, pad_width=pad_width)],
