@@ -1,0 +1,57 @@
+"""Timing helpers shared by the benchmarks: candidates run alternately (A B A B ...) and
+report medians, so drifts of a shared, noisy machine hit every candidate alike."""
+import json
+import os
+import platform
+import sys
+import time
+
+
+def pin_threads_from_argv(default=1):
+    """Pin BLAS/OpenMP threads to ``--threads N`` (default 1) before NumPy or torch is
+    imported: they read these variables once, at import. Returns N."""
+    n = default
+    if "--threads" in sys.argv:
+        n = int(sys.argv[sys.argv.index("--threads") + 1])
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(n)
+    return n
+
+
+def alternate(candidates, rounds, warmup=3, inner=1):
+    """Median seconds per call of each ``name -> fn``, the candidates interleaved."""
+    import numpy as np
+    for fn in candidates.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in candidates}
+    for _ in range(rounds):
+        for name, fn in candidates.items():
+            t = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            times[name].append((time.perf_counter() - t) / inner)
+    return {name: float(np.median(ts)) for name, ts in times.items()}
+
+
+def versions():
+    """Versions of wengert and the peers that are installed."""
+    import numpy as np
+    out = {"python": platform.python_version(), "numpy": np.__version__}
+    for mod in ("wengert", "torch", "jax", "autograd", "micrograd", "gensim"):
+        try:
+            m = __import__(mod)
+            out[mod] = getattr(m, "__version__", "installed")
+        except ImportError:
+            pass
+    return out
+
+
+def emit(result, as_json):
+    """Print a benchmark's result: JSON for the runner, a table for people."""
+    if as_json:
+        print(json.dumps(result))
+        return
+    print(f"# {result['bench']} ({result['config']})")
+    for row in result["rows"]:
+        print("  " + "  ".join(f"{k}={v}" for k, v in row.items()))

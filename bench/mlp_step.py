@@ -1,0 +1,173 @@
+"""One SGD step of an MLP 784-512-256-10 (ReLU, softmax cross-entropy, batch 128): wengert
+against hand-written NumPy backprop (the floor), PyTorch eager and HIPS autograd, in one run,
+alternating. Also checks that wengert and NumPy follow the same loss trajectory.
+
+    python bench/mlp_step.py [--quick] [--dtype float32|float64] [--threads 1] [--json]
+"""
+import argparse
+import sys
+
+from _timing import alternate, emit, pin_threads_from_argv, versions
+
+pin_threads_from_argv()
+
+SIZES = [784, 512, 256, 10]
+BATCH, LR = 128, 0.01
+
+
+def make_problem(np, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((BATCH, SIZES[0])).astype(dtype)
+    y = rng.integers(0, SIZES[-1], BATCH)
+    params = []
+    for a, b in zip(SIZES[:-1], SIZES[1:]):
+        params += [(rng.standard_normal((a, b)) * np.sqrt(2 / a)).astype(dtype), np.zeros(b, dtype)]
+    return X, y, params
+
+
+def numpy_step(np, X, y):
+    rows = np.arange(len(y))
+
+    def step(P):
+        W1, b1, W2, b2, W3, b3 = P
+        h1 = X @ W1 + b1
+        a1 = np.maximum(h1, 0)
+        h2 = a1 @ W2 + b2
+        a2 = np.maximum(h2, 0)
+        z = a2 @ W3 + b3
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        p = e / e.sum(axis=1, keepdims=True)
+        loss = -np.log(p[rows, y]).mean()
+        p[rows, y] -= 1
+        dz = p / len(y)
+        dW3, db3 = a2.T @ dz, dz.sum(axis=0)
+        dh2 = (dz @ W3.T) * (h2 > 0)
+        dW2, db2 = a1.T @ dh2, dh2.sum(axis=0)
+        dh1 = (dh2 @ W2.T) * (h1 > 0)
+        dW1, db1 = X.T @ dh1, dh1.sum(axis=0)
+        for w, g in zip(P, (dW1, db1, dW2, db2, dW3, db3)):
+            w -= LR * g
+        return float(loss)
+    return step
+
+
+def wengert_step(wg, X, y):
+    from wengert import nn, optim
+    import wengert.nn.functional as F
+    Xt, yt = wg.Tensor(X), wg.Tensor(y)
+
+    def make(P):
+        layers = []
+        for k in range(3):
+            lin = nn.Linear(SIZES[k], SIZES[k + 1], dtype=P[2 * k].dtype)
+            with wg.no_grad():  # the lecture's layout X @ W: load W (in, out)
+                lin.weight.data[...] = _as_layer_weight(lin, P[2 * k])
+                lin.bias.data[...] = P[2 * k + 1]
+            layers += [lin, nn.ReLU()] if k < 2 else [lin]
+        model = nn.Sequential(*layers)
+        opt = optim.SGD(model.parameters(), lr=LR)
+
+        def step():
+            opt.zero_grad()
+            loss = F.cross_entropy(model(Xt), yt)
+            loss.backward()
+            opt.step()
+            return loss.item()
+        return step, model
+    return make
+
+
+def _as_layer_weight(lin, W):
+    """wengert's Linear stores what its docs say; this bench's weights are (in, out)."""
+    return W if lin.weight.shape == W.shape else W.T
+
+
+def torch_step(torch, X, y):
+    Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
+
+    def make(P):
+        Ps = [torch.tensor(p, requires_grad=True) for p in P]
+        opt = torch.optim.SGD(Ps, lr=LR)
+
+        def step():
+            opt.zero_grad()
+            W1, b1, W2, b2, W3, b3 = Ps
+            h = torch.relu(Xt @ W1 + b1)
+            h = torch.relu(h @ W2 + b2)
+            loss = torch.nn.functional.cross_entropy(h @ W3 + b3, yt)
+            loss.backward()
+            opt.step()
+            return loss.item()
+        return step
+    return make
+
+
+def autograd_step(X, y):
+    import autograd.numpy as anp
+    from autograd import grad
+    rows = anp.arange(len(y))
+
+    def loss_fn(P):
+        W1, b1, W2, b2, W3, b3 = P
+        h = anp.maximum(X @ W1 + b1, 0)
+        h = anp.maximum(h @ W2 + b2, 0)
+        z = h @ W3 + b3
+        z = z - anp.max(z, axis=1, keepdims=True)
+        logp = z - anp.log(anp.sum(anp.exp(z), axis=1, keepdims=True))
+        return -anp.mean(logp[rows, y])
+    g = grad(loss_fn)
+
+    def make(P):
+        P = [p.copy() for p in P]
+
+        def step():
+            for w, d in zip(P, g(P)):
+                w -= LR * d
+        return step
+    return make
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="few rounds (a smoke run)")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    import numpy as np
+    import wengert as wg
+    X, y, P0 = make_problem(np, np.dtype(args.dtype))
+
+    # Same loss trajectory: 20 steps from the same weights.
+    P_np = [p.copy() for p in P0]
+    step_np = numpy_step(np, X, y)
+    step_wg, _ = wengert_step(wg, X, y)([p.copy() for p in P0])
+    traj = [(step_np(P_np), step_wg()) for _ in range(20)]
+    rel = max(abs(a - b) / abs(a) for a, b in traj)
+
+    cands = {"numpy": lambda P=[p.copy() for p in P0]: step_np(P),
+             "wengert": wengert_step(wg, X, y)([p.copy() for p in P0])[0]}
+    try:
+        import torch
+        torch.set_num_threads(args.threads)
+        cands["torch"] = torch_step(torch, X, y)(P0)
+    except ImportError:
+        pass
+    try:
+        cands["autograd"] = autograd_step(X, y)(P0)
+    except ImportError:
+        pass
+    rounds = 8 if args.quick else 60
+    med = alternate(cands, rounds)
+    base = med["numpy"]
+    rows = [{"candidate": k, "ms": round(v * 1e3, 3), "ratio": round(v / base, 3)}
+            for k, v in med.items()]
+    emit({"bench": "mlp_step", "config": f"{args.dtype}, {args.threads} thread(s), batch {BATCH}",
+          "rows": rows, "loss_trajectory_max_rel_diff": rel, "versions": versions()}, args.json)
+    if not args.json:
+        print(f"  wengert vs numpy loss trajectory, 20 steps: max relative difference {rel:.2e}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Run the benchmark suite and write docs/performance.md.
+
+Each bench runs in its own process (BLAS threads are fixed at import): 1 thread is the
+headline (steady on these shared 2-core machines), 2 threads beside it.
+
+    python bench/run.py [--quick] [--only mlp_step,tiny_ops,...] [--out docs/performance.md]
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# (script, extra argument sets); each set runs once per thread count listed
+SUITE = {
+    "mlp_step": [["--dtype", "float32"], ["--dtype", "float64"]],
+    "tiny_ops": [[]],
+    "memory": [[]],
+    "mnist_epoch": [[]],
+    "jacobian_modes": [[]],
+}
+THREADS = {"mlp_step": (1, 2), "tiny_ops": (1, 2), "memory": (1,), "mnist_epoch": (1, 2),
+           "jacobian_modes": (1,)}
+
+
+def run_one(name, extra, threads, quick):
+    cmd = [sys.executable, str(HERE / f"{name}.py"), "--json", "--threads", str(threads)] + extra
+    if quick:
+        cmd.append("--quick")
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1]), " ".join(
+        ["python", f"bench/{name}.py"] + extra + ["--threads", str(threads)])
+
+
+def table(rows):
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    for r in rows:
+        lines.append("| " + " | ".join("" if r.get(k) is None else str(r.get(k)) for k in keys) + " |")
+    return "\n".join(lines)
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--out", default=str(HERE.parent / "docs" / "performance-results.md"))
+    args = ap.parse_args()
+    names = [n for n in SUITE if not args.only or n in args.only.split(",")]
+    sections, versions = [], None
+    for name in names:
+        if not (HERE / f"{name}.py").exists():
+            continue
+        for extra in SUITE[name]:
+            for threads in THREADS[name]:
+                result, cmd = run_one(name, extra, threads, args.quick)
+                versions = result.get("versions", versions)
+                notes = {k: v for k, v in result.items()
+                         if k not in ("bench", "config", "rows", "versions")}
+                text = f"### {result['bench']} — {result['config']}\n\n`{cmd}`\n\n{table(result['rows'])}\n"
+                if notes:
+                    text += "\n" + "\n".join(f"- {k}: {v}" for k, v in notes.items()) + "\n"
+                sections.append(text)
+                print(text, flush=True)
+    header = (f"# Benchmark results\n\nWritten by `python bench/run.py"
+              f"{' --quick' if args.quick else ''}` on {datetime.date.today()}.\n\n"
+              f"Machine: {machine()}.\n\nVersions: "
+              + ", ".join(f"{k} {v}" for k, v in (versions or {}).items()) + ".\n\n"
+              "Times are medians of candidates run alternately in one process; ratios are what "
+              "to compare (the machines are shared and noisy).\n\n")
+    Path(args.out).write_text(header + "\n".join(sections))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
