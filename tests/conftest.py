@@ -41,3 +41,16 @@ def torch_mod():
         pytest.skip("torch is not installed (pip install torch==2.13.0)")
     torch.set_default_dtype(torch.float64)
     return torch
+
+
+# Hypothesis profiles: the default run stays fast; `--hypothesis-profile=long` goes deeper.
+try:
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("default", max_examples=60, deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile("long", max_examples=2000, deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile("default")
+except ImportError:
+    pass

@@ -319,3 +319,12 @@ def test_threads_have_their_own_grad_mode():
         t.start()
         t.join()
     assert seen["enabled"] is True
+
+
+def test_zero_d_value_used_many_times():
+    # NumPy turns 0-d results into scalars; accumulating a third contribution must still work
+    x = wg.tensor(np.float64(1.5), requires_grad=True)
+    y = wg.tensor(np.float64(2.0), requires_grad=True)
+    z = x + y + y + y + y
+    z.backward()
+    assert (x.grad.item(), y.grad.item()) == (1.0, 4.0)

@@ -199,7 +199,7 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                     if gi is g or gi.base is not None:
                         borrowed.add(a)
                 elif a in borrowed:
-                    grads[a] = prev + gi
+                    grads[a] = np.add(prev, gi, out=np.empty_like(prev))  # an array, also 0-d
                     borrowed.discard(a)
                 else:
                     np.add(prev, gi, out=prev)  # prev is ours alone: accumulate in place

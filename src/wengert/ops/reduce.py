@@ -40,6 +40,14 @@ def expand(ns, g, shape, axis, keepdims):
     return ns.broadcast_to(g, shape=shape)
 
 
+def _nonempty(op, x, axis):
+    """Raise for a reduction over an empty axis where the result is undefined (max of
+    nothing; the mean of nothing is 0/0): an error instead of NumPy's warning and NaN."""
+    if x.size == 0 and _count(x.shape, axis) == 0:
+        raise ShapeError(f"{op} over an empty axis is undefined (tensor of shape {x.shape}, "
+                         f"axis={axis})")
+
+
 def _count(shape, axis):
     return int(np.prod([shape[a] for a in normalize_axis(axis, len(shape))], dtype=np.int64))
 
@@ -50,8 +58,13 @@ sum = defop(
     jvp=[lambda ns, t, ans, x, axis=None, keepdims=False: ns.sum(t, axis=axis, keepdims=keepdims)],
     saves="none", doc="Sum over axis (all axes by default).")
 
+def _mean(x, axis=None, keepdims=False):
+    _nonempty("mean", x, axis)
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
 mean = defop(
-    "mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+    "mean", _mean,
     vjp=[lambda ns, g, ans, x, axis=None, keepdims=False:
          expand(ns, g, x.shape, axis, keepdims) / _count(x.shape, axis)],
     jvp=[lambda ns, t, ans, x, axis=None, keepdims=False: ns.mean(t, axis=axis, keepdims=keepdims)],
@@ -66,8 +79,7 @@ def _extreme(name, np_fn):
         return hit / expand(ns, ns.sum(hit, axis=axis, keepdims=keepdims), x.shape, axis, keepdims)
 
     def fwd(x, axis=None, keepdims=False):
-        if x.size == 0:
-            raise ShapeError(f"{name} of an empty tensor of shape {x.shape} has no identity")
+        _nonempty(name, x, axis)
         return np_fn(x, axis=axis, keepdims=keepdims)
 
     return defop(
@@ -107,6 +119,10 @@ prod = defop(
 
 
 def _var(x, axis=None, ddof=0, keepdims=False):
+    n = _count(x.shape, axis)
+    if n - ddof <= 0:
+        raise ShapeError(f"var needs more than ddof={ddof} entries along axis={axis}, got {n} "
+                         f"(tensor of shape {x.shape})")
     return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
@@ -131,6 +147,8 @@ def std(x, axis=None, ddof=0, keepdims=False):
 
 
 def _logsumexp(x, axis=None, keepdims=False):
+    if _count(x.shape, axis) == 0:  # log of an empty sum
+        return np.full_like(np.sum(x, axis=axis, keepdims=keepdims), -np.inf)
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)  # all -inf rows stay -inf without NaN
     out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
