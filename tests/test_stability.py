@@ -1,0 +1,62 @@
+"""Numerically delicate ops at +-1e4 and at float32's extremes: finite values, finite and
+correct gradients, and no NumPy warnings."""
+import warnings
+
+import numpy as np
+import pytest
+
+import wengert as wg
+
+BIG = [-1e4, -50.0, 0.0, 50.0, 1e4]
+
+
+def _no_warnings(fn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return fn()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, grad", [
+    ("sigmoid", lambda x: np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))) ** 2),
+    ("softplus", lambda x: np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))),
+                                    np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))),
+    ("tanh", lambda x: 1 - np.tanh(x) ** 2),
+])
+def test_elementwise_at_extremes(name, grad, dtype):
+    x = wg.tensor(np.array(BIG, dtype=dtype), requires_grad=True)
+
+    def run():
+        y = getattr(wg, name)(x)
+        y.sum().backward()
+        return y
+    y = _no_warnings(run)
+    assert np.isfinite(y.data).all() and np.isfinite(x.grad.data).all()
+    with np.errstate(over="ignore"):
+        expected = grad(np.array(BIG, dtype=np.float64))
+    # correct to the dtype's precision on the derivative's scale (at most 1): a gradient of
+    # 2e-22 computed from an output that rounded to 1.0 comes out 0, as in PyTorch
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-5, atol=np.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("scale", [1e4, float(np.finfo(np.float32).max) / 4])
+def test_softmax_family_at_extremes(dtype, scale):
+    raw = np.array([[1.0, -1.0, 0.5], [-1.0, -1.0, 1.0]]) * scale
+    x0 = raw.astype(dtype)
+    for fn in (lambda t: wg.softmax(t, axis=1), lambda t: wg.log_softmax(t, axis=1),
+               lambda t: wg.logsumexp(t, axis=1)):
+        x = wg.tensor(x0, requires_grad=True)
+
+        def run():
+            y = fn(x)
+            (y * wg.tensor(np.linspace(0, 1, y.size, dtype=dtype).reshape(y.shape))).sum().backward()
+            return y
+        y = _no_warnings(run)
+        assert np.isfinite(y.data).all(), y
+        assert np.isfinite(x.grad.data).all()
+    # the winning entry takes all the probability
+    np.testing.assert_allclose(wg.softmax(wg.tensor(x0), axis=1).data,
+                               [[1, 0, 0], [0, 0, 1]], atol=1e-6)
+    np.testing.assert_allclose(wg.logsumexp(wg.tensor(x0), axis=1).data,
+                               x0.max(axis=1), rtol=1e-6)
