@@ -24,3 +24,25 @@ class GraphError(WengertError, RuntimeError):
 
 class AnomalyError(WengertError, FloatingPointError):
     """``detect_anomaly`` found a NaN or Inf; the message names the op that produced it."""
+
+
+class ArgumentError(WengertError, ValueError):
+    """An argument does not fit the function: ``argnums`` out of range, tangents whose structure
+    differs from the primals', an unknown name or bad syntax in a trace expression."""
+
+
+class GradcheckError(WengertError, AssertionError):
+    """``gradcheck`` found analytic derivatives that disagree with the numerical ones."""
+
+
+class MissingDependencyError(WengertError, ImportError):
+    """An optional dependency (a pip extra or a program) is missing; the message names the
+    command that installs it."""
+
+
+class StateDictError(WengertError, KeyError):
+    """A state dict does not fit the module, optimizer or checkpoint: missing or unexpected
+    keys, or a different number of parameter groups; the message names them."""
+
+    def __str__(self):  # KeyError would print the message in quotes
+        return str(self.args[0]) if self.args else ""

@@ -18,7 +18,7 @@ from ..tensor import Tensor
 from .anomaly import recorded_at
 from .grad_mode import set_grad_enabled
 from .primitive import ARRAY, TENSOR, raise_freed
-from .state import ANOMALY, INPLACE_EPOCH, STATE
+from .state import ANOMALY, INPLACE_EPOCH, STATE, mark_modified
 
 
 _by_seq = attrgetter("_node.seq")
@@ -153,7 +153,10 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                     raise error
             if differentiable:
                 args = inputs_
-                ans = Tensor._wrap(node.out, node, True, node.out_cell)
+                # The output tensor itself where it still holds node.out, so a rule reading
+                # `ans` sees its forward-mode tangents too (forward-over-reverse).
+                ans = t if t.data is node.out else Tensor._wrap(node.out, node, True,
+                                                                 node.out_cell)
             else:
                 args = node.arrays
                 ans = node.out
@@ -270,8 +273,7 @@ def _accumulate_leaf(t, g, differentiable, borrowed):
         t.grad = Tensor._wrap(t.grad.data + g)
     else:
         t.grad.data += g
-        t.grad._version[0] += 1
-        INPLACE_EPOCH[0] += 1
+        mark_modified(t.grad)
 
 
 def _check_grad_anomaly(node, g, i):

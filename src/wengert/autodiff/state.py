@@ -22,3 +22,10 @@ ANOMALY = [False]
 # Bumped by every in-place write to a tensor. A node remembers the epoch it was recorded in;
 # backward re-checks its saved inputs' version counters only if the epoch has moved since.
 INPLACE_EPOCH = [0]
+
+
+def mark_modified(tensor):
+    """Record an in-place write to ``tensor``: bump its version counter (shared with its
+    views) and the global epoch, so backward re-checks what nodes saved."""
+    tensor._version[0] += 1
+    INPLACE_EPOCH[0] += 1

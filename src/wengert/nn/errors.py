@@ -1,17 +1,11 @@
-"""Errors of ``wengert.nn`` and ``wengert.optim``: wengert errors that are also the matching
-built-in, as everywhere in wengert. (They belong beside the core ones in
-:mod:`wengert.errors`; they live here until the core takes them.)"""
-from ..errors import WengertError
+"""What ``wengert.nn`` and ``wengert.optim`` add to :mod:`wengert.errors`: the check that
+names the allowed values of a choice."""
+from ..errors import ArgumentError, StateDictError  # noqa: F401  (nn's errors, one import)
 
 
-class ArgumentError(WengertError, ValueError):
-    """An argument has a value the layer, loss or optimizer cannot use (a negative learning
-    rate, an unknown activation name...); the message names it and the allowed values."""
-
-
-class StateDictError(WengertError, KeyError):
-    """A state dict does not fit the module or optimizer: missing or unexpected keys, or a
-    different number of parameter groups; the message names them."""
-
-    def __str__(self):  # KeyError would print the message in quotes
-        return str(self.args[0]) if self.args else ""
+def check_choice(where, name, value, allowed):
+    """``value`` if it is one of ``allowed``, else an :class:`ArgumentError` listing them."""
+    if value not in allowed:
+        raise ArgumentError(f"{where}: {name}={value!r} is not allowed; use one of "
+                            f"{', '.join(repr(a) for a in allowed)}")
+    return value

@@ -2,9 +2,9 @@
 
 A module registers what is assigned to it: a :class:`Parameter` becomes a parameter, a
 ``Module`` a child, and ``register_buffer`` adds state that is saved but not trained (batch
-norm's running statistics). Everything that walks the tree (``parameters``,
-``state_dict``, ``train``, ``apply``, ``repr``) goes through ``named_modules``, in
-registration order, as PyTorch does."""
+norm's running statistics). What walks the tree (``parameters``, ``buffers``,
+``state_dict``, ``train``) goes through ``named_modules``, in registration order, as
+PyTorch does."""
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -35,8 +35,6 @@ class Module:
     ``__init__`` (after calling ``super().__init__()``) and define ``forward``; calling the
     module calls ``forward``."""
 
-    training = True
-
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
@@ -56,19 +54,29 @@ class Module:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called "
                                  f"in {type(self).__name__}.__init__")
         params, buffers, modules = self._parameters, self._buffers, self._modules
-        for registry in (params, buffers, modules):
-            if name in registry and not _fits(registry, value):
-                del registry[name]
-        if isinstance(value, Parameter) or (name in params and value is None):
-            params[name] = value
-        elif isinstance(value, Module):
-            modules[name] = value
-        elif name in buffers:
-            buffers[name] = value
-        else:
-            object.__setattr__(self, name, value)
+        if isinstance(value, (Parameter, Module)):
+            registry = params if isinstance(value, Parameter) else modules
+            self._forget(name, keep=registry)
+            registry[name] = value
             return
+        slots = ((params, "a Parameter", Parameter), (modules, "a Module", Module),
+                 (buffers, "a Tensor", Tensor))
+        for registry, kind, ok in slots:
+            if name in registry:
+                if value is not None and not isinstance(value, ok):
+                    raise TypeError(f"cannot assign a {type(value).__name__} to {name!r} of "
+                                    f"{type(self).__name__}: it holds {kind} (or None)")
+                registry[name] = value
+                return
+        object.__setattr__(self, name, value)
+
+    def _forget(self, name, keep):
+        """Drop ``name`` from everywhere but the registry ``keep``, where a re-assignment
+        then keeps its place (as PyTorch)."""
         self.__dict__.pop(name, None)
+        for registry in (self._parameters, self._buffers, self._modules):
+            if registry is not keep:
+                registry.pop(name, None)
 
     def __getattr__(self, name):
         # Only called when normal lookup fails: registered names live in the registries.
@@ -90,7 +98,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got "
                             f"{type(param).__name__}. Hint: wrap it as nn.Parameter(t)")
-        self.__dict__.pop(name, None)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -99,7 +107,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got "
                             f"{type(tensor).__name__}")
-        self.__dict__.pop(name, None)
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent.discard(name)
@@ -112,7 +120,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module or None, got "
                             f"{type(module).__name__}")
-        self.__dict__.pop(name, None)
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     # --- walking the tree ---------------------------------------------------------------------
@@ -274,21 +282,33 @@ class Module:
         return ""
 
     def __repr__(self):
-        lines = []
-        for name, child in self._modules.items():
-            body = repr(child).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {body}")
         extra = self.extra_repr()
-        if not lines:
+        lines = extra.split("\n") if extra else []
+        children = [f"({name}): " + repr(child).replace("\n", "\n  ")
+                    for name, child in self._modules.items()]
+        if not children and len(lines) <= 1:
             return f"{type(self).__name__}({extra})"
-        head = f"{type(self).__name__}(" + (f"{extra}" if extra else "")
-        return head + "\n" + "\n".join(lines) + "\n)"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines + children) + "\n)"
 
 
-def _fits(registry_name_map, value):
-    """True when ``value`` may stay in the registry it is in (a parameter slot takes a
-    Parameter or None, a module slot a Module, a buffer slot a Tensor or None)."""
-    return True
+class FunctionModule(Module):
+    """A module that calls the function ``fn`` (a class attribute) with its stored options:
+    ``forward(*inputs) = fn(*inputs, **options)``. The options are attributes (``m.alpha``)
+    and make up the repr. Activations and losses are such modules."""
+
+    fn = None
+
+    def __init__(self, **options):
+        super().__init__()
+        self._options = tuple(options)
+        for name, value in options.items():
+            setattr(self, name, value)
+
+    def forward(self, *inputs):
+        return type(self).fn(*inputs, **{k: getattr(self, k) for k in self._options})
+
+    def extra_repr(self):
+        return ", ".join(f"{k}={getattr(self, k)!r}" for k in self._options)
 
 
 def _join(prefix, name):

@@ -7,7 +7,7 @@ and its weight gradient ``g.T @ x`` comes out contiguous in the weight's (out, i
 (no transposed copy), and ``embedding`` can hand the optimizer only the rows it used."""
 import numpy as np
 
-from ..autodiff.primitive import ARRAY, Primitive
+from ..autodiff.primitive import ARRAY, defop
 from ..errors import DTypeError, ShapeError
 from ..sparse import RowSparse
 
@@ -33,7 +33,7 @@ def _linear_vjp_weight(ns, g, ans, x, weight, bias=None):
     return ns.matmul(ns.swapaxes(rows_g, axis1=0, axis2=1), rows_x)
 
 
-linear = Primitive(
+linear = defop(
     "linear", _linear,
     vjp=[lambda ns, g, ans, x, weight, bias=None: ns.matmul(g, weight),
          _linear_vjp_weight,
@@ -59,11 +59,12 @@ def _embedding_vjp(ns, g, ans, weight, indices, sparse=False):
     # The row-sparse gradient is a storage format for first-order gradients; under
     # create_graph (ns is TENSOR) the gradient must be differentiable, so it is dense.
     if sparse and ns is ARRAY:
-        return RowSparse(indices, g.reshape((-1,) + weight.shape[1:]), weight.shape)
+        rows = g.reshape((-1,) + weight.shape[1:]).astype(weight.dtype, copy=False)
+        return RowSparse(indices, rows, weight.shape)
     return ns.scatter_add(g, key=indices, shape=weight.shape)
 
 
-embedding = Primitive(
+embedding = defop(
     "embedding", _embedding,
     vjp=[_embedding_vjp],
     jvp=[lambda ns, t, ans, weight, indices, sparse=False:

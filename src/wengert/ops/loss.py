@@ -1,8 +1,8 @@
 """Fused, numerically stable loss primitives.
 
 Each equals a composite of existing primitives and is tested against it; it is a primitive
-because the closed-form rule is stable where the composite's intermediate values overflow
-(``log(sigmoid(-1000))``) and because it skips the composite's intermediate nodes:
+because the closed-form rule stays finite where the composite breaks down
+(``log(sigmoid(-1000)) = log(0)``) and because it skips the composite's intermediate nodes:
 
 * ``softmax_cross_entropy(x, t) = logsumexp(x) - x[t]`` per row, gradient ``softmax(x) - q``;
 * ``binary_cross_entropy_with_logits(x, y) = max(x, 0) - x*y + log(1 + e^(-|x|))``, gradient
@@ -11,26 +11,28 @@ because the closed-form rule is stable where the composite's intermediate values
 Both return the unreduced loss; ``wengert.nn.functional`` applies the reduction."""
 import numpy as np
 
-from ..autodiff.primitive import Primitive
+from ..autodiff.primitive import defop
 from ..errors import DTypeError, ShapeError
 
 
-def _check_targets(x, target):
+def check_class_targets(op, x, target):
+    """Raise unless ``target`` holds integer class indices for the logits (or log
+    probabilities) ``x`` whose classes are on the last axis."""
     if target.dtype.kind not in "iu":
-        raise DTypeError(f"softmax_cross_entropy: targets must be integer class indices, got "
+        raise DTypeError(f"{op}: targets must be integer class indices, got "
                          f"dtype {target.dtype}. Hint: for class probabilities use "
                          "nn.functional.cross_entropy with a float target of the logits' shape")
     if target.shape != x.shape[:-1]:
-        raise ShapeError(f"softmax_cross_entropy: targets of shape {target.shape} do not fit "
-                         f"logits of shape {x.shape}; they need shape {x.shape[:-1]}")
+        raise ShapeError(f"{op}: targets of shape {target.shape} do not fit "
+                         f"an input of shape {x.shape}; they need shape {x.shape[:-1]}")
     classes = x.shape[-1]
     if target.size and (target.min() < 0 or target.max() >= classes):
-        raise ShapeError(f"softmax_cross_entropy: class indices must be in [0, {classes}), "
+        raise ShapeError(f"{op}: class indices must be in [0, {classes}), "
                          f"got range [{target.min()}, {target.max()}]")
 
 
 def _softmax_cross_entropy(x, target, label_smoothing=0.0):
-    _check_targets(x, target)
+    check_class_targets("softmax_cross_entropy", x, target)
     z = x - np.max(x, axis=-1, keepdims=True)
     lse = np.log(np.sum(np.exp(z), axis=-1))
     picked = np.take_along_axis(z, target[..., None], axis=-1)[..., 0]
@@ -49,7 +51,7 @@ def _residual(ns, x, target, label_smoothing):
     return ns.softmax(x, axis=-1) - q
 
 
-softmax_cross_entropy = Primitive(
+softmax_cross_entropy = defop(
     "softmax_cross_entropy", _softmax_cross_entropy,
     vjp=[lambda ns, g, ans, x, target, label_smoothing=0.0:
          ns.expand_dims(g, axis=-1) * _residual(ns, x, target, label_smoothing), None],
@@ -64,7 +66,7 @@ def _bce_with_logits(x, y):
     return np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
 
 
-binary_cross_entropy_with_logits = Primitive(
+binary_cross_entropy_with_logits = defop(
     "binary_cross_entropy_with_logits", _bce_with_logits,
     vjp=[lambda ns, g, ans, x, y: g * (ns.sigmoid(x) - y), lambda ns, g, ans, x, y: -g * x],
     jvp=[lambda ns, t, ans, x, y: t * (ns.sigmoid(x) - y), lambda ns, t, ans, x, y: -t * x],

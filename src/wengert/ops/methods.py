@@ -1,6 +1,6 @@
 """Tensor operators and methods, each a thin call of the one primitive that defines it."""
 from ..autodiff.grad_mode import no_grad
-from ..autodiff.state import INPLACE_EPOCH, STATE
+from ..autodiff.state import INPLACE_EPOCH, STATE, mark_modified
 from ..backend import as_dtype, is_float
 from ..errors import GraphError
 from ..tensor import Tensor
@@ -51,8 +51,7 @@ def _write(self, values, opname):
         raise GraphError(f"in-place '{opname}' on a read-only tensor (a broadcast view); "
                          "clone() it first")
     self.data[...] = values
-    self._version[0] += 1
-    INPLACE_EPOCH[0] += 1
+    mark_modified(self)
 
 
 def _setitem(self, key, value):
@@ -66,8 +65,7 @@ def _setitem(self, key, value):
         old = Tensor._wrap(self.data, self._node, self.requires_grad)
         result = index.index_put(old, value, key=key)
         self.data[key] = result.data[key]
-        self._version[0] += 1
-        INPLACE_EPOCH[0] += 1
+        mark_modified(self)
         node = result._node
         self._node = node
         self.requires_grad = True
@@ -79,8 +77,7 @@ def _setitem(self, key, value):
     if not self.data.flags.writeable:
         raise GraphError("assignment into a read-only tensor (a broadcast view); clone() it first")
     self.data[key] = value.data if isinstance(value, Tensor) else value
-    self._version[0] += 1
-    INPLACE_EPOCH[0] += 1
+    mark_modified(self)
 
 
 def _getitem(self, key):

@@ -1,0 +1,99 @@
+"""Activation functions as modules (each calls its ``nn.functional`` counterpart with the
+options it was made with), and the name table that ``MLP`` and :func:`get_activation` read."""
+from ..errors import ArgumentError
+from . import functional as F
+from .layers import Identity
+from .module import FunctionModule, Module
+
+
+class Sigmoid(FunctionModule):
+    """``1 / (1 + e^-x)``, stable for large |x|."""
+    fn = F.sigmoid
+
+
+class Tanh(FunctionModule):
+    """Hyperbolic tangent."""
+    fn = F.tanh
+
+
+class ReLU(FunctionModule):
+    """``max(x, 0)``."""
+    fn = F.relu
+
+
+class LeakyReLU(FunctionModule):
+    """``x`` for x > 0, ``negative_slope * x`` otherwise."""
+    fn = F.leaky_relu
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__(negative_slope=negative_slope)
+
+
+class ELU(FunctionModule):
+    """``x`` for x > 0, ``alpha * (e^x - 1)`` otherwise."""
+    fn = F.elu
+
+    def __init__(self, alpha=1.0):
+        super().__init__(alpha=alpha)
+
+
+class GELU(FunctionModule):
+    """``x * Phi(x)`` (exact, or ``approximate="tanh"``)."""
+    fn = F.gelu
+
+    def __init__(self, approximate="none"):
+        super().__init__(approximate=approximate)
+
+
+class Softplus(FunctionModule):
+    """``log(1 + e^(beta x)) / beta`` (linear above ``threshold``)."""
+    fn = F.softplus
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__(beta=beta, threshold=threshold)
+
+
+class Maxout(FunctionModule):
+    """The max over groups of ``k`` consecutive features along ``dim``: put it after a
+    layer with ``k * units`` outputs to get ``units`` maxout units."""
+    fn = F.maxout
+
+    def __init__(self, k, dim=-1):
+        if k < 1:
+            raise ArgumentError(f"Maxout: k={k} must be a positive number of pieces")
+        super().__init__(k=k, dim=dim)
+
+
+class Softmax(FunctionModule):
+    """``exp(x) / sum(exp(x))`` along ``dim``."""
+    fn = F.softmax
+
+    def __init__(self, dim=-1):
+        super().__init__(dim=dim)
+
+
+class LogSoftmax(Softmax):
+    """``x - logsumexp(x)`` along ``dim``."""
+    fn = F.log_softmax
+
+
+#: Activation names accepted by ``MLP`` and ``get_activation``.
+ACTIVATIONS = {"identity": Identity, "relu": ReLU, "leaky_relu": LeakyReLU, "elu": ELU,
+               "gelu": GELU, "sigmoid": Sigmoid, "tanh": Tanh, "softplus": Softplus,
+               "softmax": Softmax, "log_softmax": LogSoftmax}
+
+
+def get_activation(activation):
+    """A fresh activation module from a name in :data:`ACTIVATIONS` or from a callable
+    that returns a module (such as the class ``nn.ReLU``)."""
+    if callable(activation):
+        module = activation()
+        if not isinstance(module, Module):
+            raise ArgumentError(f"activation: {activation!r} returned a "
+                                f"{type(module).__name__}, not a Module")
+        return module
+    if activation not in ACTIVATIONS:
+        raise ArgumentError(f"unknown activation {activation!r}; use one of "
+                            f"{', '.join(sorted(ACTIVATIONS))}, or a callable that returns a "
+                            "Module")
+    return ACTIVATIONS[activation]()

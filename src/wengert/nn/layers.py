@@ -1,0 +1,116 @@
+"""Layers with parameters or modes: Linear, Embedding, Dropout, Flatten, Identity.
+
+Weight layout: ``Linear`` stores its weight as (out_features, in_features) and computes
+``y = x @ W.T + b``, PyTorch's layout. The lectures write the affine unit ``A = X W + b``
+with W of shape (in, out); the two are the same unit with W transposed. PyTorch's layout
+was chosen so that state dicts move between wengert and PyTorch unchanged and ``nn.init``'s
+fan-in/fan-out mean the same as PyTorch's for any tensor; the fused ``linear`` primitive
+makes the transposed product cost nothing (its weight gradient ``g.T @ x`` comes out in
+(out, in) order directly)."""
+import math
+
+import numpy as np
+
+from ..backend import DEFAULT_FLOAT, as_dtype
+from ..ops.shape import flatten
+from . import functional as F, init
+from ..errors import ArgumentError
+from .module import Module, Parameter
+
+
+def _param(shape, dtype):
+    return Parameter(np.empty(shape, dtype=as_dtype(dtype) or DEFAULT_FLOAT))
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder, e.g. for "no activation")."""
+
+    def forward(self, x):
+        return x
+
+
+class Linear(Module):
+    """The affine unit ``y = x @ weight.T + bias``.
+
+    ``weight`` has shape (out_features, in_features), ``bias`` (out_features,). Both start
+    as U(-1/sqrt(in_features), 1/sqrt(in_features)), PyTorch's default (kaiming_uniform_
+    with a = sqrt(5)). ``dtype`` defaults to float32."""
+
+    def __init__(self, in_features, out_features, bias=True, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = _param((out_features, in_features), dtype)
+        self.register_parameter("bias", _param((out_features,), dtype) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw fresh initial values (from wengert's global generator)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Embedding(Module):
+    """A lookup table: ``Embedding(n, d)(indices)`` gives the rows ``weight[indices]``
+    (shape ``indices.shape + (d,)``). ``weight`` (n, d) starts as N(0, 1). With
+    ``sparse=True`` the weight's gradient is a :class:`~wengert.sparse.RowSparse` holding
+    only the rows used, which ``optim.SGD``, ``Adagrad`` and ``SparseAdam`` update without
+    touching the other rows."""
+
+    def __init__(self, num_embeddings, embedding_dim, sparse=False, dtype=None):
+        super().__init__()
+        self.num_embeddings, self.embedding_dim, self.sparse = (num_embeddings, embedding_dim,
+                                                                sparse)
+        self.weight = _param((num_embeddings, embedding_dim), dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw fresh N(0, 1) values (from wengert's global generator)."""
+        init.normal_(self.weight)
+
+    def forward(self, indices):
+        return F.embedding(indices, self.weight, sparse=self.sparse)
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}" + (", sparse=True"
+                                                                 if self.sparse else "")
+
+
+class Dropout(Module):
+    """In training mode, zero each entry with probability ``p`` and scale the others by
+    1/(1-p); in eval mode, the identity. ``generator`` (optional) makes the masks a
+    reproducible stream of their own."""
+
+    def __init__(self, p=0.5, generator=None):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ArgumentError(f"Dropout: p={p} is not a probability; use 0 <= p <= 1")
+        self.p, self.generator = p, generator
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training, self.generator)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Flatten(Module):
+    """Merge axes ``start_dim..end_dim`` (default: all but the batch axis) into one."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return flatten(x, self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -1,0 +1,84 @@
+"""Adam and AdamW (Adam with decoupled weight decay)."""
+import math
+
+import numpy as np
+
+from .optimizer import Optimizer, axpy, check_betas, check_nonnegative
+
+
+def adam(param, grad, state, work, *, lr, beta1, beta2, eps, weight_decay, amsgrad,
+         maximize, decoupled):
+    """One Adam step on arrays, in place (PyTorch's equations), at step t = 1, 2, ...::
+
+        g = g + weight_decay * p                  (Adam; AdamW instead: p *= 1 - lr * wd)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g^2         (amsgrad: vmax = max(vmax, v), used below)
+        p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    (g negated when maximize.) ``state`` holds "step", "exp_avg" (m), "exp_avg_sq" (v) and
+    with amsgrad "max_exp_avg_sq"; ``work`` is two scratch arrays of p's shape."""
+    d, tmp = work
+    if not state:
+        state.update(step=0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param))
+        if amsgrad:
+            state["max_exp_avg_sq"] = np.zeros_like(param)
+    state["step"] += 1
+    t = state["step"]
+    g = np.negative(grad, out=d) if maximize else grad
+    if weight_decay:
+        if decoupled:
+            param *= 1 - lr * weight_decay
+        else:
+            np.multiply(param, weight_decay, out=tmp)
+            g = np.add(g, tmp, out=d)
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    m *= beta1
+    axpy(m, 1 - beta1, g, tmp)
+    v *= beta2
+    np.multiply(g, g, out=tmp)
+    axpy(v, 1 - beta2, tmp, tmp)
+    if amsgrad:
+        v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+    denom = np.sqrt(v, out=tmp)
+    denom /= math.sqrt(1 - beta2 ** t)
+    denom += eps
+    step = np.divide(m, denom, out=tmp)
+    step *= lr / (1 - beta1 ** t)
+    param -= step
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba): per-coordinate steps scaled by running averages of the gradient
+    and its square, bias-corrected; see :func:`adam`. ``Adam(params, lr=1e-3,
+    betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, maximize=False)``;
+    ``weight_decay`` is an L2 term added to the gradient (see :class:`AdamW` for the
+    decoupled form)."""
+
+    decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 amsgrad=False, maximize=False):
+        name = type(self).__name__
+        check_nonnegative(name, lr=lr, eps=eps, weight_decay=weight_decay)
+        check_betas(name, betas)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
+
+    def _update(self, param, grad, state, work, group):
+        beta1, beta2 = group["betas"]
+        adam(param, grad, state, work, lr=group["lr"], beta1=beta1, beta2=beta2,
+             eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
+             maximize=group["maximize"], decoupled=self.decoupled)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): each step first shrinks the
+    parameters, ``p *= 1 - lr * weight_decay``, then takes the Adam step without the decay
+    in the gradient; see :func:`adam`. Default ``weight_decay=1e-2``."""
+
+    decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)

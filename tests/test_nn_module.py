@@ -1,0 +1,215 @@
+"""Module, Parameter and the containers: registration order, tree walks, modes, state dicts
+(round trip and the errors that name keys and shapes), zero_grad, apply, repr."""
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import wengert as wg
+import wengert.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 4)
+        self.scale = nn.Parameter(np.ones(4, np.float32))
+        self.register_buffer("count", wg.zeros(1))
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        return self.act(self.fc(x)) * self.scale
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block()
+        self.head = nn.Linear(4, 2, bias=False)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.head(self.drop(self.block(x)))
+
+
+def test_parameter_is_a_tensor_that_requires_grad():
+    p = nn.Parameter(np.zeros(3, np.float32))
+    assert isinstance(p, wg.Tensor) and p.requires_grad and p.is_leaf
+    t = wg.zeros(2)
+    assert nn.Parameter(t).data is t.data  # shares storage, as torch.nn.Parameter
+    assert repr(p).startswith("Parameter containing:\ntensor(")
+
+
+def test_named_parameters_in_registration_order():
+    # PyTorch's order: a module's own parameters, then its children's, depth first
+    net = Net()
+    assert [n for n, _ in net.named_parameters()] == \
+        ["block.scale", "block.fc.weight", "block.fc.bias", "head.weight"]
+    assert [p.shape for p in net.parameters()] == [(4,), (4, 3), (4,), (2, 4)]
+    assert [n for n, _ in net.named_buffers()] == ["block.count"]
+
+
+def test_shared_parameter_listed_once():
+    a = nn.Linear(2, 2)
+    seq = nn.Sequential(a, nn.ReLU(), a)
+    assert len(list(seq.parameters())) == 2
+
+
+def test_children_and_modules():
+    net = Net()
+    assert [n for n, _ in net.named_children()] == ["block", "head", "drop"]
+    names = [n for n, _ in net.named_modules()]
+    assert names == ["", "block", "block.fc", "block.act", "head", "drop"]
+    assert len(list(net.modules())) == 6 and list(net.children())[1] is net.head
+
+
+def test_train_eval_reach_every_module():
+    net = Net()
+    assert net.eval() is net
+    assert not any(m.training for m in net.modules())
+    net.train()
+    assert all(m.training for m in net.modules())
+
+
+def test_reassigning_replaces_registration():
+    block = Block()
+    block.fc = nn.Linear(3, 4, bias=False)
+    assert [n for n, _ in block.named_parameters()] == ["scale", "fc.weight"]
+    block.fc = None
+    assert [n for n, _ in block.named_parameters()] == ["scale"]
+    with pytest.raises(TypeError, match="'scale' of Block: it holds a Parameter"):
+        block.scale = np.ones(4)
+    del block.scale
+    assert list(block.named_parameters()) == []
+
+
+def test_assignment_before_init_is_explained():
+    class Broken(nn.Module):
+        def __init__(self):
+            self.fc = nn.Linear(1, 1)
+
+    with pytest.raises(AttributeError, match=r"before Module.__init__\(\)"):
+        Broken()
+
+
+def test_state_dict_round_trip():
+    a, b = Net(), Net()
+    sd = a.state_dict()
+    assert list(sd) == ["block.scale", "block.count", "block.fc.weight", "block.fc.bias",
+                        "head.weight"]  # PyTorch's order for the same module
+    with wg.no_grad():
+        a.block.count[...] = 7
+    assert b.load_state_dict(a.state_dict()) == ([], [])
+    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
+        np.testing.assert_array_equal(x.data, y.data, err_msg=name)
+        assert x.data is not y.data
+    # arrays are accepted too, and values are copied into the existing parameters
+    w = b.head.weight
+    b.load_state_dict({k: np.full(v.shape, 0.5) for k, v in sd.items()})
+    assert b.head.weight is w and w.dtype == np.float32 and (w.data == 0.5).all()
+
+
+def test_state_dict_tensors_share_storage_but_not_the_graph():
+    lin = nn.Linear(2, 2)
+    w = lin.state_dict()["weight"]
+    assert not w.requires_grad and w.data is lin.weight.data
+
+
+def test_load_state_dict_names_missing_and_unexpected_keys():
+    net = Net()
+    sd = net.state_dict()
+    sd.pop("head.weight")
+    sd["extra.bias"] = np.zeros(2)
+    with pytest.raises(KeyError, match=r"missing keys \['head.weight'\], unexpected keys "
+                                       r"\['extra.bias'\]") as info:
+        net.load_state_dict(sd)
+    assert isinstance(info.value, wg.WengertError)
+    assert net.load_state_dict(sd, strict=False) == (["head.weight"], ["extra.bias"])
+
+
+def test_load_state_dict_names_mismatched_shapes_and_writes_nothing():
+    net = Net()
+    before = net.block.fc.bias.data.copy()
+    sd = {k: np.zeros(v.shape) for k, v in net.state_dict().items()}
+    sd["head.weight"] = np.zeros((3, 4))
+    with pytest.raises(wg.ShapeError, match=r"head.weight: checkpoint \(3, 4\) vs model \(2, 4\)"):
+        net.load_state_dict(sd, strict=False)
+    np.testing.assert_array_equal(net.block.fc.bias.data, before)
+
+
+def test_zero_grad():
+    lin = nn.Linear(2, 1)
+    lin(wg.ones(3, 2)).sum().backward()
+    lin.zero_grad(set_to_none=False)
+    assert (lin.weight.grad.data == 0).all()
+    lin.zero_grad()
+    assert lin.weight.grad is None and lin.bias.grad is None
+
+
+def test_apply_visits_children_then_self():
+    seen = []
+    Net().apply(lambda m: seen.append(type(m).__name__))
+    assert seen == ["Linear", "ReLU", "Block", "Linear", "Dropout", "Net"]
+
+
+def test_to_double_and_requires_grad_():
+    net = Net().double()
+    assert all(p.dtype == np.float64 for p in net.parameters())
+    assert net.block.count.dtype == np.float64
+    net.requires_grad_(False)
+    assert not any(p.requires_grad for p in net.parameters())
+
+
+def test_repr_tree():
+    assert repr(Net()) == (
+        "Net(\n"
+        "  (block): Block(\n"
+        "    (fc): Linear(in_features=3, out_features=4, bias=True)\n"
+        "    (act): ReLU()\n"
+        "  )\n"
+        "  (head): Linear(in_features=4, out_features=2, bias=False)\n"
+        "  (drop): Dropout(p=0.5)\n"
+        ")")
+
+
+def test_forward_not_defined():
+    with pytest.raises(NotImplementedError, match="Module does not define forward"):
+        nn.Module()(1)
+
+
+# --- containers -------------------------------------------------------------------------------
+def test_sequential_runs_in_order_and_indexes():
+    seq = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    x = wg.randn(4, 2)
+    expected = seq[2](seq[1](seq[0](x)))
+    np.testing.assert_array_equal(seq(x).data, expected.data)
+    assert len(seq) == 3 and isinstance(seq[1:], nn.Sequential) and len(seq[1:]) == 2
+    assert [n for n, _ in seq[1:].named_children()] == ["1", "2"]
+    seq.append(nn.Sigmoid())
+    assert isinstance(list(seq)[-1], nn.Sigmoid)
+
+
+def test_sequential_from_ordered_dict():
+    seq = nn.Sequential(OrderedDict(hidden=nn.Linear(2, 2), act=nn.ReLU()))
+    assert [n for n, _ in seq.named_parameters()] == ["hidden.weight", "hidden.bias"]
+
+
+def test_module_list_and_dict_register_parameters():
+    class Holder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(2)])
+            self.heads = nn.ModuleDict({"a": nn.Linear(2, 1)})
+
+    h = Holder()
+    h.layers.append(nn.Linear(2, 2))
+    h.heads["b"] = nn.Linear(2, 3)
+    assert [n for n, _ in h.named_parameters()][::2] == \
+        ["layers.0.weight", "layers.1.weight", "layers.2.weight", "heads.a.weight",
+         "heads.b.weight"]
+    assert len(h.layers) == 3 and len(h.layers[:2]) == 2 and "b" in h.heads
+    h.layers[0] = nn.Identity()
+    assert isinstance(h.layers[0], nn.Identity)
+    assert list(h.heads.keys()) == ["a", "b"]
+    del h.heads["a"]
+    assert list(h.heads) == ["b"]
