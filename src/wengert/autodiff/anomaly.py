@@ -5,6 +5,7 @@ the first non-finite value raises :class:`~wengert.errors.AnomalyError` naming t
 input shapes and (for backward) where in the user's code the op was recorded. Checking costs
 a pass over every array, so it is off by default.
 """
+import os
 import traceback
 import weakref
 
@@ -44,9 +45,15 @@ def is_anomaly_enabled():
     return ANOMALY[0]
 
 
+# wengert's own source folder: frames inside it are not the user's (a user's project may
+# itself live in a folder called "wengert", so the path must be the package's, not a name).
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def _user_frames():
     """The recording call site, without wengert's own frames."""
-    frames = [f for f in traceback.extract_stack()[:-3] if "/wengert/" not in f.filename]
+    frames = [f for f in traceback.extract_stack()[:-3]
+              if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)]
     return "".join(traceback.format_list(frames[-3:]))
 
 

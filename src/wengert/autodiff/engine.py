@@ -55,7 +55,7 @@ def _version_error(node):
     recorded, or None."""
     prim = node.prim
     if node.versions is not None:
-        tensors = [a for a in node.inputs if isinstance(a, Tensor)]
+        tensors = list({id(a): a for a in node.inputs if isinstance(a, Tensor)}.values())
         now = sum(a._version[0] for a in tensors)
         if now != node.versions:
             changed = ", ".join(f"shape {a.shape} {a.dtype} (version {a._version[0]})"

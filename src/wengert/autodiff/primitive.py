@@ -98,7 +98,11 @@ def _make_apply(prim):
             else:
                 arrays.append(a)
         try:
-            out = forward(*arrays, **params)
+            if ANOMALY[0]:  # the anomaly check below reports it; no NumPy warning first
+                with np.errstate(all="ignore"):
+                    out = forward(*arrays, **params)
+            else:
+                out = forward(*arrays, **params)
         except WengertError:
             raise
         except ValueError as exc:  # NumPy's broadcasting and axis errors

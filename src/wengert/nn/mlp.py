@@ -19,6 +19,7 @@ class MLP(Sequential):
             raise ArgumentError(f"MLP: sizes={sizes} needs at least an input and an output size")
         if not 0 <= dropout < 1:
             raise ArgumentError(f"MLP: dropout={dropout} must be in [0, 1)")
+        get_activation(activation)  # a bad name is an error even with no hidden layer
         layers = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(Linear(n_in, n_out, dtype=dtype))
