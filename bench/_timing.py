@@ -18,6 +18,17 @@ def pin_threads_from_argv(default=1):
     return n
 
 
+def standard_args(doc):
+    """The options every bench takes: ``--quick`` (a smoke run), ``--threads N`` (read by
+    :func:`pin_threads_from_argv`) and ``--json`` (one line for bench/run.py)."""
+    import argparse
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json", action="store_true")
+    return ap.parse_args()
+
+
 def alternate(candidates, rounds, warmup=3, inner=1):
     """Median seconds per call of each ``name -> fn``, the candidates interleaved."""
     import numpy as np

@@ -22,9 +22,10 @@ SUITE = {
     "memory": [[]],
     "mnist_epoch": [[]],
     "jacobian_modes": [[]],
+    "checkpoint_memory": [[]],
 }
 THREADS = {"mlp_step": (1, 2), "tiny_ops": (1, 2), "memory": (1,), "mnist_epoch": (1, 2),
-           "jacobian_modes": (1,)}
+           "jacobian_modes": (1,), "checkpoint_memory": (1,)}
 
 
 def run_one(name, extra, threads, quick):

@@ -12,7 +12,8 @@ from .autodiff.primitive import REGISTRY, Primitive
 from .backend import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
 from .creation import (arange, eye, full, full_like, linspace, ones, ones_like, tensor, zeros,
                        zeros_like)
-from .errors import AnomalyError, DTypeError, GraphError, ShapeError, WengertError
+from .errors import (AnomalyError, ArgumentError, DTypeError, GradcheckError, GraphError,
+                     MissingDependencyError, ShapeError, StateDictError, WengertError)
 from .ops.activation import log_softmax, softmax
 from .ops.elementwise import (abs, add, ceil, clip, cos, divide, elu, equal, erf, exp, expm1,
                               floor, greater, greater_equal, isfinite, isinf, isnan,
@@ -28,7 +29,13 @@ from .ops.shape import (broadcast_to, concatenate, expand_dims, flatten, pad, re
                         squeeze, stack, swapaxes, transpose)
 from .random import Generator, manual_seed, rand, randint, randn, randperm
 from .tensor import Tensor
-from . import autograd  # noqa: E402
+from . import autograd, check, nn, optim  # noqa: E402
+from .blocks import block
+from .functional import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad,
+                         vjp)
+from .recompute import checkpoint
+from .trace_table import trace
+from .units import Unit, unit
 
 unsqueeze = expand_dims
 permute = transpose

@@ -69,7 +69,8 @@ class Node:
 
 
 _new = object.__new__
-_next_seq = itertools.count().__next__
+#: next_seq() -> the next node creation number (a block takes one to tell its nodes apart)
+next_seq = itertools.count().__next__
 
 
 def _make_apply(prim):
@@ -123,7 +124,7 @@ def _make_apply(prim):
             node.out = out
             node.out_cell = version
             node.out_version = version[0]
-            node.seq = _next_seq()
+            node.seq = next_seq()
             node.epoch = INPLACE_EPOCH[0]
             node.versions = versions if saves_inputs else None
             result._node = node

@@ -1,0 +1,59 @@
+"""jacrev vs jacfwd on a wide function (many inputs, few outputs) and a tall one (few inputs,
+many outputs): f(x) = tanh(W x) with W of shape m x n, float64. Reverse mode takes m passes
+(one per output), forward mode n (one per input), so each wins where its count is small.
+torch.func's jacrev/jacfwd run beside them when torch is installed (torch vectorises the
+passes with vmap; wengert runs them one by one).
+
+    python bench/jacobian_modes.py [--quick] [--threads 1] [--json]
+"""
+import sys
+
+from _timing import alternate, emit, pin_threads_from_argv, standard_args, versions
+
+pin_threads_from_argv()
+
+SHAPES = {"wide": (4, 400), "tall": (400, 4)}  # (m outputs, n inputs)
+
+
+def candidates(m, n):
+    import numpy as np
+    import wengert as wg
+    from wengert.functional import jacfwd, jacrev
+    rng = np.random.default_rng(0)
+    W, x = rng.standard_normal((m, n)) / np.sqrt(n), rng.standard_normal(n)
+    f = lambda x: wg.tanh(W @ x)  # noqa: E731
+    out = {"wengert jacrev": lambda: jacrev(f)(x), "wengert jacfwd": lambda: jacfwd(f)(x)}
+    try:
+        import torch
+    except ImportError:
+        return out
+    torch.set_num_threads(int(__import__("os").environ["OMP_NUM_THREADS"]))
+    tW, tx = torch.tensor(W), torch.tensor(x)
+    tf = lambda x: torch.tanh(tW @ x)  # noqa: E731
+    out["torch.func jacrev"] = lambda: torch.func.jacrev(tf)(tx)
+    out["torch.func jacfwd"] = lambda: torch.func.jacfwd(tf)(tx)
+    return out
+
+
+def main():
+    args = standard_args(__doc__)
+    rounds = 3 if args.quick else 15
+    rows = []
+    for kind, (m, n) in SHAPES.items():
+        times = alternate(candidates(m, n), rounds, warmup=1)
+        for name, t in times.items():
+            passes = m if name.endswith("jacrev") else n
+            rows.append({"function": f"{kind} ({m} outputs, {n} inputs)", "candidate": name,
+                         "passes": passes, "ms": round(t * 1e3, 2)})
+        for lib in ("wengert", "torch.func"):
+            if f"{lib} jacrev" in times:
+                rows.append({"function": f"{kind}", "candidate": f"{lib} jacfwd / jacrev",
+                             "ratio": round(times[f"{lib} jacfwd"] / times[f"{lib} jacrev"],
+                                            2)})
+    emit({"bench": "jacobian_modes", "config": f"float64, {args.threads} thread(s), "
+                                               f"{rounds} rounds",
+          "rows": rows, "versions": versions()}, args.json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Forward-mode transforms: ``jvp`` and ``jacfwd``.
+
+True forward mode: the inputs become dual numbers (:func:`~wengert.autograd.make_dual`) and one
+evaluation of ``f`` carries their tangents through the primitives' JVP rules; there is no
+backward pass. A Jacobian takes one evaluation per input element (``n`` passes for ``n``
+inputs, which is why ``jacfwd`` suits tall functions, few inputs and many outputs).
+"""
+import functools
+
+import numpy as np
+
+from ..autodiff.forward import dual_level, make_dual, unpack_dual
+from ..errors import ArgumentError
+from ..pytree import flatten, leaf_paths, unflatten
+from .args import (float_tensor, fname, matching_leaves, normalize_argnums, output_leaves,
+                   split_aux, zeros_for_none)
+from .reverse import jacobian_blocks, regroup
+
+
+def _push(transform, f, args, kwargs, has_aux, duals):
+    """Evaluate ``f`` inside the open level with ``duals`` (position -> tensor) substituted;
+    returns ``(output, aux, output leaves, their tangents, output treedef)``."""
+    args = list(args)
+    for i, tree in duals.items():
+        args[i] = tree
+    out, aux = split_aux(transform, f, f(*args, **kwargs), has_aux)
+    outs, out_def = output_leaves(transform, f, out)
+    tangents = zeros_for_none([unpack_dual(o).tangent for o in outs], outs)
+    return out, aux, outs, tangents, out_def
+
+
+def _forget_level(tensors, level):
+    # A closed level's tangents are never read again; drop them so they do not stay alive.
+    for t in tensors:
+        if t._tangents:
+            t._tangents.pop(level, None)
+
+
+def jvp(f, primals, tangents, has_aux=False):
+    """``(f(*primals), J_f(primals) . tangents)`` in one forward pass, or with ``has_aux``
+    ``(out, tangent_out, aux)``. ``primals`` is a tuple of arguments (each a tensor, an array or
+    a tree of them); ``tangents`` has the same structure and shapes."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise ArgumentError(
+            f"jvp({fname(f)}): primals and tangents must be tuples of arguments, got "
+            f"{type(primals).__name__} and {type(tangents).__name__}. Hint: "
+            "jvp(f, (x,), (v,)) for a function of one argument")
+    p_leaves, p_def = flatten(tuple(primals))
+    p_leaves = [float_tensor("jvp", x, f"primals{p}")
+                for x, p in zip(p_leaves, leaf_paths(p_def))]
+    t_leaves = matching_leaves("jvp", "tangents", p_leaves, p_def, tuple(tangents))
+    with dual_level() as level:
+        duals = unflatten(p_def, [make_dual(p, t) for p, t in zip(p_leaves, t_leaves)])
+        out, aux, outs, tangents_out, out_def = _push("jvp", f, duals, {}, has_aux,
+                                                      dict(enumerate(duals)))
+    _forget_level(outs, level)
+    result = (out, unflatten(out_def, tangents_out))
+    return result + (aux,) if has_aux else result
+
+
+def jacfwd(f, argnums=0, has_aux=False):
+    """``f`` -> its Jacobian by forward mode: one JVP per element of the inputs in ``argnums``.
+    Blocks and structure are those of :func:`jacrev`, so the two agree entry for entry."""
+    @functools.wraps(f)
+    def jacfwd_f(*args, **kwargs):
+        nums, single = normalize_argnums("jacfwd", f, argnums, len(args))
+        leaves, treedefs = [], []
+        for i in nums:
+            flat, treedef = flatten(args[i])
+            leaves.append([float_tensor("jacfwd", x, f"argument {i}{p} of {fname(f)}")
+                           for x, p in zip(flat, leaf_paths(treedef))])
+            treedefs.append(treedef)
+        flat_inputs = [x for group in leaves for x in group]
+        columns, first = [[] for _ in flat_inputs], None
+        for j, x in enumerate(flat_inputs):
+            for k in range(x.size):
+                direction = np.zeros(x.size, dtype=x.dtype)
+                direction[k] = 1
+                with dual_level() as level:
+                    seeded = list(flat_inputs)
+                    seeded[j] = make_dual(x, direction.reshape(x.shape))
+                    trees = regroup(seeded, treedefs, [len(group) for group in leaves])
+                    result = _push("jacfwd", f, args, kwargs, has_aux, dict(zip(nums, trees)))
+                _forget_level(result[2], level)
+                first = first or result
+                columns[j].append(result[3])
+        if first is None:  # no input elements: evaluate once for the output's structure
+            with dual_level():
+                first = _push("jacfwd", f, args, kwargs, has_aux, {})
+        _, aux, outs, _, out_def = first
+        per_output = []
+        for m, o in enumerate(outs):
+            blocks = [jacobian_blocks(o, x, True, [col[m] for col in cols])
+                      for x, cols in zip(flat_inputs, columns)]
+            trees = regroup(blocks, treedefs, [len(group) for group in leaves])
+            per_output.append(trees[0] if single else tuple(trees))
+        jac = unflatten(out_def, per_output)
+        return (jac, aux) if has_aux else jac
+    return jacfwd_f

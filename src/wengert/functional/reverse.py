@@ -1,0 +1,152 @@
+"""Reverse-mode transforms: ``grad``, ``value_and_grad``, ``vjp`` and ``jacrev``.
+
+Each evaluates ``f`` once while recording, then runs reverse passes over that graph: one for a
+gradient or a VJP, one per output element for a Jacobian (``m`` passes for ``m`` outputs, which
+is why ``jacrev`` suits wide functions, many inputs and few outputs).
+"""
+import functools
+
+import numpy as np
+
+from ..autodiff.engine import grad as engine_grad
+from ..errors import DTypeError, ShapeError
+from ..ops.shape import reshape, stack
+from ..pytree import unflatten
+from ..tensor import Tensor
+from .args import (fname, matching_leaves, needs_graph, normalize_argnums, output_leaves,
+                   reverse_scope, split_aux, tracked_args, zeros_for_none)
+
+
+def pullback(outputs, cotangents, inputs, create_graph):
+    """``sum_k cotangent_k . d output_k / d input`` for every input, in one reverse pass; zeros
+    for inputs the outputs do not reach. A None cotangent seeds a scalar output with 1. The
+    graph is kept, so the same outputs can be pulled back again (``jacrev``, ``vjp_fn``)."""
+    live = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
+    if not live:
+        return zeros_for_none([None] * len(inputs), inputs)
+    grads = engine_grad([o for o, _ in live], inputs, [c for _, c in live], retain_graph=True,
+                        create_graph=create_graph, allow_unused=True)
+    return zeros_for_none(grads, inputs)
+
+
+def regroup(flat, treedefs, counts):
+    """Split ``flat`` into one tree per argument (``counts[i]`` leaves shaped ``treedefs[i]``)."""
+    it = iter(flat)
+    return [unflatten(d, [next(it) for _ in range(n)]) for d, n in zip(treedefs, counts)]
+
+
+def _evaluate(transform, f, args, kwargs, argnums, has_aux):
+    """Record ``f`` on tracked copies of the differentiated arguments."""
+    nums, single = normalize_argnums(transform, f, argnums, len(args))
+    create = needs_graph(args, kwargs)
+    args, leaves, treedefs = tracked_args(transform, f, args, nums)
+    with reverse_scope():
+        out, aux = split_aux(transform, f, f(*args, **kwargs), has_aux)
+    return out, aux, leaves, treedefs, single, create
+
+
+def _value_and_grad(transform, f, argnums, has_aux):
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        out, aux, leaves, treedefs, single, create = _evaluate(transform, f, args, kwargs,
+                                                               argnums, has_aux)
+        if not isinstance(out, Tensor):
+            raise DTypeError(f"{transform}({fname(f)}): f must return a scalar Tensor, got a "
+                             f"{type(out).__name__}. Hint: use vjp or jacrev for several "
+                             "outputs; float() and .item() cut the graph")
+        if out.size != 1:
+            raise ShapeError(
+                f"{transform}({fname(f)}): f must return a scalar (one element), got shape "
+                f"{out.shape}. Hint: reduce it (.sum(), .mean()), or use vjp/jacrev for a "
+                "non-scalar output")
+        output_leaves(transform, f, out)
+        flat = pullback([out], [None], [x for group in leaves for x in group], create)
+        trees = regroup(flat, treedefs, [len(group) for group in leaves])
+        g = trees[0] if single else tuple(trees)
+        return (out if create else out.detach()), aux, g
+    return wrapper
+
+
+def value_and_grad(f, argnums=0, has_aux=False):
+    """``f`` -> a function returning ``(f(*args), gradient)``, or ``((f(*args), aux), gradient)``
+    with ``has_aux``. The gradient has the structure of the argument(s) in ``argnums``."""
+    inner = _value_and_grad("value_and_grad", f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args, **kwargs):
+        value, aux, g = inner(*args, **kwargs)
+        return ((value, aux) if has_aux else value), g
+    return value_and_grad_f
+
+
+def grad(f, argnums=0, has_aux=False):
+    """``f`` -> its gradient function. ``f`` returns a scalar Tensor; the gradient with respect to
+    argument ``argnums`` (an int, or a tuple for a tuple of gradients) has that argument's
+    structure: a dict of parameters gives a dict of gradients. With ``has_aux`` ``f`` returns
+    ``(output, aux)`` and the result is ``(gradient, aux)``. Compose freely: ``grad(grad(f))``.
+
+    Arguments that already require grad, and calls nested in another reverse transform, get a
+    recorded backward pass so their result can be differentiated again; under ``no_grad()`` the
+    pass is plain NumPy (the fast way to take gradients of parameters in a training loop)."""
+    inner = _value_and_grad("grad", f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def grad_f(*args, **kwargs):
+        _, aux, g = inner(*args, **kwargs)
+        return (g, aux) if has_aux else g
+    return grad_f
+
+
+def vjp(f, *primals, has_aux=False):
+    """``(f(*primals), vjp_fn)``, or ``(out, vjp_fn, aux)`` with ``has_aux``:
+    ``vjp_fn(cotangents)`` (cotangents shaped like the output) returns one tree per primal,
+    ``cotangents . J``. It may be called many times; each call is one reverse pass."""
+    out, aux, leaves, treedefs, _, create = _evaluate("vjp", f, primals, {},
+                                                      tuple(range(len(primals))), has_aux)
+    outs, out_def = output_leaves("vjp", f, out)
+    flat_inputs = [x for group in leaves for x in group]
+
+    def vjp_fn(cotangents):
+        cots = matching_leaves("vjp", "cotangents", outs, out_def, cotangents)
+        deeper = create or needs_graph(cots)
+        flat = pullback(outs, cots, flat_inputs, deeper)
+        return tuple(regroup(flat, treedefs, [len(group) for group in leaves]))
+
+    value = out if create else unflatten(out_def, [o.detach() for o in outs])
+    return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
+
+
+def jacobian_blocks(out_leaf, inputs, columns_last, slices):
+    """Assemble ``slices`` (one tensor per output element, or per input element when
+    ``columns_last``) into the Jacobian block ``out.shape + input.shape``."""
+    shape = out_leaf.shape + inputs.shape
+    if not slices:
+        return Tensor(np.zeros(shape, dtype=out_leaf.dtype))
+    return reshape(stack(slices, axis=-1 if columns_last else 0), shape=shape)
+
+
+def jacrev(f, argnums=0, has_aux=False):
+    """``f`` -> its Jacobian by reverse mode: one VJP per output element. For output leaf ``o``
+    and input leaf ``x`` the block has shape ``o.shape + x.shape``; the result has the output's
+    structure with, at each leaf, the structure of the argument(s) in ``argnums``."""
+    @functools.wraps(f)
+    def jacrev_f(*args, **kwargs):
+        out, aux, leaves, treedefs, single, create = _evaluate("jacrev", f, args, kwargs,
+                                                               argnums, has_aux)
+        outs, out_def = output_leaves("jacrev", f, out)
+        flat_inputs = [x for group in leaves for x in group]
+        per_output = []
+        for o in outs:
+            rows = [[] for _ in flat_inputs]
+            for k in range(o.size):
+                seed = np.zeros(o.size, dtype=o.dtype)
+                seed[k] = 1
+                for row, g in zip(rows, pullback([o], [seed.reshape(o.shape)], flat_inputs,
+                                                 create)):
+                    row.append(g)
+            blocks = [jacobian_blocks(o, x, False, row) for x, row in zip(flat_inputs, rows)]
+            trees = regroup(blocks, treedefs, [len(group) for group in leaves])
+            per_output.append(trees[0] if single else tuple(trees))
+        jac = unflatten(out_def, per_output)
+        return (jac, aux) if has_aux else jac
+    return jacrev_f

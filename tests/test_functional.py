@@ -1,0 +1,244 @@
+"""The functional transforms: agreement with torch.func, SEED item 20, nesting, trees of
+arguments, and the errors for bad input."""
+import numpy as np
+import pytest
+
+import wengert as wg
+from wengert.errors import ArgumentError, DTypeError, ShapeError
+from wengert.functional import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp,
+                                value_and_grad, vjp)
+
+# name -> (wengert function, torch function, input shapes); every function is smooth at the
+# random points used, and written once per library with the same formula.
+SCALAR = {
+    "poly": (lambda x: (x ** 3 - 2 * x).sum(), lambda t, x: (x ** 3 - 2 * x).sum(), [(5,)]),
+    "logsumexp": (lambda x: wg.logsumexp(x), lambda t, x: t.logsumexp(x, 0), [(6,)]),
+    "tanh_mlp": (lambda x, w: wg.tanh(x @ w).sum(), lambda t, x, w: t.tanh(x @ w).sum(),
+                 [(3, 4), (4, 2)]),
+    "softmax_ce": (lambda x: -wg.log_softmax(x, axis=-1)[..., 0].sum(),
+                   lambda t, x: -t.log_softmax(x, -1)[..., 0].sum(), [(3, 4)]),
+    "mixed": (lambda x, y: (wg.sin(x) * wg.exp(y) / (1 + x * x)).mean(),
+              lambda t, x, y: (t.sin(x) * t.exp(y) / (1 + x * x)).mean(), [(4,), (4,)]),
+}
+VECTOR = {
+    "elementwise": (lambda x: wg.sigmoid(x) * x, lambda t, x: t.sigmoid(x) * x, [(4,)]),
+    "matvec": (lambda w, x: w @ wg.tanh(x), lambda t, w, x: w @ t.tanh(x), [(3, 5), (5,)]),
+    "outer_sum": (lambda x: (x[:, None] * x[None, :]).sum(axis=0) + wg.softplus(x),
+                  lambda t, x: (x[:, None] * x[None, :]).sum(0) + t.nn.functional.softplus(x),
+                  [(4,)]),
+}
+
+
+def _inputs(shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s) for s in shapes]
+
+
+def _torch(torch, arrays):
+    return [torch.tensor(a) for a in arrays]
+
+
+def _close(ours, theirs, **kw):
+    np.testing.assert_allclose(np.asarray(ours.data), theirs.detach().numpy(), rtol=1e-9,
+                               atol=1e-11, **kw)
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR))
+def test_grad_and_hessian_agree_with_torch_func(torch_mod, name):
+    f, tf, shapes = SCALAR[name]
+    xs = _inputs(shapes)
+    nums = tuple(range(len(xs)))
+    ours = grad(f, argnums=nums)(*xs)
+    theirs = torch_mod.func.grad(lambda *a: tf(torch_mod, *a), argnums=nums)(
+        *_torch(torch_mod, xs))
+    for a, b in zip(ours, theirs):
+        _close(a, b)
+    h_ours = hessian(f)(*xs)
+    h_theirs = torch_mod.func.hessian(lambda *a: tf(torch_mod, *a))(*_torch(torch_mod, xs))
+    _close(h_ours, h_theirs)
+
+
+@pytest.mark.parametrize("name", sorted({**SCALAR, **VECTOR}))
+def test_vjp_jvp_and_jacobians_agree_with_torch_func(torch_mod, name):
+    f, tf, shapes = {**SCALAR, **VECTOR}[name]
+    xs = _inputs(shapes)
+    txs = _torch(torch_mod, xs)
+    tfun = lambda *a: tf(torch_mod, *a)  # noqa: E731
+    out, vjp_fn = vjp(f, *xs)
+    t_out, t_vjp_fn = torch_mod.func.vjp(tfun, *txs)
+    _close(out, t_out)
+    cot = np.random.default_rng(1).standard_normal(out.shape)
+    for a, b in zip(vjp_fn(cot), t_vjp_fn(torch_mod.tensor(cot))):
+        _close(a, b)
+    tangents = _inputs(shapes, seed=2)
+    out, tangent = jvp(f, tuple(xs), tuple(tangents))
+    t_out, t_tangent = torch_mod.func.jvp(tfun, tuple(txs), tuple(_torch(torch_mod, tangents)))
+    _close(out, t_out)
+    _close(tangent, t_tangent)
+    nums = tuple(range(len(xs)))
+    t_jac = torch_mod.func.jacrev(tfun, argnums=nums)(*txs)
+    for transform in (jacrev, jacfwd):
+        for a, b in zip(transform(f, argnums=nums)(*xs), t_jac):
+            _close(a, b)
+    for a, b in zip(torch_mod.func.jacfwd(tfun, argnums=nums)(*txs), t_jac):
+        _close(b, a)  # the oracle agrees with itself: the shapes line up as ours do
+
+
+def test_hvp_is_half_a_plus_a_transpose_times_v_without_the_hessian():
+    # SEED-EXAMPLES item 20: f(x) = 1/2 x^T A x + b^T x has H v = 1/2 (A + A^T) v exactly.
+    rng = np.random.default_rng(0)
+    n = 300
+    A, b, x, v = rng.standard_normal((n, n)), rng.standard_normal(n), rng.standard_normal(n), \
+        rng.standard_normal(n)
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return 0.5 * (x @ (A @ x)) + b @ x
+
+    (hv,) = hvp(f, (x,), (v,))
+    np.testing.assert_allclose(hv.data, 0.5 * (A + A.T) @ v, rtol=1e-10, atol=1e-10)
+    # One evaluation of f: forward-over-reverse. Forming H (jacfwd) would evaluate it n times.
+    assert len(calls) == 1
+
+
+def test_jacfwd_takes_one_pass_per_input_and_jacrev_one_evaluation():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return wg.concatenate([x * x, wg.sin(x), x[:1] * x[1:2]])
+
+    x = np.array([0.5, -1.0, 2.0])
+    j_fwd = jacfwd(f)(x)
+    assert len(calls) == 3
+    calls.clear()
+    j_rev = jacrev(f)(x)
+    assert len(calls) == 1
+    by_hand = np.vstack([np.diag(2 * x), np.diag(np.cos(x)), [[x[1], x[0], 0]]])
+    np.testing.assert_allclose(j_fwd.data, by_hand, rtol=1e-12)
+    np.testing.assert_allclose(j_rev.data, by_hand, rtol=1e-12)
+    np.testing.assert_allclose(jacobian(f, mode="forward")(x).data, by_hand, rtol=1e-12)
+
+
+def test_nested_transforms_by_hand():
+    cube = lambda x: x ** 3  # noqa: E731
+    x = np.array(1.5)
+    assert grad(cube)(x).item() == pytest.approx(3 * 1.5 ** 2)
+    assert grad(grad(cube))(x).item() == pytest.approx(6 * 1.5)
+    assert grad(grad(grad(cube)))(x).item() == pytest.approx(6.0)
+    # forward over reverse and forward over forward
+    _, t = jvp(grad(cube), (x,), (np.array(2.0),))
+    assert t.item() == pytest.approx(6 * 1.5 * 2.0)
+    _, t = jvp(lambda y: jvp(cube, (y,), (np.array(1.0),))[1], (x,), (np.array(1.0),))
+    assert t.item() == pytest.approx(6 * 1.5)
+    # reverse over forward
+    assert grad(lambda y: jvp(cube, (y,), (np.array(1.0),))[1])(x).item() == pytest.approx(9.0)
+    # jacfwd(jacrev) and jacrev(jacrev) give the Hessian of sum(x_i^3): diag(6 x)
+    v = np.array([1.0, -2.0, 0.5])
+    f = lambda x: (x ** 3).sum()  # noqa: E731
+    for h in (jacfwd(jacrev(f)), jacrev(jacrev(f)), jacfwd(jacfwd(f)), hessian(f)):
+        np.testing.assert_allclose(h(v).data, np.diag(6 * v), rtol=1e-12)
+
+
+def test_inner_transform_of_a_closure_is_differentiable():
+    # d/dx sum_i grad_y (x * y^2)_i at y0 = d/dx sum(2 x y0) = 2 y0
+    y0 = np.array([1.0, 2.0, -3.0])
+    outer = grad(lambda x: grad(lambda y: (x * y ** 2).sum())(y0).sum())
+    np.testing.assert_allclose(outer(np.array([0.3, 0.1, 0.7])).data, 2 * y0)
+
+
+def test_grad_of_tensor_requiring_grad_can_be_backpropagated():
+    x = wg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    g = grad(lambda x: (x ** 3).sum())(x)
+    assert g.requires_grad
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 6 * x.data)
+    with wg.no_grad():  # the fast path: a plain pass, nothing recorded
+        assert not grad(lambda x: (x ** 3).sum())(x).requires_grad
+
+
+def test_dict_and_tuple_arguments(torch_mod):
+    rng = np.random.default_rng(0)
+    params = {"w": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)}
+    batch = (rng.standard_normal((4, 3)), rng.standard_normal((4, 2)))
+
+    def loss(p, batch):
+        x, y = batch
+        return ((wg.tanh(x @ p["w"] + p["b"]) - y) ** 2).mean()
+
+    g = grad(loss)(params, batch)
+    assert isinstance(g, dict) and set(g) == {"w", "b"}
+    t = {k: torch_mod.tensor(v, requires_grad=True) for k, v in params.items()}
+    tx, ty = (torch_mod.tensor(a) for a in batch)
+    ((torch_mod.tanh(tx @ t["w"] + t["b"]) - ty) ** 2).mean().backward()
+    for k in params:
+        _close(g[k], t[k].grad)
+    value, (gp, gb) = value_and_grad(loss, argnums=(0, 1))(params, batch)
+    assert value.item() == pytest.approx(loss(params, batch).item())
+    assert isinstance(gb, tuple) and gb[0].shape == (4, 3)
+    _close(gp["w"], t["w"].grad)
+    # jacobians of trees: output structure outside, input structure inside
+    jac = jacrev(lambda p: {"out": p["w"].sum(axis=0) * p["b"]})(params)
+    assert set(jac) == {"out"} and set(jac["out"]) == {"w", "b"}
+    assert jac["out"]["w"].shape == (2, 3, 2) and jac["out"]["b"].shape == (2, 2)
+    np.testing.assert_allclose(jac["out"]["b"].data, np.diag(params["w"].sum(axis=0)))
+    jf = jacfwd(lambda p: {"out": p["w"].sum(axis=0) * p["b"]})(params)
+    np.testing.assert_allclose(jf["out"]["w"].data, jac["out"]["w"].data, rtol=1e-12)
+    # jvp with a tree of tangents
+    _, t_out = jvp(lambda p: (p["w"] * 2).sum() + p["b"].sum(), (params,),
+                   ({"w": np.ones((3, 2)), "b": np.ones(2)},))
+    assert t_out.item() == pytest.approx(2 * 6 + 2)
+
+
+def test_has_aux():
+    f = lambda x: ((x ** 2).sum(), {"norm": x.norm()})  # noqa: E731
+    g, aux = grad(f, has_aux=True)(np.array([3.0, 4.0]))
+    np.testing.assert_allclose(g.data, [6.0, 8.0])
+    assert aux["norm"].item() == pytest.approx(5.0)
+    (value, aux), g = value_and_grad(f, has_aux=True)(np.array([3.0, 4.0]))
+    assert value.item() == pytest.approx(25.0)
+    out, fn, aux = vjp(f, np.array([3.0, 4.0]), has_aux=True)
+    np.testing.assert_allclose(fn(np.array(2.0))[0].data, [12.0, 16.0])
+    with pytest.raises(ArgumentError, match="pair"):
+        grad(lambda x: (x ** 2).sum(), has_aux=True)(np.array([1.0]))
+
+
+def test_unused_input_has_zero_gradient_and_vjp_fn_can_be_called_again():
+    g = grad(lambda x, y: (x * 2).sum(), argnums=(0, 1))(np.ones(2), np.ones(3))
+    np.testing.assert_allclose(g[1].data, np.zeros(3))
+    _, fn = vjp(lambda x: x * x, np.array([1.0, 2.0]))
+    first = fn(np.array([1.0, 1.0]))[0].data.copy()
+    np.testing.assert_allclose(fn(np.array([1.0, 0.0]))[0].data, [2.0, 0.0])
+    np.testing.assert_allclose(first, [2.0, 4.0])
+
+
+def test_errors_name_the_problem():
+    f = lambda x, y: (x * y).sum()  # noqa: E731
+    with pytest.raises(ArgumentError, match=r"argnums=2.*2 positional"):
+        grad(f, argnums=2)(np.ones(2), np.ones(2))
+    with pytest.raises(ArgumentError, match="repeats"):
+        grad(f, argnums=(0, 0))(np.ones(2), np.ones(2))
+    with pytest.raises(ArgumentError, match="int or a non-empty tuple"):
+        grad(f, argnums="x")(np.ones(2), np.ones(2))
+    with pytest.raises(ShapeError, match=r"scalar.*shape \(2,\)"):
+        grad(lambda x: x * 2)(np.ones(2))
+    with pytest.raises(DTypeError, match=r"argument 0 of <lambda> has dtype int64"):
+        grad(lambda x: x.sum())(np.array([1, 2]))
+    with pytest.raises(DTypeError, match=r"\['w'\].*int64"):
+        grad(lambda p: p["w"].sum())({"w": np.array([1, 2])})
+    with pytest.raises(DTypeError, match="must return a scalar Tensor, got a float"):
+        grad(lambda x: float(x.sum()))(np.ones(2))
+    with pytest.raises(ShapeError, match=r"tangents\[0\] has shape \(3,\).*\(2,\)"):
+        jvp(lambda x: x * 2, (np.ones(2),), (np.ones(3),))
+    with pytest.raises(ArgumentError, match="structure"):
+        jvp(lambda x, y: x * y, (np.ones(2), np.ones(2)), (np.ones(2),))
+    with pytest.raises(ArgumentError, match="tuples"):
+        jvp(lambda x: x, np.ones(2), np.ones(2))
+    with pytest.raises(DTypeError, match="tangents"):
+        jvp(lambda x: x, (np.ones(2),), (np.array([1, 2]),))
+    _, fn = vjp(lambda x: x * 2, np.ones(2))
+    with pytest.raises(ShapeError, match="cotangents"):
+        fn(np.ones(3))
+    with pytest.raises(ArgumentError, match="mode"):
+        jacobian(lambda x: x, mode="sideways")
