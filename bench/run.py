@@ -1,7 +1,9 @@
-"""Run the benchmark suite and write docs/performance.md.
+"""Run the benchmark suite and write its tables into docs/performance.md.
 
 Each bench runs in its own process (BLAS threads are fixed at import): 1 thread is the
-headline (steady on these shared 2-core machines), 2 threads beside it.
+headline (steady on these shared 2-core machines), 2 threads beside it. The tables replace
+what stands between the page's `<!-- results:start -->` and `<!-- results:end -->` markers;
+the rest of the page (targets, analysis) is written by hand.
 
     python bench/run.py [--quick] [--only mlp_step,tiny_ops,...] [--out docs/performance.md]
 """
@@ -59,11 +61,25 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def write_between_markers(path, body):
+    """Replace the text between the markers (appending them if the page has none)."""
+    text = path.read_text() if path.exists() else ""
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        tail = rest.split(END, 1)[1]
+    else:
+        head, tail = text + "\n## Results\n\n", "\n"
+    path.write_text(f"{head}{START}\n{body}\n{END}{tail}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", default="")
-    ap.add_argument("--out", default=str(HERE.parent / "docs" / "performance-results.md"))
+    ap.add_argument("--out", default=str(HERE.parent / "docs" / "performance.md"))
     args = ap.parse_args()
     names = [n for n in SUITE if not args.only or n in args.only.split(",")]
     sections, versions = [], None
@@ -81,13 +97,12 @@ def main():
                     text += "\n" + "\n".join(f"- {k}: {v}" for k, v in notes.items()) + "\n"
                 sections.append(text)
                 print(text, flush=True)
-    header = (f"# Benchmark results\n\nWritten by `python bench/run.py"
-              f"{' --quick' if args.quick else ''}` on {datetime.date.today()}.\n\n"
-              f"Machine: {machine()}.\n\nVersions: "
-              + ", ".join(f"{k} {v}" for k, v in (versions or {}).items()) + ".\n\n"
-              "Times are medians of candidates run alternately in one process; ratios are what "
-              "to compare (the machines are shared and noisy).\n\n")
-    Path(args.out).write_text(header + "\n".join(sections))
+    body = (f"Written by `python bench/run.py{' --quick' if args.quick else ''}"
+            f"{' --only ' + args.only if args.only else ''}` on {datetime.date.today()}. "
+            f"Machine: {machine()}. Versions: "
+            + ", ".join(f"{k} {v}" for k, v in (versions or {}).items()) + ".\n\n"
+            + "\n".join(sections))
+    write_between_markers(Path(args.out), body)
     print(f"wrote {args.out}")
 
 

@@ -328,3 +328,24 @@ def test_zero_d_value_used_many_times():
     z = x + y + y + y + y
     z.backward()
     assert (x.grad.item(), y.grad.item()) == (1.0, 4.0)
+
+
+def test_running_loss_accumulation_warns_once_with_the_fix():
+    """The lectures' leak: summing losses that require grad chains every step's graph."""
+    from wengert.ops import methods
+    methods._warned_accumulation[0] = False
+    w = wg.tensor(np.ones(3), requires_grad=True)
+    running_loss = 0.0
+    with pytest.warns(UserWarning, match=r"loss.item\(\)") as record:
+        for step in range(5):
+            loss = (w * float(step)).sum()
+            loss.backward()
+            running_loss += loss
+    assert len(record) == 1  # once, not every step
+    assert running_loss.item() == 3.0 * (0 + 1 + 2 + 3 + 4)
+    total = 0.0
+    for step in range(3):  # the fix: no warning, no graph
+        loss = (w * 2.0).sum()
+        loss.backward()
+        total += loss.item()
+    assert isinstance(total, float)

@@ -1,4 +1,6 @@
 """Tensor operators and methods, each a thin call of the one primitive that defines it."""
+import warnings
+
 from ..autodiff.grad_mode import no_grad
 from ..autodiff.state import INPLACE_EPOCH, STATE, mark_modified
 from ..backend import as_dtype, is_float
@@ -11,11 +13,33 @@ def _swap(op):
     return lambda self, other: op(other, self)
 
 
+_warned_accumulation = [False]
+
+
+def _warn_if_accumulating_a_used_loss(t):
+    """The lectures' leak: ``running_loss += loss`` with a loss that requires grad chains
+    every step's output into one graph. Said once, with the fix, when the tensor's graph was
+    already consumed by a backward (so no gradient can flow through it anyway)."""
+    node = t._node if isinstance(t, Tensor) else None
+    if node is not None and node.inputs is None and not _warned_accumulation[0]:
+        _warned_accumulation[0] = True
+        warnings.warn(
+            f"accumulating a tensor (shape {t.shape}) whose graph a backward() already freed "
+            "records a new node each time and keeps every step's tensors alive. Hint: "
+            "accumulate loss.item() (a float) instead", stacklevel=3)
+
+
+def _radd(self, other):
+    _warn_if_accumulating_a_used_loss(self)
+    return ew.add(other, self)
+
+
 def _inplace(op):
     """``x op= y``: writes into x's storage. When a graph records through it, x is rebased
     onto the new node (as PyTorch), and anything that saved x's old value will refuse to
     backward (version counter)."""
     def method(self, other):
+        _warn_if_accumulating_a_used_loss(other)
         other_grad = isinstance(other, Tensor) and other.requires_grad
         if STATE.grad_enabled and (self.requires_grad or other_grad):
             if self.requires_grad and self._node is None:
@@ -102,7 +126,7 @@ def _mT(self):
 
 
 METHODS = {
-    "__add__": ew.add, "__radd__": _swap(ew.add),
+    "__add__": ew.add, "__radd__": _radd,
     "__sub__": ew.subtract, "__rsub__": _swap(ew.subtract),
     "__mul__": ew.multiply, "__rmul__": _swap(ew.multiply),
     "__truediv__": ew.divide, "__rtruediv__": _swap(ew.divide),
