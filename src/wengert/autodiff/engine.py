@@ -199,7 +199,9 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                 prev = grads.get(a)
                 if prev is None:
                     grads[a] = gi
-                    if gi is g or gi.base is not None:
+                    # A rule may pass g through (add) or return a view of it (reshape): that
+                    # array is shared. A view of a fresh result (a transpose) is not.
+                    if gi is g or (gi.base is not None and np.may_share_memory(gi, g)):
                         borrowed.add(a)
                 elif a in borrowed:
                     grads[a] = np.add(prev, gi, out=np.empty_like(prev))  # an array, also 0-d
@@ -235,7 +237,7 @@ def _result(g, borrowed, differentiable):
     """A gradient handed to the caller of autograd.grad: a tensor that owns its data."""
     if differentiable or type(g) is RowSparse:
         return g
-    return Tensor._wrap(g.copy() if borrowed else g)
+    return Tensor._wrap(g.copy(order="K") if borrowed else g)
 
 
 def _run_hooks(t, g, differentiable):
@@ -268,7 +270,7 @@ def _accumulate_leaf(t, g, differentiable, borrowed):
         t.grad = g if t.grad is None else t.grad + g
         return
     if t.grad is None:
-        t.grad = Tensor._wrap(g.copy() if borrowed else g)
+        t.grad = Tensor._wrap(g.copy(order="K") if borrowed else g)
     elif t.grad.requires_grad:
         t.grad = Tensor._wrap(t.grad.data + g)
     else:

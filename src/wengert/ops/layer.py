@@ -10,6 +10,7 @@ import numpy as np
 from ..autodiff.primitive import ARRAY, defop
 from ..errors import DTypeError, ShapeError
 from ..sparse import RowSparse
+from ..tensor import Tensor
 
 
 def _linear(x, weight, bias=None):
@@ -30,7 +31,16 @@ def _linear_vjp_weight(ns, g, ans, x, weight, bias=None):
     # Leading (batch) axes of g and x are folded together: dW = sum over rows of g_r x_r^T.
     rows_g = ns.reshape(g, shape=(-1, weight.shape[0]))
     rows_x = ns.reshape(x, shape=(-1, weight.shape[1]))
+    if _data(weight).flags.f_contiguous and weight.ndim == 2 and weight.shape[0] > 1:
+        # (x^T g)^T: the same values, laid out like the weight (Fortran order), so the
+        # optimizer's element-wise update runs over contiguous memory.
+        return ns.swapaxes(ns.matmul(ns.swapaxes(rows_x, axis1=0, axis2=1), rows_g),
+                           axis1=0, axis2=1)
     return ns.matmul(ns.swapaxes(rows_g, axis1=0, axis2=1), rows_x)
+
+
+def _data(a):
+    return a.data if isinstance(a, Tensor) else a
 
 
 linear = defop(
