@@ -51,6 +51,46 @@ def _params():
     return nn.Linear(2, 2).parameters()
 
 
+def _idx_file(payload):
+    import gzip
+    import tempfile
+    path = tempfile.mkstemp(suffix=".idx1-ubyte.gz")[1]
+    with gzip.open(path, "wb") as f:
+        f.write(payload)
+    return path
+
+
+def _bad_magic():
+    from wengert import data
+    data.read_idx(_idx_file(b"\x00\x00\x07\x01" + (3).to_bytes(4, "big") + b"\x01\x02\x03"))
+
+
+def _truncated():
+    from wengert import data
+    data.read_idx(_idx_file(b"\x00\x00\x08\x01" + (10).to_bytes(4, "big") + b"\x01\x02"))
+
+
+def _loader_lengths():
+    from wengert import data
+    data.TensorDataset(wg.ones(3), wg.ones(4))
+
+
+def _checkpoint_mismatch():
+    import tempfile
+    from wengert import train
+    path = tempfile.mkstemp(suffix=".safetensors")[1]
+    train.save_checkpoint(path, nn.Linear(2, 3))
+    train.load_checkpoint(path, nn.Linear(2, 4))
+
+
+def _nonfinite_loss():
+    from wengert import data, train
+    model = nn.Linear(1, 1)
+    loader = data.DataLoader(data.TensorDataset(wg.tensor([[1.0]]), wg.tensor([[np.inf]])))
+    train.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.1), loader, epochs=1,
+              progress=False)
+
+
 # id -> (trigger, error type, regex the message must match)
 CATALOGUE = {
     "binary-shape": (lambda: wg.ones(2, 3) * wg.ones(4), wg.ShapeError, r"multiply.*\(2, 3\).*\(4,\)"),
@@ -83,6 +123,12 @@ CATALOGUE = {
                                   ValueError, r"nesterov.*momentum"),
     "state-dict-missing": (_state_dict_missing, KeyError, r"bias"),
     "state-dict-shape": (_state_dict_shape, ValueError, r"weight.*\(4, 2\).*\(3, 2\)"),
+    "idx-magic": (_bad_magic, wg.DatasetError, r"idx1-ubyte.gz.*magic"),
+    "idx-truncated": (_truncated, wg.DatasetError, r"idx1-ubyte.gz.*truncated"),
+    "dataset-lengths": (_loader_lengths, wg.ShapeError, r"TensorDataset.*\(3,\).*\(4,\)"),
+    "checkpoint-mismatch": (_checkpoint_mismatch, wg.CheckpointError,
+                            r"safetensors.*weight: checkpoint \(3, 2\) vs model \(4, 2\)"),
+    "nonfinite-loss": (_nonfinite_loss, wg.NonFiniteLossError, r"step.*batch"),
     "cross-entropy-targets": (lambda: F.cross_entropy(wg.ones(2, 3), wg.tensor([0, 5])),
                               wg.ShapeError, r"\[0, 3\).*5"),
 }

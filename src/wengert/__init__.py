@@ -12,8 +12,9 @@ from .autodiff.primitive import REGISTRY, Primitive
 from .backend import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
 from .creation import (arange, eye, full, full_like, linspace, ones, ones_like, tensor, zeros,
                        zeros_like)
-from .errors import (AnomalyError, ArgumentError, DTypeError, GradcheckError, GraphError,
-                     MissingDependencyError, ShapeError, StateDictError, WengertError)
+from .errors import (AnomalyError, ArgumentError, CheckpointError, DatasetError, DTypeError,
+                     GradcheckError, GraphError, MissingDependencyError, NonFiniteLossError,
+                     ShapeError, StateDictError, WengertError)
 from .ops.activation import log_softmax, softmax
 from .ops.elementwise import (abs, add, ceil, clip, cos, divide, elu, equal, erf, exp, expm1,
                               floor, greater, greater_equal, isfinite, isinf, isnan,

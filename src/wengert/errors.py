@@ -46,3 +46,24 @@ class StateDictError(WengertError, KeyError):
 
     def __str__(self):  # KeyError would print the message in quotes
         return str(self.args[0]) if self.args else ""
+
+
+class UnknownWordError(WengertError, KeyError):
+    """A word is not in the vocabulary of a set of word vectors (the message names it)."""
+
+    def __str__(self):  # KeyError would print the message quoted, as a repr
+        return str(self.args[0]) if self.args else ""
+
+
+class DatasetError(WengertError, ValueError):
+    """A dataset file is corrupt, truncated or not what was expected (the message names the
+    file), or a download did not match its checksum."""
+
+
+class CheckpointError(WengertError, ValueError):
+    """A checkpoint file is corrupt or does not fit what it is loaded into (the message names
+    the file and the keys or shapes at fault)."""
+
+
+class NonFiniteLossError(WengertError, FloatingPointError):
+    """The loss became NaN or Inf; the message names the step, epoch and batch."""

@@ -5,7 +5,7 @@
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .idx import DatasetError, read_idx
 from .loader import DataLoader
-from .mnist import ImageDataset, data_root, fashion_mnist, mnist
+from .images import ImageDataset, data_root, fashion_mnist, mnist
 from .playground import circle, gaussian, moons, spiral, xor
 
 PLAYGROUND = {"spiral": spiral, "xor": xor, "circle": circle, "gaussian": gaussian,

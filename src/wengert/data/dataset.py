@@ -2,7 +2,7 @@
 tensors, :class:`Subset` and :func:`random_split` (PyTorch's names and semantics)."""
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..random import default_generator
 from ..tensor import Tensor
 
@@ -23,13 +23,13 @@ class Dataset:
 
 class TensorDataset(Dataset):
     """Samples are the rows of ``tensors`` (all of the same length): ``ds[i]`` is
-    ``tuple(t[i] for t in tensors)``. Arrays are wrapped as tensors without a copy."""
+    ``tuple(t[i] for t in tensors)``. Arrays are wrapped as tensors without a copy; lists
+    follow wengert's dtype rules (floats become float32)."""
 
     def __init__(self, *tensors):
         if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
-        self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(np.asarray(t))
-                             for t in tensors)
+            raise ArgumentError("TensorDataset needs at least one tensor")
+        self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
         lengths = [t.shape[0] if t.ndim else None for t in self.tensors]
         if len(set(lengths)) != 1 or lengths[0] is None:
             described = ", ".join(f"tensor {i}: shape {tuple(t.shape)}"
@@ -89,7 +89,7 @@ def random_split(dataset, lengths, generator=None):
             counts[i % len(counts)] += 1
         lengths = counts
     if sum(lengths) != n or any(int(v) != v or v < 0 for v in lengths):
-        raise ValueError(f"random_split: lengths {lengths} must be non-negative counts summing "
+        raise ArgumentError(f"random_split: lengths {lengths} must be non-negative counts summing "
                          f"to the dataset's length {n}, or fractions summing to 1")
     order = (generator or default_generator()).numpy.permutation(n)
     bounds = np.cumsum([0] + [int(v) for v in lengths])

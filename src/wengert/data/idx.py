@@ -10,16 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import WengertError
+from ..errors import DatasetError
 
 # type code -> big-endian dtype
 IDX_DTYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
               0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
-
-
-class DatasetError(WengertError, ValueError):
-    """A dataset file is corrupt, truncated or not what was expected (the message names the
-    file), or a download did not match its checksum."""
 
 
 def _read_bytes(path):
@@ -35,8 +30,9 @@ def _read_bytes(path):
 
 def read_idx(path):
     """The array stored in the IDX file ``path`` (``.gz`` or uncompressed), in native byte
-    order (a read-only view of the decompressed bytes when no byte swap is needed). Raises :class:`DatasetError` for a bad magic number, a truncated file or trailing
-    bytes, and ``FileNotFoundError`` when it is missing."""
+    order (a read-only view of the decompressed bytes when no byte swap is needed). Raises
+    :class:`DatasetError` for a bad magic number, a truncated file or trailing bytes, and
+    ``FileNotFoundError`` when it is missing."""
     path = Path(path)
     raw = _read_bytes(path)
     if len(raw) < 4:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..atomic import atomic_write
 from ..backend import as_dtype
+from ..errors import ArgumentError
 from .dataset import TensorDataset
 from .idx import DatasetError, read_idx
 
@@ -94,7 +95,7 @@ def fashion_mnist(root=None, split="train", download=False, flatten=False, dtype
 
 def _load(source, root, split, download, flatten, dtype):
     if split not in SPLITS:
-        raise ValueError(f"{source.folder}: split must be one of {SPLITS}, got {split!r}")
+        raise ArgumentError(f"{source.folder}: split must be one of {SPLITS}, got {split!r}")
     folder = data_root(root) / source.folder
     paths = [folder / name for name in FILES[split]]
     missing = [p for p in paths if not p.is_file()]

@@ -1,6 +1,7 @@
 """DataLoader: batches of a dataset, optionally shuffled by a seedable generator."""
 import numpy as np
 
+from ..errors import ArgumentError
 from ..random import default_generator
 from .dataset import fetch
 
@@ -18,10 +19,10 @@ class DataLoader:
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got "
+            raise ArgumentError(f"DataLoader: batch_size must be a positive integer, got "
                              f"{batch_size!r}")
         if len(dataset) == 0:
-            raise ValueError("DataLoader: the dataset is empty")
+            raise ArgumentError("DataLoader: the dataset is empty")
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)

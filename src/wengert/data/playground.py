@@ -10,15 +10,16 @@ Playground's -1/+1."""
 import numpy as np
 
 from ..backend import as_dtype
+from ..errors import ArgumentError
 from .dataset import TensorDataset
 
 
 def _check(name, n, noise, per_class=2):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < per_class:
-        raise ValueError(f"{name}: n must be an integer >= {per_class} (points in all), "
+        raise ArgumentError(f"{name}: n must be an integer >= {per_class} (points in all), "
                          f"got {n!r}")
     if noise < 0:
-        raise ValueError(f"{name}: noise is a standard deviation and must be >= 0, "
+        raise ArgumentError(f"{name}: noise is a standard deviation and must be >= 0, "
                          f"got {noise}")
 
 

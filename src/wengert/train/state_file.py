@@ -10,15 +10,10 @@ import safetensors
 import safetensors.numpy
 
 from ..atomic import atomic_write
-from ..errors import WengertError
+from ..errors import ArgumentError, CheckpointError
 from ..tensor import Tensor
 
 FORMAT = "wengert-state/1"
-
-
-class CheckpointError(WengertError, ValueError):
-    """A checkpoint file is corrupt or does not fit what it is loaded into (the message names
-    the file and the keys or shapes at fault)."""
 
 
 def save_state(path, state):
@@ -67,7 +62,7 @@ def _encode(obj, path, arrays):
     if isinstance(obj, (Tensor, np.ndarray, np.generic)):
         key = "/".join(path)
         if key in arrays:
-            raise ValueError(f"save_state: two entries map to the tensor name {key!r}")
+            raise ArgumentError(f"save_state: two entries map to the tensor name {key!r}")
         kind = "$tensor" if isinstance(obj, Tensor) else \
             "$array" if isinstance(obj, np.ndarray) else "$scalar"
         arrays[key] = np.asarray(obj.data if isinstance(obj, Tensor) else obj, order="C")
