@@ -2,4 +2,5 @@
 Tensor operators (:mod:`wengert.ops.methods`)."""
 from . import activation, elementwise, index, linalg, reduce, shape  # noqa: F401  (registers)
 from . import layer, loss  # noqa: F401  (registers the fused nn primitives)
+from . import sgns  # noqa: F401  (registers the sliding windows behind word2vec)
 from . import methods  # noqa: F401  (installs Tensor operators)

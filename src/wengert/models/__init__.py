@@ -1,0 +1,2 @@
+"""Complete models built on wengert: :mod:`wengert.models.word2vec` (skip-gram and CBOW with
+negative sampling)."""
