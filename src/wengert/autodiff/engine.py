@@ -129,20 +129,24 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
         results = [None] * len(inputs)
 
     with set_grad_enabled(create_graph):
-        for t in inner:
+        for t in inner + leaves:  # consumers before their inputs; leaves (no node) last
             g = grads.pop(t, None)
             if g is None:
                 continue
             if t._hooks:
                 g = _run_hooks(t, g, differentiable)
+            node = t._node
             if wanted is not None:
                 if t in wanted:
                     results[wanted[t]] = _result(g, t in borrowed, differentiable)
-                if t not in useful:
+                if node is None or t not in useful:
                     continue
+            elif node is None:
+                if accumulate:
+                    _accumulate_leaf(t, g, differentiable, t in borrowed)
+                continue
             elif t._retains_grad:
                 _accumulate_leaf(t, g, differentiable, True)
-            node = t._node
             inputs_ = node.inputs
             if inputs_ is None:
                 raise_freed(node)
@@ -210,18 +214,6 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                     np.add(prev, gi, out=prev)  # prev is ours alone: accumulate in place
             if not retain_graph:
                 node.inputs = node.arrays = node.out = None
-
-        for t in leaves:
-            g = grads.pop(t, None)
-            if g is None:
-                continue
-            if t._hooks:
-                g = _run_hooks(t, g, differentiable)
-            if wanted is not None:
-                if t in wanted:
-                    results[wanted[t]] = _result(g, t in borrowed, differentiable)
-            elif accumulate:
-                _accumulate_leaf(t, g, differentiable, t in borrowed)
 
     if wanted is not None:
         for k, (t, r) in enumerate(zip(inputs, results)):
