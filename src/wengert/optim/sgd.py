@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..errors import ArgumentError
+from ..sparse import scatter_add_rows
 from .optimizer import Optimizer, axpy, check_nonnegative
 
 
@@ -45,7 +46,8 @@ def sgd(param, grad, state, work, *, lr, momentum, dampening, nesterov, weight_d
 def sgd_sparse(param, grad, *, lr, maximize):
     """Plain SGD on the rows of a row-sparse gradient only: ``p[rows] -= lr * g[rows]``
     (repeated rows add up); the other rows are not touched."""
-    np.add.at(param, grad.indices, grad.values * (lr if maximize else -lr))
+    # float(lr): a NumPy float64 lr would make the update float64 and the add 6x slower
+    scatter_add_rows(param, grad.indices, grad.values * float(lr if maximize else -lr))
 
 
 class SGD(Optimizer):
