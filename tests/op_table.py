@@ -10,7 +10,7 @@ inputs described by :class:`In`. ``tests/test_op_table.py`` runs every case in e
 
 A registered primitive that no case covers fails the suite.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
@@ -60,7 +60,6 @@ class Case:
     order2: bool = True
     rtol: float = 1e-5
     atol: float = 1e-6
-    extra: dict = field(default_factory=dict)
 
     @property
     def id(self):

@@ -191,6 +191,13 @@ def test_other_shape_errors():
         wg.ones(6).reshape(4, 2)
 
 
+def test_sum_to_refuses_shapes_that_do_not_broadcast():
+    from wengert.ops.shape import sum_to
+    with pytest.raises(wg.ShapeError, match=r"sum_to.*\(2, 3\).*\(3, 2\)"):
+        sum_to(wg.ones(2, 3), shape=(3, 2))  # same size: must not be silently reshaped
+    assert sum_to(wg.ones(4, 2, 3), shape=(2, 1)).tolist() == [[12], [12]]
+
+
 def test_errors_are_wengert_errors_and_builtins():
     assert issubclass(wg.ShapeError, ValueError) and issubclass(wg.ShapeError, wg.WengertError)
     assert issubclass(wg.DTypeError, TypeError) and issubclass(wg.GraphError, RuntimeError)

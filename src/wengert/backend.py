@@ -13,8 +13,6 @@ import numpy as np
 
 from .errors import DTypeError
 
-xp = np
-
 DEFAULT_FLOAT = np.dtype(np.float32)
 
 _DTYPE_NAMES = {

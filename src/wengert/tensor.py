@@ -120,9 +120,6 @@ class Tensor:
         self.requires_grad = False
         return self
 
-    def zero_grad_(self):
-        self.grad = None
-
     # --- conversion -------------------------------------------------------------------------
     def numpy(self):
         """The data as a NumPy array (shared, not copied). Fails if it requires grad, as in

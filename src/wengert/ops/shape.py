@@ -14,8 +14,6 @@ def _sum_to(x, shape):
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and x.shape[i + lead] != 1)
     out = x.sum(axis=axes, keepdims=True) if axes else x
-    if out.shape[lead:] != shape and out.size == int(np.prod(shape)):
-        return out.reshape(shape)
     if out.shape[lead:] != shape:
         raise ShapeError(f"sum_to: shape {x.shape} does not broadcast from {shape}")
     return out.reshape(shape)
