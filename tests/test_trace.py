@@ -150,3 +150,17 @@ def test_cli_errors(capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("wengert trace: error:") and message in err
+
+
+def test_one_element_arrays_print_as_numbers():
+    """A (1,)-shaped input or constant (a Linear(n, 1) bias) is shown by its element: the
+    tables hold x * 2 = 6 and its derivative 2, and the constant 0.5 times x = 1.5."""
+    t = trace(lambda x: x * 2, np.array([3.0]))
+    assert [row.expr for row in t.evaluation] == ["x", "v0·2"]
+    assert t.evaluation[1].value.tolist() == [6.0] and t.adjoint[-1].value.tolist() == [2.0]
+    b = wg.tensor([0.5])
+    t = trace(lambda x: x * b, 3.0)
+    assert t.evaluation[1].expr == "v0·0.5" and float(t.evaluation[1].value.ravel()[0]) == 1.5
+    from wengert.viz import to_dot
+    dot = to_dot(wg.tensor([2.0], requires_grad=True) * wg.tensor([0.25]))
+    assert "0.25" in dot

@@ -80,8 +80,9 @@ def join_terms(terms):
 
 
 def number(v):
-    """A value as the lectures print it: ``0.693``, ``10``, ``-0.959``, ``4.540e-05``."""
-    v = float(v)
+    """A value as the lectures print it: ``0.693``, ``10``, ``-0.959``, ``4.540e-05``.
+    A one-element array of any shape prints as its element."""
+    v = float(np.ravel(v)[0])
     if v == 0 or not np.isfinite(v):
         return "0" if v == 0 else str(v)
     if 1e-3 <= abs(v) < 1e6:

@@ -7,7 +7,7 @@ import sys
 from .. import __version__
 
 # name -> module implementing add_parser(subparsers) and run(args)
-SUBCOMMANDS = ["train", "trace", "word2vec"]
+SUBCOMMANDS = ["train", "trace", "word2vec", "playground"]
 
 
 def build_parser():
