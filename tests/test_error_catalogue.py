@@ -1,6 +1,7 @@
 """docs/errors.md lists every error wengert raises for bad input; each entry has a trigger
 here asserting the error's type and what its message names, and the two lists must agree."""
 import re
+import tempfile
 import warnings
 
 import numpy as np
@@ -10,6 +11,12 @@ import wengert as wg
 from conftest import REPO
 from wengert import nn, optim
 import wengert.nn.functional as F
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp_path(tmp_path, monkeypatch):
+    """The files the triggers write (tempfile.mkstemp/mkdtemp) go under pytest's tmp_path."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
 
 def _leaf_inplace():
@@ -53,7 +60,6 @@ def _params():
 
 def _idx_file(payload):
     import gzip
-    import tempfile
     path = tempfile.mkstemp(suffix=".idx1-ubyte.gz")[1]
     with gzip.open(path, "wb") as f:
         f.write(payload)
@@ -76,7 +82,6 @@ def _loader_lengths():
 
 
 def _checkpoint_mismatch():
-    import tempfile
     from wengert import train
     path = tempfile.mkstemp(suffix=".safetensors")[1]
     train.save_checkpoint(path, nn.Linear(2, 3))
@@ -89,6 +94,271 @@ def _nonfinite_loss():
     loader = data.DataLoader(data.TensorDataset(wg.tensor([[1.0]]), wg.tensor([[np.inf]])))
     train.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.1), loader, epochs=1,
               progress=False)
+
+
+
+def _module(name):
+    import importlib
+    return importlib.import_module(name)
+
+
+def _tmp(name, content=None):
+    from pathlib import Path
+    path = Path(tempfile.mkdtemp()) / name
+    if content is not None:
+        path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
+    return path
+
+
+def _load_file(raw):
+    from wengert import train
+    train.load_checkpoint(_tmp("run.safetensors", raw), nn.Linear(2, 2))
+
+
+def _saved_checkpoint(**extra):
+    from wengert import train
+    path = _tmp("run.safetensors")
+    train.save_checkpoint(path, nn.Linear(2, 2), **extra)
+    return path
+
+
+def _checkpoint_checksum():
+    path = _saved_checkpoint()
+    raw = bytearray(path.read_bytes())
+    raw[-3] ^= 0x40  # a bit of the last tensor's data
+    _load_file(bytes(raw))
+
+
+def _checkpoint_oversized_header():
+    # a header length past the end of the file
+    with pytest.raises(wg.CheckpointError, match=r"run.safetensors: .*invalid header length"):
+        _load_file((1000).to_bytes(8, "little") + b'{"__metadata__":{}}')
+    # the 8-byte little-endian header length claims 2**40 bytes (a terabyte): refused from the
+    # length alone (a try to read or allocate it would end in a MemoryError, not this error)
+    _load_file((2 ** 40).to_bytes(8, "little") + b'{"__metadata__":{}}')
+
+
+def _checkpoint_malformed_header():
+    header = b'{"__metadata__": not json}'
+    _load_file(len(header).to_bytes(8, "little") + header)
+
+
+def _checkpoint_truncated():
+    _load_file(_saved_checkpoint().read_bytes()[:-10])
+
+
+def _checkpoint_not_safetensors():
+    _load_file(b"PK\x03\x04 this is a zip archive, not a checkpoint")
+
+
+def _checkpoint_no_document():
+    import json
+    header = json.dumps({"__metadata__": {"format": "wengert-state/1"}}).encode()
+    _load_file(len(header).to_bytes(8, "little") + header)
+
+
+def _checkpoint_foreign():
+    import safetensors.numpy
+    path = _tmp("weights.safetensors")
+    safetensors.numpy.save_file({"w": np.zeros(3)}, str(path))
+    from wengert import train
+    train.load_checkpoint(path, nn.Linear(2, 2))
+
+
+def _checkpoint_not_a_checkpoint():
+    from wengert.train import load_checkpoint, state_file
+    path = _tmp("state.safetensors")
+    state_file.save_state(path, {"weights": np.zeros(2)})
+    load_checkpoint(path, nn.Linear(2, 2))
+
+
+def _checkpoint_section_missing():
+    from wengert import train
+    model = nn.Linear(2, 2)
+    train.load_checkpoint(_saved_checkpoint(), model, optim.SGD(model.parameters(), lr=0.1))
+
+
+def _resume_without_checkpoint():
+    from wengert import data, train
+    model = nn.Linear(1, 1)
+    loader = data.DataLoader(data.TensorDataset(wg.ones(2, 1), wg.ones(2, 1)))
+    train.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.1), loader, epochs=1,
+              progress=False, resume=True)
+
+
+def _early_stopping_monitor():
+    from wengert import data, train
+    model = nn.Linear(1, 1)
+    loader = data.DataLoader(data.TensorDataset(wg.ones(2, 1), wg.ones(2, 1)))
+    train.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.1), loader, epochs=1,
+              progress=False, callbacks=[train.EarlyStopping(monitor="val_loss")])
+
+
+def _vectors():
+    from wengert.models.word2vec import WordVectors
+    return WordVectors(["king", "queen", "man"], np.eye(3, dtype=np.float32))
+
+
+def _corpus_empty():
+    from wengert.models.word2vec import Word2Vec
+    Word2Vec(min_count=1).fit(_tmp("corpus.txt", "123 456 ... !!!\n"))
+
+
+def _corpus_rare():
+    from wengert.models.word2vec import Word2Vec
+    Word2Vec(min_count=5).fit(_tmp("corpus.txt", "the cat sat on the mat\n"))
+
+
+def _word2vec_not_fitted():
+    from wengert.models.word2vec import Word2Vec
+    return Word2Vec().vectors
+
+
+def _analogy_file():
+    _vectors().evaluate_analogies(_tmp("questions.txt", "king queen man woman\n"))
+
+
+def _vectors_file():
+    from wengert.models.word2vec import WordVectors
+    WordVectors.load(_tmp("vectors.txt", "3 2\nking 0.1 0.2\nqueen 0.3\n"))
+
+
+def _mnist_split():
+    from wengert import data
+    data.mnist(root=_tmp("data"), split="validation")
+
+
+def _mnist_labels():
+    from wengert import data
+    import gzip
+    folder = _tmp("data") / "mnist"
+    folder.mkdir(parents=True)
+    for name, magic, shape, fill in (("t10k-images-idx3-ubyte.gz", 3, (10000, 28, 28), 0),
+                                     ("t10k-labels-idx1-ubyte.gz", 1, (10000,), 12)):
+        header = bytes([0, 0, 8, magic]) + b"".join(n.to_bytes(4, "big") for n in shape)
+        with gzip.open(folder / name, "wb") as f:
+            f.write(header + bytes([fill]) * int(np.prod(shape)))
+    data.mnist(root=folder.parent, split="test")
+
+
+def _gradcheck_fails():
+    from wengert import check
+    # a unit whose hand-written backward forgot the factor 2 of d(x^2)/dx
+    square = wg.unit(lambda x: x * x, back=lambda dy, y, x: dy * x, name="bad_square")
+    check.gradcheck(square, wg.tensor([0.5, -1.0, 2.0], dtype="float64"), modes="reverse")
+
+
+def _render_without_graphviz():
+    import sys
+    from wengert import viz
+    x = wg.ones(2, requires_grad=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sys.modules, "graphviz", None)  # as if not installed: import fails
+        viz.render((x * 2).sum(), _tmp("graph.svg"))
+
+
+def _unit_back_count():
+    u = wg.unit(lambda x, y: x * y, back=lambda dy, z, x, y: (dy * y,), name="mul")
+    u(wg.ones(2, requires_grad=True), wg.ones(2)).sum().backward()
+
+
+def _unit_back_shape():
+    u = wg.unit(lambda x: x * 2, back=lambda dy, y, x: np.ones(5), name="double")
+    u(wg.ones(2, requires_grad=True)).sum().backward()
+
+
+def _unit_no_jvp():
+    u = wg.unit(lambda x: x * 2, back=lambda dy, y, x: dy * 2, name="double")
+    wg.jvp(u, (wg.ones(2),), (wg.ones(2),))
+
+
+def _recompute_captured():
+    w = wg.ones(2, requires_grad=True)
+    wg.checkpoint(lambda x: x * w, wg.ones(2, requires_grad=True)).sum().backward()
+
+
+def _grad_unused():
+    x, y = wg.ones(2, requires_grad=True), wg.ones(2, requires_grad=True)
+    wg.autograd.grad((x * 2).sum(), [x, y])
+
+
+def _backward_gradient_shape():
+    (wg.ones(2, requires_grad=True) * 2).backward(gradient=wg.ones(3))
+
+
+def _hook_shape():
+    x = wg.ones(2, requires_grad=True)
+    x.register_hook(lambda g: wg.ones(3))
+    (x * 2).sum().backward()
+
+
+def _dual_level():
+    from wengert.autodiff.forward import make_dual
+    make_dual(wg.ones(2), wg.ones(2))
+
+
+def _inplace_shape():
+    x = wg.ones(2)
+    x += wg.ones(2, 2)
+
+
+def _readonly_view():
+    x = wg.broadcast_to(wg.ones(1), (3,))
+    x += 1
+
+
+def _detach_first():
+    (wg.ones(2, requires_grad=True) * 2).numpy()
+
+
+def _hook_needs_grad():
+    wg.ones(2).register_hook(lambda g: g)
+
+
+def _optimizer_state_dict():
+    model = nn.Linear(2, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    opt.load_state_dict(optim.SGD([model.weight], lr=0.1).state_dict())
+
+
+def _sparse_grad_dense_optimizer():
+    emb = nn.Embedding(5, 2, sparse=True)
+    opt = optim.Adam(emb.parameters())
+    emb(wg.tensor([1, 2])).sum().backward()
+    opt.step()
+
+
+def _sparse_with_momentum():
+    emb = nn.Embedding(5, 2, sparse=True)
+    opt = optim.SGD(emb.parameters(), lr=0.1, momentum=0.9)
+    emb(wg.tensor([1, 2])).sum().backward()
+    opt.step()
+
+
+def _unit_back_numpy():
+    # back uses np.exp, which cannot run on the Tensors a differentiable backward passes it
+    u = wg.unit(lambda x: wg.exp(x), back=lambda dy, y, x: dy * np.exp(x), name="my_exp")
+    x = wg.ones(2, requires_grad=True)
+    wg.autograd.grad(u(x).sum(), [x], create_graph=True)
+
+
+def _state_name_clash():
+    from wengert.train import state_file
+    state_file.save_state(_tmp("state.safetensors"), {"a/b": np.zeros(1), "a": {"b": np.ones(1)}})
+
+
+def _download_checksum():
+    import io
+    import urllib.request
+    from wengert import data
+    with pytest.MonkeyPatch.context() as mp:  # a mirror that serves the wrong bytes
+        mp.setattr(urllib.request, "urlopen", lambda url, timeout: io.BytesIO(b"not mnist"))
+        data.mnist(root=_tmp("data"), split="test", download=True)
+
+
+def _module_assign():
+    m = nn.Linear(2, 2)
+    m.weight = np.zeros((2, 2))
 
 
 # id -> (trigger, error type, regex the message must match)
@@ -131,6 +401,172 @@ CATALOGUE = {
     "nonfinite-loss": (_nonfinite_loss, wg.NonFiniteLossError, r"step.*batch"),
     "cross-entropy-targets": (lambda: F.cross_entropy(wg.ones(2, 3), wg.tensor([0, 5])),
                               wg.ShapeError, r"\[0, 3\).*5"),
+    # --- errors added with the full catalogue (grouped by the fix they share) ---
+    "shape-op": (lambda: wg.concatenate([wg.ones(2, 3), wg.ones(2, 4)], axis=0), wg.ShapeError,
+                 r"concatenate.*\(2, 3\).*\(2, 4\)"),
+    "index-shape": (lambda: wg.ones(2, 3)[5], wg.ShapeError, r"getitem.*5.*\(2, 3\)"),
+    "einsum-subscripts": (lambda: wg.einsum("ij,jk->ik", wg.ones(2, 3, 4), wg.ones(3, 2)),
+                          wg.ShapeError, r"einsum 'ij,jk->ik'.*\(2, 3, 4\).*ellipsis"),
+    "linear-shape": (lambda: F.linear(wg.ones(4, 3), wg.ones(5, 2)), wg.ShapeError,
+                     r"linear.*\(4, 3\).*\(5, 2\)"),
+    "embedding-indices": (lambda: nn.Embedding(5, 2)(wg.tensor([1, 7])), wg.ShapeError,
+                          r"embedding.*\[0, 5\).*7"),
+    "target-dtype": (lambda: F.nll_loss(wg.ones(2, 3), wg.tensor([0.0, 1.0])),
+                     wg.DTypeError, r"nll_loss: targets must be integer.*float32"),
+    "target-shape": (lambda: F.mse_loss(wg.ones(2, 3), wg.ones(3, 2)), wg.ShapeError,
+                     r"mse_loss.*\(2, 3\).*\(3, 2\)"),
+    "tensor-from-data": (lambda: wg.tensor(["a", "b"]), wg.DTypeError,
+                         r"cannot make a tensor from data of dtype <U1"),
+    "gradient-shape": (_backward_gradient_shape, wg.ShapeError, r"gradient shape \(3,\).*\(2,\)"),
+    "hook-shape": (_hook_shape, wg.ShapeError, r"hook.*\(3,\).*\(2,\)"),
+    "autograd-grad-inputs": (_grad_unused, wg.GraphError,
+                             r"input 1 \(shape \(2,\)\).*allow_unused"),
+    "dual-level": (_dual_level, wg.GraphError,
+                   r"forward-mode AD needs an active level.*dual_level"),
+    "inplace-shape": (_inplace_shape, wg.ShapeError, r"in-place 'add'.*\(2, 2\).*\(2,\)"),
+    "read-only-view": (_readonly_view, wg.GraphError, r"read-only.*clone"),
+    "detach-first": (_detach_first, wg.GraphError, r"numpy\(\).*detach"),
+    "hook-needs-grad": (_hook_needs_grad, wg.GraphError, r"register_hook.*does not require grad"),
+    "functional-argnums": (lambda: wg.grad(lambda x: (x * x).sum(), argnums=1)(wg.ones(2)),
+                           wg.ArgumentError, r"grad\(<lambda>, argnums=1\): argument 1.*1 "
+                                             r"positional"),
+    "functional-dtype": (lambda: wg.grad(lambda x: (x * x).sum())(wg.tensor([1, 2])),
+                         wg.DTypeError, r"grad: .*int64.*\(2,\).*floating"),
+    "functional-scalar-output": (lambda: wg.grad(lambda x: x * x)(wg.ones(2)), wg.ShapeError,
+                                 r"grad\(<lambda>\).*scalar.*\(2,\).*vjp"),
+    "tangent-shape": (lambda: wg.jvp(lambda x: x * 2, (wg.ones(2),), (wg.ones(3),)),
+                      wg.ShapeError, r"jvp: tangents.*\(3,\).*\(2,\)"),
+    "functional-args": (lambda: wg.jvp(lambda x: x * 2, wg.ones(2), wg.ones(2)),
+                        wg.ArgumentError, r"jvp\(<lambda>\).*tuples.*Tensor"),
+    "has-aux": (lambda: wg.grad(lambda x: (x * x).sum(), has_aux=True)(wg.ones(2)),
+                wg.ArgumentError, r"has_aux=True.*pair"),
+    "unit-definition": (lambda: wg.unit(lambda x: x, back=None, name="ident"), wg.ArgumentError,
+                        r"unit 'ident': back must be a function"),
+    "unit-back-result": (_unit_back_count, wg.ArgumentError,
+                         r"unit 'mul': back must return one gradient per argument \(2\)"),
+    "unit-back-shape": (_unit_back_shape, wg.ShapeError, r"unit 'double'.*\(5,\).*\(2,\)"),
+    "unit-no-jvp": (_unit_no_jvp, wg.GraphError, r"unit 'double' has no JVP rule.*jvp="),
+    "recompute-fn": (_recompute_captured, wg.GraphError,
+                     r"checkpoint.*not among its arguments.*\(2,\)"),
+    "gradcheck-args": (lambda: wg.check.gradcheck(lambda x: x.sum(), wg.ones(2), order=3),
+                       wg.ArgumentError, r"gradcheck: order must be 1 or 2, got 3"),
+    "gradcheck-mismatch": (_gradcheck_fails, wg.GradcheckError,
+                           r"gradcheck FAILED.*analytic 2 vs numerical 4.*Hint: .*backward rule"),
+    "trace-args": (lambda: wg.trace_table.trace(lambda a, b: a * b, 1.0, 2.0, wrt=2),
+                   wg.ArgumentError, r"trace: wrt=2 but f has 2 input"),
+    "expression-syntax": (lambda: _module("wengert.expression").parse("ln(x1) + foo(x2)",
+                                                                      ["x1", "x2"]),
+                          wg.ArgumentError, r"expression: .*foo"),
+    "viz-args": (lambda: _module("wengert.viz").render(wg.ones(2, requires_grad=True) * 2,
+                                                       _tmp("graph.jpg")),
+                 wg.ArgumentError, r"render: cannot draw to 'graph.jpg'.*\.svg"),
+    "missing-dependency": (_render_without_graphviz, wg.MissingDependencyError,
+                           r"render needs the graphviz package: pip install"),
+    "layer-args": (lambda: nn.Dropout(p=1.5), wg.ArgumentError, r"Dropout: p=1.5.*0 <= p <= 1"),
+    "mlp-sizes": (lambda: nn.MLP([4]), wg.ArgumentError, r"MLP: sizes=\[4\]"),
+    "init-fan": (lambda: nn.init.xavier_uniform_(nn.Linear(2, 3).bias), wg.ArgumentError,
+                 r"fan in and fan out.*\(3,\).*zeros_"),
+    "choice-args": (lambda: F.mse_loss(wg.ones(2), wg.ones(2), reduction="avg"),
+                    wg.ArgumentError, r"mse_loss: reduction='avg' is not allowed.*'mean'"),
+    "norm-input-shape": (lambda: F.layer_norm(wg.ones(2, 3), (4,)), wg.ShapeError,
+                         r"layer_norm.*\(2, 3\).*\(4,\)"),
+    "maxout-pieces": (lambda: F.maxout(wg.ones(2, 5), 2), wg.ShapeError,
+                      r"maxout.*\(2, 5\).*5.*2"),
+    "loss-args": (lambda: F.binary_cross_entropy(wg.tensor([0.5, 1.5]), wg.tensor([0.0, 1.0])),
+                  wg.ArgumentError, r"binary_cross_entropy.*\[0, 1\].*1.5"),
+    "optimizer-params": (lambda: optim.SGD([], lr=0.1), wg.ArgumentError,
+                         r"SGD got an empty parameter list"),
+    "optimizer-state-dict": (_optimizer_state_dict, wg.StateDictError,
+                             r"SGD.load_state_dict.*sizes \[1\].*\[2\]"),
+    "sparse-gradient": (_sparse_grad_dense_optimizer, wg.DTypeError,
+                        r"Adam does not support sparse gradients"),
+    "sparse-options": (_sparse_with_momentum, wg.ArgumentError,
+                       r"SGD: a sparse gradient.*momentum=0.*0.9"),
+    "scheduler-args": (lambda: optim.lr_scheduler.StepLR(optim.SGD(_params(), lr=0.1),
+                                                         step_size=0),
+                       wg.ArgumentError, r"StepLR: step_size=0 must be a positive integer"),
+    "loader-args": (lambda: _module("wengert.data").DataLoader(wg.ones(3), batch_size=0),
+                    wg.ArgumentError,
+                    r"DataLoader: batch_size must be a positive integer, got 0"),
+    "playground-args": (lambda: _module("wengert.data").spiral(n=1),
+                        wg.ArgumentError, r"spiral: n must be an integer >= 2.*1"),
+    "mnist-files": (_mnist_labels, wg.DatasetError, r"t10k-labels-idx1-ubyte.gz: label 12"),
+    "dataset-split": (_mnist_split, wg.ArgumentError, r"mnist: split must be one of.*'validation'"),
+    "checkpoint-checksum": (_checkpoint_checksum, wg.CheckpointError,
+                            r"run.safetensors: bad checksum \(stored [0-9a-f]{64}"),
+    "checkpoint-unreadable": (_checkpoint_truncated, wg.CheckpointError,
+                              r"run.safetensors: not a readable safetensors file"),
+    "checkpoint-oversized-header": (_checkpoint_oversized_header, wg.CheckpointError,
+                                    r"run.safetensors: not a readable safetensors file.*"
+                                    r"header too large"),
+    "checkpoint-malformed-header": (_checkpoint_malformed_header, wg.CheckpointError,
+                                    r"run.safetensors: not a readable.*invalid JSON in header"),
+    "checkpoint-not-safetensors": (_checkpoint_not_safetensors, wg.CheckpointError,
+                                   r"run.safetensors: not a readable safetensors file"),
+    "checkpoint-no-state": (_checkpoint_no_document, wg.CheckpointError,
+                            r"run.safetensors: .*no 'state' document"),
+    "checkpoint-foreign": (_checkpoint_foreign, wg.CheckpointError,
+                           r"weights.safetensors: format None is not 'wengert-state/1'"),
+    "checkpoint-not-a-checkpoint": (_checkpoint_not_a_checkpoint, wg.CheckpointError,
+                                    r"state.safetensors: .*not a checkpoint"),
+    "checkpoint-section-missing": (_checkpoint_section_missing, wg.CheckpointError,
+                                   r"run.safetensors: holds no optimizer state"),
+    "resume-args": (_resume_without_checkpoint, wg.ArgumentError,
+                    r"fit: resume=True needs checkpoint=PATH"),
+    "callback-args": (_early_stopping_monitor, wg.ArgumentError,
+                      r"EarlyStopping monitors 'val_loss'.*val_loader"),
+    "unknown-metric": (lambda: _module("wengert.train.metrics").metric_functions(["f1"]),
+                       wg.ArgumentError,
+                       r"unknown metric 'f1'.*accuracy"),
+    "unknown-word": (lambda: _vectors()["kingg"], wg.errors.UnknownWordError,
+                     r"word 'kingg' is not in the vocabulary of 3 words"),
+    "word2vec-args": (lambda: _module("wengert.models.word2vec").Word2Vec(dim=0), wg.ArgumentError,
+                      r"Word2Vec: dim must be a positive integer, got 0"),
+    "word2vec-not-fitted": (_word2vec_not_fitted, wg.ArgumentError, r"call fit\(\)"),
+    "corpus-file": (_corpus_empty, wg.DatasetError, r"corpus .*corpus.txt holds no words"),
+    "corpus-vocabulary": (_corpus_rare, wg.DatasetError,
+                          r"corpus .*corpus.txt: no word occurs min_count=5.*2 times"),
+    "evaluation-file": (_analogy_file, wg.DatasetError,
+                        r"questions.txt: line 1 comes before any section header"),
+    "vectors-file": (_vectors_file, wg.DatasetError, r"vectors.txt: line 3 has 1 values.*2"),
+    "word-vectors-shape": (lambda: _module("wengert.models.word2vec").WordVectors(
+                               ["a", "b"], np.zeros((3, 4))), wg.ShapeError,
+                           r"WordVectors: 2 words.*\(2, dim\).*\(3, 4\)"),
+    "unit-back-not-differentiable": (_unit_back_numpy, wg.GraphError,
+                                     r"unit 'my_exp': back applied a NumPy function.*wengert ops"),
+    "checkpoint-unstorable": (_state_name_clash, wg.ArgumentError,
+                              r"save_state: two entries map to the tensor name 'a/b'"),
+    "download-checksum": (_download_checksum, wg.DatasetError,
+                          r"t10k-images-idx3-ubyte.gz: SHA-256 [0-9a-f]{64} does not match"),
+    # plain built-in errors, as Python and NumPy raise them (not WengertErrors; see BUILTIN)
+    "module-assign": (_module_assign, TypeError, r"ndarray.*'weight'.*Linear.*Parameter"),
+    "op-options": (lambda: wg.stack([]), ValueError, r"stack needs at least one tensor"),
+    "python-protocol": (lambda: len(wg.tensor(1.0)), TypeError, r"len\(\) of a 0-d tensor"),
+    "pytree-leaves": (lambda: wg.pytree.unflatten(wg.pytree.flatten((1, 2))[1], [1]),
+                      ValueError, r"unflatten: fewer leaves than the structure holds"),
+}
+
+# entries whose error is the plain built-in Python or NumPy would raise, not a WengertError
+BUILTIN = {"module-assign", "op-options", "python-protocol", "pytree-leaves"}
+
+
+def _cli_word2vec(*flags):
+    return ["word2vec", "--corpus", "corpus.txt", "--out", "unused", *flags]
+
+
+# command-line errors: id -> (argv for wengert.cli.main, exit status, regex stderr must match)
+CLI_CATALOGUE = {
+    "cli-choice": (["train", "--optimizer", "adamm"], 2,
+                   r"argument --optimizer: invalid choice: 'adamm' \(choose from .*'sgd'.*"
+                   r"'adam'"),
+    "cli-number": (["train", "--lr", "-1"], 2,
+                   r"argument --lr: expected a positive number, got '-1'"),
+    "cli-resume": (["train", "--resume"], 2, r"--resume needs --out DIR"),
+    "cli-trace-values": (["trace", "x * y", "--at", "x=1", "y=abc"], 2,
+                         r"wengert trace: error: --at y=abc: 'abc' is not a number"),
+    "cli-word2vec-args": (_cli_word2vec("--dim", "0"), 1,
+                          r"wengert word2vec: error: Word2Vec: dim must be a positive "
+                          r"integer, got 0"),
 }
 
 
@@ -141,13 +577,27 @@ def test_error(entry):
         warnings.simplefilter("error")  # the error is the report: no NumPy warning first
         with pytest.raises(kind) as info:
             trigger()
-    assert isinstance(info.value, wg.WengertError), f"{entry}: not a WengertError"
+    assert isinstance(info.value, wg.WengertError) != (entry in BUILTIN), entry
     assert re.search(pattern, str(info.value), re.S), f"{entry}: {info.value}"
+
+
+@pytest.mark.parametrize("entry", sorted(CLI_CATALOGUE))
+def test_cli_error(entry, capsys):
+    from wengert.cli import main
+    argv, status, pattern = CLI_CATALOGUE[entry]
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse reports a usage error and exits with status 2
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == status, f"{entry}: exit status {code}; stderr: {err}"
+    assert re.search(pattern, err, re.S), f"{entry}: {err}"
 
 
 def test_catalogue_matches_docs():
     text = (REPO / "docs" / "errors.md").read_text()
     documented = set(re.findall(r"^\| `([a-z0-9-]+)` \|", text, re.M))
-    assert documented == set(CATALOGUE), (
-        f"in docs only: {sorted(documented - set(CATALOGUE))}; "
-        f"tested only: {sorted(set(CATALOGUE) - documented)}")
+    tested = set(CATALOGUE) | set(CLI_CATALOGUE)
+    assert not set(CATALOGUE) & set(CLI_CATALOGUE)
+    assert documented == tested, (f"in docs only: {sorted(documented - tested)}; "
+                                  f"tested only: {sorted(tested - documented)}")

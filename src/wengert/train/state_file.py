@@ -40,6 +40,9 @@ def load_state(path):
     if metadata.get("format") != FORMAT:
         raise CheckpointError(f"{path}: format {metadata.get('format')!r} is not "
                               f"{FORMAT!r}; this safetensors file was not written by wengert")
+    if not isinstance(metadata.get("state"), str):
+        raise CheckpointError(f"{path}: the header says format {FORMAT!r} but holds no 'state' "
+                              "document; the file is corrupt")
     digest = _digest(arrays, metadata["state"])
     if digest != metadata.get("sha256"):
         raise CheckpointError(f"{path}: bad checksum (stored {metadata.get('sha256')}, "
