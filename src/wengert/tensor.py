@@ -4,6 +4,7 @@ from the one definition of each primitive."""
 import numpy as np
 
 from .backend import is_float, to_array
+from .autodiff.state import HOOKED
 from .errors import DTypeError, GraphError
 
 
@@ -97,6 +98,7 @@ class Tensor:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
         if not self.requires_grad:
             raise GraphError("retain_grad() on a tensor that does not require grad")
+        HOOKED[0] = True
         self._retains_grad = True
         return self
 
@@ -105,6 +107,7 @@ class Tensor:
         tensor, that replaces the gradient. Returns a handle with ``.remove()``."""
         if not self.requires_grad:
             raise GraphError("register_hook on a tensor that does not require grad")
+        HOOKED[0] = True
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)

@@ -1,13 +1,15 @@
 """The reverse-mode engine: walk the recorded nodes backwards and apply VJP rules.
 
-* Order: reverse post-order of an iterative depth-first walk from the outputs (no recursion,
-  so a 1,000,000-op chain works).
+* Order: a heap of the tensors that have received a gradient, the most recently created
+  node first (creation order is a topological order), leaves last. Nothing is walked ahead
+  of time and nothing recurses, so a 1,000,000-op chain works.
 * Gradients of intermediates live in a dict during the pass, keyed by tensor; only leaves
   that require grad (and tensors that called ``retain_grad``) receive ``.grad``.
 * A value used several times gets the sum of its gradients (the splitter rule).
 * Unbroadcasting a rule's result to its input's shape happens here and nowhere else.
 * Without ``retain_graph`` each node is freed as soon as its rules ran.
 """
+from heapq import heappop, heappush
 from operator import attrgetter
 
 import numpy as np
@@ -18,7 +20,7 @@ from ..tensor import Tensor
 from .anomaly import recorded_at
 from .grad_mode import set_grad_enabled
 from .primitive import ARRAY, TENSOR, raise_freed
-from .state import ANOMALY, INPLACE_EPOCH, STATE, mark_modified
+from .state import ANOMALY, HOOKED, INPLACE_EPOCH, STATE, mark_modified
 
 
 _by_seq = attrgetter("_node.seq")
@@ -28,7 +30,8 @@ _ndarray = np.ndarray
 def _toposort(roots):
     """Tensors reachable from ``roots`` through recorded nodes that require grad: the ones
     with a node, consumers first (descending creation order), then the leaves. Iterative, so
-    a 1,000,000-op chain is fine."""
+    a 1,000,000-op chain is fine. (Only ``autograd.grad`` needs the whole graph ahead of the
+    pass, to prune the rules that cannot reach its inputs.)"""
     seen = set(roots)
     stack = list(roots)
     inner, leaves = [], []
@@ -48,6 +51,13 @@ def _toposort(roots):
                 stack.append(a)
     inner.sort(key=_by_seq, reverse=True)
     return inner, leaves
+
+
+def _heap_entry(t):
+    """Heap order: the latest node first, leaves (no node) after every node. Node numbers are
+    unique, so ties (between leaves only) fall to id() and tensors are never compared."""
+    node = t._node
+    return (-node.seq, 0, t) if node is not None else (1, id(t), t)
 
 
 def _version_error(node):
@@ -109,31 +119,35 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
     differentiable = create_graph or bool(STATE.fw_levels)
     ns = TENSOR if differentiable else ARRAY
     anomaly = ANOMALY[0]
+    hooked = HOOKED[0]
     epoch = INPLACE_EPOCH[0]
     grads = {}       # tensor -> its gradient so far (array, or Tensor when differentiable)
     borrowed = set()  # tensors whose gradient array may be shared with another's
+    heap = []        # tensors holding a gradient not yet passed on (see _heap_entry)
     for r, s in zip(roots, seeds):
         g = _seed(r, s, differentiable)
-        grads[r] = grads[r] + g if r in grads else g
+        if r in grads:
+            grads[r] = grads[r] + g
+        else:
+            grads[r] = g
+            heappush(heap, _heap_entry(r))
 
-    inner, leaves = _toposort(roots)
     wanted = None
     if inputs is not None:
         wanted = {t: k for k, t in enumerate(inputs)}
         # useful: tensors with a path down to a wanted input; only their rules need to run.
         useful = set()
-        for t in reversed(inner):  # inputs before consumers
+        for t in reversed(_toposort(roots)[0]):  # inputs before consumers
             if any(a in useful or a in wanted
                    for a in t._node.inputs if isinstance(a, Tensor)):
                 useful.add(t)
         results = [None] * len(inputs)
 
     with set_grad_enabled(create_graph):
-        for t in inner + leaves:  # consumers before their inputs; leaves (no node) last
-            g = grads.pop(t, None)
-            if g is None:
-                continue
-            if t._hooks:
+        while heap:
+            t = heappop(heap)[2]
+            g = grads.pop(t)
+            if hooked and t._hooks:
                 g = _run_hooks(t, g, differentiable)
             node = t._node
             if wanted is not None:
@@ -145,7 +159,7 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                 if accumulate:
                     _accumulate_leaf(t, g, differentiable, t in borrowed)
                 continue
-            elif t._retains_grad:
+            elif hooked and t._retains_grad:
                 _accumulate_leaf(t, g, differentiable, True)
             inputs_ = node.inputs
             if inputs_ is None:
@@ -175,38 +189,30 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                 if rule is None:
                     continue
                 gi = rule(ns, g, ans, *args, **params)
-                data = a.data
-                if differentiable:
-                    if type(gi) is RowSparse:
-                        grads[a] = grads[a] + gi if a in grads else gi
-                        continue
+                kind = type(gi)
+                if kind is not RowSparse:  # sparse rows pass through untouched
+                    if kind is not _ndarray and not differentiable:
+                        gi = np.asarray(gi)  # NumPy returns scalars for 0-d results
+                    data = a.data
                     if gi.shape != data.shape:
-                        gi = ns.sum_to(gi, shape=data.shape)
-                    if gi.dtype != data.dtype:
+                        gi = ns.sum_to(gi, shape=data.shape)  # the one place that unbroadcasts
+                    if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                         gi = gi.astype(data.dtype)
                     if anomaly:
-                        _check_grad_anomaly(node, gi.data, i)
-                    prev = grads.get(a)
-                    grads[a] = gi if prev is None else prev + gi
-                    continue
-                if type(gi) is not _ndarray:
-                    if type(gi) is RowSparse:  # sparse rows pass through untouched
-                        grads[a] = grads[a] + gi if a in grads else gi
-                        continue
-                    gi = np.asarray(gi)  # NumPy returns scalars for 0-d results
-                if gi.shape != data.shape:
-                    gi = ns.sum_to(gi, shape=data.shape)  # the one place that unbroadcasts
-                if gi.dtype is not data.dtype and gi.dtype != data.dtype:
-                    gi = gi.astype(data.dtype)
-                if anomaly:
-                    _check_grad_anomaly(node, gi, i)
+                        _check_grad_anomaly(node, gi.data if differentiable else gi, i)
                 prev = grads.get(a)
                 if prev is None:
                     grads[a] = gi
+                    # heap order (see _heap_entry, inlined: this runs once per edge)
+                    na = a._node
+                    heappush(heap, (-na.seq, 0, a) if na is not None else (1, id(a), a))
                     # A rule may pass g through (add) or return a view of it (reshape): that
                     # array is shared. A view of a fresh result (a transpose) is not.
-                    if gi is g or (gi.base is not None and np.may_share_memory(gi, g)):
+                    if gi is g or (type(gi) is _ndarray and gi.base is not None
+                                   and np.may_share_memory(gi, g)):
                         borrowed.add(a)
+                elif differentiable or type(gi) is not _ndarray or type(prev) is not _ndarray:
+                    grads[a] = prev + gi  # tensors record the sum; sparse + dense is dense
                 elif a in borrowed:
                     grads[a] = np.add(prev, gi, out=np.empty_like(prev))  # an array, also 0-d
                     borrowed.discard(a)

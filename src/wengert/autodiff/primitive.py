@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import GraphError, ShapeError, WengertError
 from ..tensor import Tensor
-from .state import ANOMALY, INPLACE_EPOCH, STATE
+from .state import ANOMALY, FW_LEVELS_OPEN, GRAD_OFF, INPLACE_EPOCH, STATE
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -73,10 +73,134 @@ _new = object.__new__
 next_seq = itertools.count().__next__
 
 
+def _forward_error(name, exc, arrays):
+    """NumPy's broadcasting and axis errors, as a ShapeError naming the op and the shapes."""
+    return ShapeError(f"{name}: {exc} (input shapes {[np.shape(a) for a in arrays]})")
+
+
 def _make_apply(prim):
     """The op as a plain function (so it binds as a Tensor method without a descriptor call):
     unwrap tensors, run the NumPy forward, and record a Node only when an input requires grad
-    and grad mode is on. This is the hot path of the whole library."""
+    and grad mode is on. This is the hot path of the whole library, so one- and two-input
+    ops get their own copies without the loop over arguments (:func:`_make_unary`,
+    :func:`_make_binary`); anomaly mode and unusual calls take the general path."""
+    general = _make_general(prim)
+    arity = len(prim.vjps) if prim.vjps is not None else None
+    if arity == 1 and not prim.view:
+        apply = _make_unary(prim, general)
+    elif arity == 2 and not prim.view:
+        apply = _make_binary(prim, general)
+    else:
+        apply = general
+    apply.__name__ = apply.__qualname__ = prim.name
+    apply.__doc__ = prim.__doc__
+    apply.prim = prim
+    return apply
+
+
+def _record(prim, result, inputs, arrays, params, out, versions):
+    """Attach a Node for ``prim`` to ``result`` (which then requires grad)."""
+    node = _new(Node)
+    node.prim = prim
+    node.inputs = inputs
+    node.arrays = arrays
+    node.params = params
+    node.out = out
+    node.out_cell = result._version
+    node.out_version = 0
+    node.seq = next_seq()
+    node.epoch = INPLACE_EPOCH[0]
+    node.versions = versions if prim.saves_inputs else None
+    result._node = node
+    result.requires_grad = True
+    return node
+
+
+def _make_unary(prim, general):
+    """``op(x, **params)`` for a Tensor ``x``: the general path's steps, unrolled."""
+    forward = prim.forward
+    name = prim.name
+    state = STATE
+
+    def apply(*args, **params):
+        if len(args) != 1 or ANOMALY[0] or not isinstance(args[0], Tensor):
+            return general(*args, **params)
+        x = args[0]
+        data = x.data
+        try:
+            out = forward(data, **params)
+        except WengertError:
+            raise
+        except ValueError as exc:
+            raise _forward_error(name, exc, [data]) from None
+        if type(out) is not _ndarray:
+            out = _asarray(out)
+        result = _new(Tensor)
+        result.data = out
+        result._version = [0]
+        if x.requires_grad and (not GRAD_OFF[0] or state.grad_enabled):
+            _record(prim, result, args, (data,), params, out, x._version[0])
+        else:
+            result._node = None
+            result.requires_grad = False
+        if (FW_LEVELS_OPEN[0] and x._tangents is not None and state.fw_levels
+                and prim.jvps is not None):
+            _push_tangents(prim, result, args, params, state)
+        return result
+
+    return apply
+
+
+def _make_binary(prim, general):
+    """``op(x, y, **params)`` with tensors, arrays or numbers: the general path unrolled."""
+    forward = prim.forward
+    name = prim.name
+    state = STATE
+
+    def apply(*args, **params):
+        if len(args) != 2 or ANOMALY[0]:
+            return general(*args, **params)
+        x, y = args
+        versions = 0
+        record = False
+        if isinstance(x, Tensor):
+            xd = x.data
+            versions = x._version[0]
+            record = x.requires_grad
+        else:
+            xd = x
+        if isinstance(y, Tensor):
+            yd = y.data
+            versions += y._version[0]
+            record = record or y.requires_grad
+        else:
+            yd = y
+        try:
+            out = forward(xd, yd, **params)
+        except WengertError:
+            raise
+        except ValueError as exc:
+            raise _forward_error(name, exc, [xd, yd]) from None
+        if type(out) is not _ndarray:
+            out = _asarray(out)
+        result = _new(Tensor)
+        result.data = out
+        result._version = [0]
+        if record and (not GRAD_OFF[0] or state.grad_enabled):
+            _record(prim, result, args, (xd, yd), params, out, versions)
+        else:
+            result._node = None
+            result.requires_grad = False
+        if (FW_LEVELS_OPEN[0] and state.fw_levels and prim.jvps is not None
+                and _has_tangents(args)):
+            _push_tangents(prim, result, args, params, state)
+        return result
+
+    return apply
+
+
+def _make_general(prim):
+    """Any number of inputs, views, and anomaly mode (which checks every output)."""
     forward = prim.forward
     name = prim.name
     view = prim.view
@@ -86,7 +210,6 @@ def _make_apply(prim):
     def apply(*args, **params):
         arrays = []
         record = False
-        tangents = False
         versions = 0
         for a in args:
             if isinstance(a, Tensor):
@@ -94,8 +217,6 @@ def _make_apply(prim):
                 versions += a._version[0]
                 if a.requires_grad:
                     record = True
-                if a._tangents is not None:
-                    tangents = True
             else:
                 arrays.append(a)
         try:
@@ -107,15 +228,14 @@ def _make_apply(prim):
         except WengertError:
             raise
         except ValueError as exc:  # NumPy's broadcasting and axis errors
-            raise ShapeError(f"{name}: {exc} (input shapes "
-                             f"{[np.shape(a) for a in arrays]})") from None
+            raise _forward_error(name, exc, arrays) from None
         if type(out) is not _ndarray:
             out = _asarray(out)
         result = _new(Tensor)
         result.data = out
         version = args[0]._version if view and isinstance(args[0], Tensor) else [0]
         result._version = version
-        if record and state.grad_enabled and prim.vjps is not None:
+        if record and (not GRAD_OFF[0] or state.grad_enabled) and prim.vjps is not None:
             node = _new(Node)
             node.prim = prim
             node.inputs = args
@@ -135,13 +255,11 @@ def _make_apply(prim):
             result.requires_grad = False
         if ANOMALY[0]:
             _check_anomaly(prim, node, out, arrays)
-        if tangents and state.fw_levels and prim.jvps is not None:
+        if (FW_LEVELS_OPEN[0] and state.fw_levels and prim.jvps is not None
+                and _has_tangents(args)):
             _push_tangents(prim, result, args, params, state)
         return result
 
-    apply.__name__ = apply.__qualname__ = name
-    apply.__doc__ = prim.__doc__
-    apply.prim = prim
     return apply
 
 
@@ -195,6 +313,10 @@ class Primitive:
 
     def __call__(self, *args, **params):
         return self.apply(*args, **params)
+
+
+def _has_tangents(args):
+    return any(isinstance(a, Tensor) and a._tangents is not None for a in args)
 
 
 def _push_tangents(prim, result, args, params, state):

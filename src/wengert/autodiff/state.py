@@ -1,17 +1,44 @@
 """Per-thread autodiff state: whether ops record, the active forward-mode levels, anomaly mode.
 
 Thread-local, as in PyTorch, so a server training models in several threads keeps each
-thread's ``no_grad`` to itself.
+thread's ``no_grad`` to itself. Reading a thread-local costs as much as a small NumPy call, so
+the hot paths first read process-wide counters (one list index) and consult the thread's
+state only when a counter says it could matter.
 """
 import threading
+
+# How many threads have grad mode off right now: while 0, every thread records.
+GRAD_OFF = [0]
+# How many forward-mode levels are open, in all threads: while 0, no op looks for tangents.
+FW_LEVELS_OPEN = [0]
+# Whether any tensor ever asked for hooks or retain_grad: while False, backward skips both.
+HOOKED = [False]
+
+_counter_lock = threading.Lock()  # `n += 1` on a shared list is not atomic across threads
+
+
+def count(counter, delta):
+    """Change a process-wide counter safely from any thread."""
+    with _counter_lock:
+        counter[0] += delta
 
 
 class _State(threading.local):
     def __init__(self):
-        self.grad_enabled = True
+        self._grad_enabled = True
         # Forward-mode levels that ops can see, outermost first. A JVP rule for level k is
         # evaluated with only the levels before k visible (that is what makes nesting exact).
         self.fw_levels = ()
+
+    @property
+    def grad_enabled(self):
+        return self._grad_enabled
+
+    @grad_enabled.setter
+    def grad_enabled(self, mode):
+        if mode != self._grad_enabled:
+            count(GRAD_OFF, -1 if mode else 1)
+            self._grad_enabled = mode
 
 
 STATE = _State()
