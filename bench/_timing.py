@@ -15,6 +15,9 @@ def pin_threads_from_argv(default=1):
         n = int(sys.argv[sys.argv.index("--threads") + 1])
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(n)
+    if n == 1:  # XLA (JAX) runs its CPU kernels on its own thread pool unless told not to
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                                   " --xla_cpu_multi_thread_eigen=false").strip()
     return n
 
 

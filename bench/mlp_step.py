@@ -1,6 +1,6 @@
 """One SGD step of an MLP 784-512-256-10 (ReLU, softmax cross-entropy, batch 128): wengert
-against hand-written NumPy backprop (the floor), PyTorch eager and HIPS autograd, in one run,
-alternating. Also checks that wengert and NumPy follow the same loss trajectory.
+against hand-written NumPy backprop (the floor), PyTorch eager, JAX (jit and op by op) and HIPS
+autograd, in one run, alternating. Also checks that wengert and NumPy follow the same loss trajectory.
 
     python bench/mlp_step.py [--quick] [--dtype float32|float64] [--threads 1] [--json]
 """
@@ -103,6 +103,36 @@ def torch_step(torch, X, y):
     return make
 
 
+def jax_step(X, y, jit):
+    """JAX's value_and_grad and an SGD update: compiled by XLA with ``jit``, else dispatched op
+    by op. The step waits for its result (JAX runs asynchronously)."""
+    import jax
+    import jax.numpy as jnp
+    jax.config.update("jax_enable_x64", X.dtype.itemsize == 8)
+    Xj, yj = jnp.asarray(X), jnp.asarray(y)
+
+    def loss_fn(P):
+        W1, b1, W2, b2, W3, b3 = P
+        h = jax.nn.relu(Xj @ W1 + b1)
+        h = jax.nn.relu(h @ W2 + b2)
+        logp = jax.nn.log_softmax(h @ W3 + b3)
+        return -jnp.mean(jnp.take_along_axis(logp, yj[:, None], axis=1))
+
+    def update(P):
+        loss, grads = jax.value_and_grad(loss_fn)(P)
+        return [w - LR * d for w, d in zip(P, grads)], loss
+    update = jax.jit(update, donate_argnums=0) if jit else update
+
+    def make(P):
+        state = [[jnp.asarray(p) for p in P]]
+
+        def step():
+            state[0], loss = update(state[0])
+            return float(loss)
+        return step
+    return make
+
+
 def autograd_step(X, y):
     import autograd.numpy as anp
     from autograd import grad
@@ -152,6 +182,11 @@ def main():
         import torch
         torch.set_num_threads(args.threads)
         cands["torch"] = torch_step(torch, X, y)(P0)
+    except ImportError:
+        pass
+    try:
+        cands["jax jit"] = jax_step(X, y, jit=True)(P0)
+        cands["jax (no jit)"] = jax_step(X, y, jit=False)(P0)
     except ImportError:
         pass
     try:

@@ -54,7 +54,11 @@ def test_plots_are_written_when_matplotlib_is_present(tmp_path):
     (["--optimizer", "rmsprop"], "invalid choice: 'rmsprop' (choose from 'sgd', 'momentum', "
                                  "'adam', 'adamw')"),
     (["--dtype", "float16"], "invalid choice: 'float16' (choose from 'float32', 'float64')"),
-    (["--activation", "swish"], "invalid choice: 'swish' (choose from"),
+    (["--activation", "swish"], "invalid choice: 'swish' (choose from 'identity', 'relu', "
+                                "'leaky_relu', 'elu', 'gelu', 'sigmoid', 'tanh', 'softplus')"),
+    # softmax and log_softmax are in nn.ACTIVATIONS but are no hidden-layer activations
+    (["--activation", "softmax"], "invalid choice: 'softmax' (choose from 'identity',"),
+    (["--activation", "log_softmax"], "invalid choice: 'log_softmax' (choose from 'identity',"),
     (["--hidden", "64,x"], "argument --hidden: expected comma-separated positive layer widths "
                            "such as 64,64, got '64,x'"),
     (["--hidden", "64,0"], "got '64,0'"),
@@ -71,6 +75,16 @@ def test_bad_arguments_are_argparse_errors_naming_what_is_allowed(flags, message
         main(["train", *flags])
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_activation_choices_are_the_element_wise_activations_of_nn(tmp_path):
+    from wengert.cli.train import ACTIVATIONS
+    # a new activation in nn.ACTIVATIONS must be sorted into one of these two groups
+    assert set(ACTIVATIONS) == set(nn.ACTIVATIONS) - {"softmax", "log_softmax"}
+    assert _train(tmp_path, "--dataset", "xor", "--samples", "64", "--epochs", "1",
+                  "--hidden", "4", "--activation", "softplus") == 0
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["activation"] == "softplus"
 
 
 def test_missing_mnist_files_are_a_clean_error(tmp_path, capsys):

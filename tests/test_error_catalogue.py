@@ -11,12 +11,22 @@ import wengert as wg
 from conftest import REPO
 from wengert import nn, optim
 import wengert.nn.functional as F
+from wengert.playground import ConfigError, validate
 
 
 @pytest.fixture(autouse=True)
 def _files_in_tmp_path(tmp_path, monkeypatch):
     """The files the triggers write (tempfile.mkstemp/mkdtemp) go under pytest's tmp_path."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+
+def _op_options():
+    for bad, message in ((lambda: wg.stack([]), "stack needs at least one tensor"),
+                         (lambda: wg.concatenate([]), "concatenate needs at least one tensor"),
+                         (lambda: wg.clip(wg.ones(2)), "clip: give a_min, a_max or both")):
+        with pytest.raises(wg.ArgumentError, match=message):
+            bad()
+    wg.pad(wg.ones(2), [(1, 1)], mode="edge")
 
 
 def _leaf_inplace():
@@ -293,7 +303,12 @@ def _hook_shape():
 
 
 def _dual_level():
-    from wengert.autodiff.forward import make_dual
+    from wengert.autodiff.forward import dual_level, make_dual
+    with dual_level():  # the related checks the entry names
+        with pytest.raises(wg.ShapeError, match=r"make_dual: tangent shape \(3,\).*\(2,\)"):
+            make_dual(wg.ones(2), wg.ones(3))
+        with pytest.raises(wg.DTypeError, match=r"make_dual: .*dtype int64.*astype"):
+            make_dual(wg.tensor([1, 2]), wg.ones(2))
     make_dual(wg.ones(2), wg.ones(2))
 
 
@@ -359,6 +374,53 @@ def _download_checksum():
 def _module_assign():
     m = nn.Linear(2, 2)
     m.weight = np.zeros((2, 2))
+
+
+def _config_error(changes, pattern):
+    """The related checks an entry names: ``validate(changes)`` raises a ConfigError."""
+    with pytest.raises(ConfigError, match=pattern):
+        validate(changes)
+
+
+def _playground_key():
+    _config_error([1], r"config: expected a JSON object of settings, got a list")
+    validate({"colour": "red"})
+
+
+def _playground_choice():
+    _config_error({"dataset": 3}, r"dataset: expected one of circle.* as a string, got a number")
+    validate({"dataset": "swirl"})
+
+
+def _playground_number():
+    _config_error({"noise": "high"}, r"noise: expected a number from 0 to 50, got a string")
+    _config_error({"noise": True}, r"noise: expected a number.*got a boolean")
+    _config_error({"learning_rate": float("inf")}, r"learning_rate: inf is not a finite number")
+    _config_error({"seed": 1.5}, r"seed: expected a whole number.*got a number \(1.5\)")
+    validate({"noise": 51})
+
+
+def _playground_hidden():
+    _config_error({"hidden": "4,2"}, r"hidden: expected a list of 0 to 6 layer sizes")
+    _config_error({"hidden": [2] * 7}, r"hidden: 7 hidden layers is out of range; allowed 0 to 6")
+    validate({"hidden": [4, 9]})
+
+
+def _playground_features():
+    _config_error({"features": "x1"}, r"features: expected a list of feature names")
+    _config_error({"features": []}, r"features: the list is empty")
+    _config_error({"features": ["x1", "x1"]}, r"features: 'x1' is listed twice")
+    validate({"features": ["x1", "x3"]})
+
+
+def _playground_without_starlette():
+    import sys
+    playground = _module("wengert.playground")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sys.modules, "starlette", None)  # as if not installed: import fails
+        mp.delitem(sys.modules, "wengert.playground.server", raising=False)  # import afresh
+        mp.delattr(playground, "server", raising=False)
+        playground.create_app()
 
 
 # id -> (trigger, error type, regex the message must match)
@@ -510,7 +572,8 @@ CATALOGUE = {
     "checkpoint-not-a-checkpoint": (_checkpoint_not_a_checkpoint, wg.CheckpointError,
                                     r"state.safetensors: .*not a checkpoint"),
     "checkpoint-section-missing": (_checkpoint_section_missing, wg.CheckpointError,
-                                   r"run.safetensors: holds no optimizer state"),
+                                   r"run.safetensors: holds no optimizer state, but an optimizer "
+                                   r"was given"),
     "resume-args": (_resume_without_checkpoint, wg.ArgumentError,
                     r"fit: resume=True needs checkpoint=PATH"),
     "callback-args": (_early_stopping_monitor, wg.ArgumentError,
@@ -538,16 +601,104 @@ CATALOGUE = {
                               r"save_state: two entries map to the tensor name 'a/b'"),
     "download-checksum": (_download_checksum, wg.DatasetError,
                           r"t10k-images-idx3-ubyte.gz: SHA-256 [0-9a-f]{64} does not match"),
+    # the Playground (wengert.playground; its server's HTTP answers are in HTTP_CATALOGUE)
+    "playground-config-key": (_playground_key, ConfigError,
+                              r"unknown config key 'colour'; the keys are dataset, noise, .*"
+                              r"batch_size"),
+    "playground-config-choice": (_playground_choice, ConfigError,
+                                 r"dataset: unknown choice 'swirl'; choose one of circle, .*"
+                                 r"spiral"),
+    "playground-config-number": (_playground_number, ConfigError,
+                                 r"noise: 51 is out of range; allowed 0 to 50"),
+    "playground-config-hidden": (_playground_hidden, ConfigError,
+                                 r"hidden\[1\] \(neurons\): 9 is out of range; allowed 1 to 8"),
+    "playground-config-features": (_playground_features, ConfigError,
+                                   r"features: unknown feature 'x3'; choose from x1, x2, .*"
+                                   r"sin_x2"),
+    "playground-missing-dependency": (_playground_without_starlette, wg.MissingDependencyError,
+                                      r"the Playground server needs starlette.*: pip install "
+                                      r"'wengert\[playground\]'"),
+    "op-options": (_op_options, wg.ArgumentError,
+                   r"pad: only mode='constant'.*mode='edge'.*constant_values"),
     # plain built-in errors, as Python and NumPy raise them (not WengertErrors; see BUILTIN)
     "module-assign": (_module_assign, TypeError, r"ndarray.*'weight'.*Linear.*Parameter"),
-    "op-options": (lambda: wg.stack([]), ValueError, r"stack needs at least one tensor"),
     "python-protocol": (lambda: len(wg.tensor(1.0)), TypeError, r"len\(\) of a 0-d tensor"),
     "pytree-leaves": (lambda: wg.pytree.unflatten(wg.pytree.flatten((1, 2))[1], [1]),
                       ValueError, r"unflatten: fewer leaves than the structure holds"),
 }
 
 # entries whose error is the plain built-in Python or NumPy would raise, not a WengertError
-BUILTIN = {"module-assign", "op-options", "python-protocol", "pytree-leaves"}
+BUILTIN = {"module-assign", "python-protocol", "pytree-leaves"}
+
+#: The session cap of the Playground app the HTTP triggers talk to.
+HTTP_MAX_SESSIONS = 2
+
+
+def _json_post(client, path, body):
+    return client.post(path, content=body, headers={"content-type": "application/json"})
+
+
+def _new_session(client):
+    r = client.post("/api/sessions", json={})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def _http_invalid_json(client):
+    # the related checks the entry names: the body is not an object, has an unknown key, a
+    # point of graph/trace is not a number; then the body that is not JSON at all
+    for body, words in ((b"[1, 2]", "expected a JSON object"),
+                        (b'{"cfg": {}}', "unknown key 'cfg'; allowed: config")):
+        r = _json_post(client, "/api/sessions", body)
+        assert r.status_code == 400 and words in r.json()["error"], r.text
+    r = client.get(f"/api/sessions/{_new_session(client)}/graph?x1=abc&x2=0")
+    assert r.status_code == 400 and r.json() == {"error": "x1: 'abc' is not a number",
+                                                 "field": "x1"}
+    return _json_post(client, "/api/sessions", b'{"config": {"noise": ')
+
+
+def _http_unknown_action(client):
+    return client.post(f"/api/sessions/{_new_session(client)}/jump")
+
+
+def _http_step_while_running(client):
+    sid = _new_session(client)
+    assert client.post(f"/api/sessions/{sid}/play").status_code == 200
+    return client.post(f"/api/sessions/{sid}/step")
+
+
+def _http_too_many_sessions(client):
+    for _ in range(HTTP_MAX_SESSIONS):
+        _new_session(client)
+    return client.post("/api/sessions", json={})
+
+
+# Playground server answers: id -> (request(client) -> response, HTTP status, regex the JSON
+# "error" must match); client is Starlette's TestClient over
+# create_app(max_sessions=HTTP_MAX_SESSIONS)
+HTTP_CATALOGUE = {
+    "playground-body-too-large": (
+        lambda client: _json_post(client, "/api/sessions",
+                                  b'{"config": {"dataset": "' + b"x" * 70_000 + b'"}}'),
+        413, r"request body: 70027 bytes is too large; the limit is 65536 bytes"),
+    "playground-invalid-json": (_http_invalid_json, 400,
+                                r"request body: invalid JSON \(Expecting value: line 1"),
+    "playground-unknown-session": (lambda client: client.get("/api/sessions/no-such-session"),
+                                   404, r"no session 'no-such-session': it was deleted.*"
+                                        r"POST /api/sessions"),
+    "playground-unknown-action": (_http_unknown_action, 404,
+                                  r"unknown action 'jump'; use one of play, pause, step, reset"),
+    "playground-running": (_http_step_while_running, 409,
+                           r"step: the session is running; pause it first"),
+    "playground-session-limit": (_http_too_many_sessions, 429,
+                                 r"too many sessions: 2 are live, the limit is 2 \(wengert "
+                                 r"playground --max-sessions\)"),
+    "playground-cross-site": (
+        lambda client: client.post("/api/sessions", json={},
+                                   headers={"origin": "http://evil.example"}),
+        403, r"cross-site request refused: a page from http://evil.example may not change "
+             r"sessions on testserver"),
+}
 
 
 def _cli_word2vec(*flags):
@@ -567,6 +718,11 @@ CLI_CATALOGUE = {
     "cli-word2vec-args": (_cli_word2vec("--dim", "0"), 1,
                           r"wengert word2vec: error: Word2Vec: dim must be a positive "
                           r"integer, got 0"),
+    "cli-playground-port": (["playground", "--port", "70000"], 2,
+                            r"wengert playground: error: --port 70000: must be 0 to 65535"),
+    "cli-playground-sessions": (["playground", "--max-sessions", "0"], 2,
+                                r"wengert playground: error: --max-sessions 0: must be at "
+                                r"least 1"),
 }
 
 
@@ -594,10 +750,29 @@ def test_cli_error(entry, capsys):
     assert re.search(pattern, err, re.S), f"{entry}: {err}"
 
 
+@pytest.mark.parametrize("entry", sorted(HTTP_CATALOGUE))
+def test_http_error(entry):
+    pytest.importorskip("starlette")
+    pytest.importorskip("uvicorn")
+    pytest.importorskip("httpx")  # Starlette's TestClient runs on it
+    with warnings.catch_warnings():
+        # starlette 1.x suggests httpx2 for its TestClient; with httpx it works the same
+        warnings.filterwarnings("ignore", message="Using `httpx` with", category=UserWarning)
+        from starlette.testclient import TestClient
+    from wengert.playground import create_app
+    request, status, pattern = HTTP_CATALOGUE[entry]
+    with TestClient(create_app(max_sessions=HTTP_MAX_SESSIONS)) as client:
+        response = request(client)
+    assert response.status_code == status, f"{entry}: {response.status_code} {response.text}"
+    body = response.json()
+    assert set(body) == {"error", "field"}, f"{entry}: {body}"
+    assert re.search(pattern, body["error"], re.S), f"{entry}: {body['error']}"
+
+
 def test_catalogue_matches_docs():
     text = (REPO / "docs" / "errors.md").read_text()
     documented = set(re.findall(r"^\| `([a-z0-9-]+)` \|", text, re.M))
-    tested = set(CATALOGUE) | set(CLI_CATALOGUE)
-    assert not set(CATALOGUE) & set(CLI_CATALOGUE)
+    tested = set(CATALOGUE) | set(CLI_CATALOGUE) | set(HTTP_CATALOGUE)
+    assert len(tested) == len(CATALOGUE) + len(CLI_CATALOGUE) + len(HTTP_CATALOGUE)
     assert documented == tested, (f"in docs only: {sorted(documented - tested)}; "
                                   f"tested only: {sorted(tested - documented)}")

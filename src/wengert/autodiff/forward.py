@@ -13,7 +13,7 @@ is what ``jvp(jvp(f))`` and forward-over-reverse Hessian-vector products use.
 import itertools
 from collections import namedtuple
 
-from ..errors import GraphError, ShapeError
+from ..errors import DTypeError, GraphError, ShapeError
 from ..tensor import Tensor
 from .state import FW_LEVELS_OPEN, STATE, count
 
@@ -57,7 +57,9 @@ def make_dual(primal, tangent, level=None):
         raise ShapeError(f"make_dual: tangent shape {tangent.shape} does not match primal "
                          f"shape {primal.shape}")
     if primal.dtype.kind != "f":
-        raise ShapeError(f"make_dual: primal must be floating, got {primal.dtype}")
+        raise DTypeError(f"make_dual: the primal must be floating, got dtype {primal.dtype} "
+                         f"(shape {primal.shape}); forward mode differentiates floats only. "
+                         f"Hint: convert it with .astype('float64')")
     if tangent.dtype != primal.dtype:
         tangent = tangent.astype(primal.dtype)
     from ..ops.shape import alias  # a fresh tensor in the primal's graph

@@ -106,8 +106,8 @@ def _record(prim, result, inputs, arrays, params, out, versions):
     node.arrays = arrays
     node.params = params
     node.out = out
-    node.out_cell = result._version
-    node.out_version = 0
+    node.out_cell = version = result._version
+    node.out_version = version[0]
     node.seq = next_seq()
     node.epoch = INPLACE_EPOCH[0]
     node.versions = versions if prim.saves_inputs else None
@@ -204,7 +204,6 @@ def _make_general(prim):
     forward = prim.forward
     name = prim.name
     view = prim.view
-    saves_inputs = prim.saves_inputs
     state = STATE
 
     def apply(*args, **params):
@@ -236,19 +235,7 @@ def _make_general(prim):
         version = args[0]._version if view and isinstance(args[0], Tensor) else [0]
         result._version = version
         if record and (not GRAD_OFF[0] or state.grad_enabled) and prim.vjps is not None:
-            node = _new(Node)
-            node.prim = prim
-            node.inputs = args
-            node.arrays = arrays
-            node.params = params
-            node.out = out
-            node.out_cell = version
-            node.out_version = version[0]
-            node.seq = next_seq()
-            node.epoch = INPLACE_EPOCH[0]
-            node.versions = versions if saves_inputs else None
-            result._node = node
-            result.requires_grad = True
+            node = _record(prim, result, args, arrays, params, out, versions)
         else:
             node = None
             result._node = None

@@ -11,6 +11,9 @@ from pathlib import Path
 IMAGE_DATASETS = ("mnist", "fashion-mnist")
 DATASETS = ("spiral", "xor", "circle", "gaussian", "moons", *IMAGE_DATASETS)
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+#: The element-wise names of nn.ACTIVATIONS: softmax and log_softmax mix the units of a layer
+#: (they make a distribution), which is an output's job, not a hidden layer's.
+ACTIVATIONS = ("identity", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus")
 CHECKPOINT = "checkpoint.safetensors"
 
 
@@ -60,8 +63,6 @@ _non_negative = _number(float, 0, True, "a number >= 0")
 
 
 def add_parser(subparsers):
-    from ..nn import ACTIVATIONS
-
     p = subparsers.add_parser(
         "train", help="train an MLP classifier (spiral by default; MNIST with --dataset mnist)",
         description="Train an MLP classifier and print train/test loss and accuracy. "
@@ -80,7 +81,8 @@ def add_parser(subparsers):
     p.add_argument("--noise", type=_non_negative, default=0.05,
                    help="standard deviation of the noise added to playground points")
     p.add_argument("--hidden", type=_sizes, default=None, help="hidden widths, e.g. 64,64")
-    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
+    p.add_argument("--activation", choices=ACTIVATIONS, default="relu",
+                   help="element-wise activation of the hidden layers (default relu)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
                    help="momentum is SGD with momentum 0.9")
     p.add_argument("--lr", type=_positive_float, default=None,

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ..autodiff.primitive import defop, nondiff
+from ..errors import ArgumentError
 
 
 def elementwise(name, forward, rules, saves="inputs", doc=None):
@@ -142,7 +143,7 @@ minimum = elementwise("minimum", np.minimum, [_pick_first, _pick_second], saves=
 
 def _clip(x, a_min=None, a_max=None):
     if a_min is None and a_max is None:
-        raise ValueError("clip needs a_min or a_max")
+        raise ArgumentError("clip: give a_min, a_max or both (both are None)")
     return np.clip(x, a_min, a_max)
 
 

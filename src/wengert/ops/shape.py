@@ -3,7 +3,7 @@ in-place change through a view is seen by the backward of whatever saved the bas
 import numpy as np
 
 from ..autodiff.primitive import defop
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 
 
 def _sum_to(x, shape):
@@ -153,7 +153,7 @@ def concatenate(tensors, axis=0):
     """Join tensors along an existing axis."""
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("concatenate needs at least one tensor")
+        raise ArgumentError("concatenate needs at least one tensor; got an empty sequence")
     return concat(*tensors, axis=axis)
 
 
@@ -161,7 +161,7 @@ def stack(tensors, axis=0):
     """Join tensors along a new axis."""
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack needs at least one tensor")
+        raise ArgumentError("stack needs at least one tensor; got an empty sequence")
     shapes = {tuple(np.shape(t)) for t in tensors}
     if len(shapes) != 1:
         raise ShapeError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
@@ -186,7 +186,9 @@ def split(x, indices_or_sections, axis=0):
 
 def _pad(x, pad_width, mode="constant", constant_values=0):
     if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is differentiable here, got {mode!r}")
+        raise ArgumentError(f"pad: only mode='constant' is differentiable here, got mode={mode!r}; "
+                            "pad with constant_values, or build other modes from slices and "
+                            "concatenate")
     return np.pad(x, pad_width, mode="constant", constant_values=constant_values)
 
 

@@ -35,8 +35,10 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None, restore_rng=Tru
         if obj is None:
             continue
         if state[name] is None:
-            raise CheckpointError(f"{path}: holds no {name} state, but a {name} was given to "
-                                  "load into; pass None for it or use a full checkpoint")
+            article = "an" if name[0] in "aeiou" else "a"
+            raise CheckpointError(f"{path}: holds no {name} state, but {article} {name} was "
+                                  "given to load into; pass None for it or use a full "
+                                  "checkpoint")
         try:
             obj.load_state_dict(state[name])
         except WengertError as exc:  # their messages name the keys and shapes; add the file
