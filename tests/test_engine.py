@@ -206,6 +206,23 @@ def test_inplace_through_a_view_is_detected():
         y.backward()
 
 
+@pytest.mark.parametrize("alias", [lambda y: y.reshape(2, 1), lambda y: y.detach(),
+                                   lambda y: y[:1]])
+def test_inplace_on_an_alias_of_a_saved_output_is_detected(alias):
+    """Tensors start with a shared read-only version counter and get their own on the first
+    in-place write; a view or a detached tensor made before that write must still share it
+    with the output that exp saved (as in PyTorch, detach() shares the counter)."""
+    x = wg.tensor([1.0, 2.0], requires_grad=True)
+    y = wg.exp(x)
+    z = y.sum()
+    a = alias(y)
+    with wg.no_grad():
+        a += 1
+    assert y.version == 1 and y.data[0] == pytest.approx(np.e + 1)
+    with pytest.raises(wg.GraphError, match=r"output of 'exp'"):
+        z.backward()
+
+
 def test_inplace_that_nothing_saved_is_fine_and_rebases(torch_mod):
     torch = torch_mod
     x0 = np.array([1.0, -2.0, 0.5])

@@ -8,6 +8,12 @@ from .autodiff.state import HOOKED
 from .errors import DTypeError, GraphError
 
 
+#: The version counter of every tensor never written in place: shared and read-only (a tuple),
+#: so making a tensor allocates no counter; the first in-place write (or a view, which must
+#: share its base's counter) gives the tensor its own list (:meth:`Tensor._version_cell`).
+FRESH = (0,)
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it.
 
@@ -34,7 +40,7 @@ class Tensor:
         self.data = to_array(data, dtype)
         self.requires_grad = False
         self._node = None
-        self._version = [0]
+        self._version = FRESH
         if requires_grad:
             self.requires_grad_(True)
 
@@ -45,8 +51,20 @@ class Tensor:
         t.data = data
         t.requires_grad = requires_grad
         t._node = node
-        t._version = [0] if version is None else version
+        t._version = FRESH if version is None else version
         return t
+
+    def _version_cell(self):
+        """This tensor's own, writable version counter (created on first need). The node
+        that produced the tensor shared the FRESH counter until now, so it is pointed at the
+        new one: it must see in-place writes to its output."""
+        cell = self._version
+        if cell is FRESH:
+            cell = self._version = [0]
+            node = self._node
+            if node is not None and node.out_cell is FRESH and node.out is self.data:
+                node.out_cell = cell
+        return cell
 
     # --- properties -------------------------------------------------------------------------
     @property
@@ -115,7 +133,7 @@ class Tensor:
 
     def detach(self):
         """A tensor sharing this one's data but cut from the graph (requires_grad False)."""
-        return Tensor._wrap(self.data, None, False, self._version)
+        return Tensor._wrap(self.data, None, False, self._version_cell())
 
     def detach_(self):
         """Cut this tensor from its graph in place."""

@@ -20,7 +20,7 @@ import itertools
 import numpy as np
 
 from ..errors import GraphError, ShapeError, WengertError
-from ..tensor import Tensor
+from ..tensor import FRESH, Tensor
 from .state import ANOMALY, FW_LEVELS_OPEN, GRAD_OFF, INPLACE_EPOCH, STATE
 
 _ndarray = np.ndarray
@@ -137,7 +137,7 @@ def _make_unary(prim, general):
             out = _asarray(out)
         result = _new(Tensor)
         result.data = out
-        result._version = [0]
+        result._version = FRESH
         if x.requires_grad and (not GRAD_OFF[0] or state.grad_enabled):
             _record(prim, result, args, (data,), params, out, x._version[0])
         else:
@@ -185,7 +185,7 @@ def _make_binary(prim, general):
             out = _asarray(out)
         result = _new(Tensor)
         result.data = out
-        result._version = [0]
+        result._version = FRESH
         if record and (not GRAD_OFF[0] or state.grad_enabled):
             _record(prim, result, args, (xd, yd), params, out, versions)
         else:
@@ -232,7 +232,8 @@ def _make_general(prim):
             out = _asarray(out)
         result = _new(Tensor)
         result.data = out
-        version = args[0]._version if view and isinstance(args[0], Tensor) else [0]
+        # a view shares its base's counter, so writes through either are seen by both
+        version = args[0]._version_cell() if view and isinstance(args[0], Tensor) else FRESH
         result._version = version
         if record and (not GRAD_OFF[0] or state.grad_enabled) and prim.vjps is not None:
             node = _record(prim, result, args, arrays, params, out, versions)

@@ -54,5 +54,5 @@ INPLACE_EPOCH = [0]
 def mark_modified(tensor):
     """Record an in-place write to ``tensor``: bump its version counter (shared with its
     views) and the global epoch, so backward re-checks what nodes saved."""
-    tensor._version[0] += 1
+    tensor._version_cell()[0] += 1
     INPLACE_EPOCH[0] += 1

@@ -55,7 +55,7 @@ def _inplace(op):
             self._node = node
             self.requires_grad = True
             node.out = self.data
-            node.out_cell = self._version
+            node.out_cell = self._version_cell()
             node.out_version = self._version[0]
             node.epoch = INPLACE_EPOCH[0]
             return self
@@ -94,7 +94,7 @@ def _setitem(self, key, value):
         self._node = node
         self.requires_grad = True
         node.out = self.data
-        node.out_cell = self._version
+        node.out_cell = self._version_cell()
         node.out_version = self._version[0]
         node.epoch = INPLACE_EPOCH[0]
         return
