@@ -338,6 +338,33 @@ def test_threads_have_their_own_grad_mode():
     assert seen["enabled"] is True
 
 
+def test_one_threads_no_grad_does_not_stop_another_recording():
+    """Ops read a process-wide count of threads in no_grad before their own thread's mode:
+    a worker must still record (and backprop d(x*x)/dx = 2x) while the main thread is in
+    no_grad, and the main thread must not record meanwhile."""
+    import threading
+    x = wg.tensor([3.0], requires_grad=True)
+    seen = {}
+    inside, done = threading.Event(), threading.Event()
+
+    def worker():
+        inside.wait()
+        y = (x * x).sum()
+        seen["recorded"] = y.requires_grad
+        y.backward()
+        done.set()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    with wg.no_grad():
+        inside.set()
+        done.wait()
+        seen["main"] = (x * x).requires_grad
+    t.join()
+    assert seen == {"recorded": True, "main": False} and x.grad.item() == 6.0
+    assert wg.is_grad_enabled() and (x * x).requires_grad
+
+
 def test_zero_d_value_used_many_times():
     # NumPy turns 0-d results into scalars; accumulating a third contribution must still work
     x = wg.tensor(np.float64(1.5), requires_grad=True)
