@@ -25,9 +25,10 @@ SUITE = {
     "mnist_epoch": [[]],
     "jacobian_modes": [[]],
     "checkpoint_memory": [[]],
+    "instructions": [[]],
 }
 THREADS = {"mlp_step": (1, 2), "tiny_ops": (1, 2), "memory": (1,), "mnist_epoch": (1, 2),
-           "jacobian_modes": (1,), "checkpoint_memory": (1,)}
+           "jacobian_modes": (1,), "checkpoint_memory": (1,), "instructions": (1,)}
 
 
 def run_one(name, extra, threads, quick):

@@ -1,0 +1,92 @@
+"""Instructions executed per tiny op and per MLP step, counted by valgrind's callgrind: unlike
+times, the counts repeat exactly whatever else the shared machine is doing. Each case runs
+twice in a child process (few and many repetitions) and the difference is divided out, so
+start-up and imports cancel. Needs the ``valgrind`` program (Debian package valgrind).
+
+    python bench/instructions.py [--quick] [--json]     (--quick: the tiny-op cases only)
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+from _timing import emit, standard_args, versions
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# case -> (what it counts, repetitions few/many, units per repetition)
+CASES = {
+    "tiny wengert fwd+bwd": ("op", (10, 40), "tiny_ops"),
+    "tiny wengert fwd (recording)": ("op", (10, 40), "tiny_ops"),
+    "tiny wengert no_grad": ("op", (10, 40), "tiny_ops"),
+    "tiny numpy fwd+bwd": ("op", (10, 40), "tiny_ops"),
+    "tiny numpy fwd": ("op", (10, 40), "tiny_ops"),
+    "mlp wengert step": ("step", (1, 5), "mlp"),
+    "mlp numpy step": ("step", (1, 5), "mlp"),
+}
+
+
+def workload(case):
+    """The function one repetition of ``case`` calls (in the child process)."""
+    import numpy as np
+    import wengert as wg
+    if case.startswith("tiny"):
+        from tiny_ops import chain, numpy_fwd_bwd
+        x0 = np.random.default_rng(0).random(16).astype(np.float32)
+        if case == "tiny numpy fwd+bwd":
+            return numpy_fwd_bwd(np, x0)
+        if case == "tiny numpy fwd":
+            return lambda: chain(x0, np.tanh, np.exp)
+        if case == "tiny wengert no_grad":
+            def nograd():
+                with wg.no_grad():
+                    chain(wg.tensor(x0), wg.tanh, wg.exp)
+            return nograd
+        fwd = lambda: chain(wg.tensor(x0, requires_grad=True), wg.tanh, wg.exp).sum()
+        return fwd if "recording" in case else lambda: fwd().backward()
+    from mlp_step import make_problem, numpy_step, wengert_step
+    X, y, P0 = make_problem(np, np.dtype("float32"))
+    if case == "mlp numpy step":
+        P, step = [p.copy() for p in P0], numpy_step(np, X, y)
+        return lambda: step(P)
+    return wengert_step(wg, X, y)([p.copy() for p in P0])[0]
+
+
+def child(case, reps):
+    fn = workload(case)
+    for _ in range(2 + reps):  # two warm-up repetitions, then the counted ones
+        fn()
+
+
+def count(case, reps):
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                          os.path.realpath(sys.executable), __file__, "--child", case,
+                          str(reps)], capture_output=True, text=True, cwd=HERE, env=env)
+    found = re.search(r"refs:\s*([\d,]+)", out.stderr)
+    if out.returncode != 0 or not found:
+        raise RuntimeError(f"callgrind failed for {case!r}:\n{out.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        return child(sys.argv[2], int(sys.argv[3]))
+    args = standard_args(__doc__)  # --threads is accepted; the counts are taken on one
+    if shutil.which("valgrind") is None:
+        sys.exit("bench/instructions.py needs valgrind (apt-get install valgrind)")
+    from tiny_ops import OPS_PER_CHAIN
+    rows = []
+    for case, (unit, (few, many), kind) in CASES.items():
+        if args.quick and kind != "tiny_ops":
+            continue
+        per = OPS_PER_CHAIN if kind == "tiny_ops" else 1
+        n = (count(case, many) - count(case, few)) / (many - few) / per
+        rows.append({"case": case, "unit": unit, "instructions": round(n)})
+    emit({"bench": "instructions", "config": "callgrind, 1 thread, 16-element float32 chain; "
+          "MLP 784-512-256-10 float32 batch 128", "rows": rows, "versions": versions()},
+         args.json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
