@@ -27,30 +27,29 @@ _by_seq = attrgetter("_node.seq")
 _ndarray = np.ndarray
 
 
-def _toposort(roots):
-    """Tensors reachable from ``roots`` through recorded nodes that require grad: the ones
-    with a node, consumers first (descending creation order), then the leaves. Iterative, so
-    a 1,000,000-op chain is fine. (Only ``autograd.grad`` needs the whole graph ahead of the
-    pass, to prune the rules that cannot reach its inputs.)"""
+def _recorded(roots):
+    """Tensors with a node reachable from ``roots`` through inputs that require grad, inputs
+    before their consumers (ascending creation order). Iterative, so a 1,000,000-op chain is
+    fine. Only ``autograd.grad`` walks the graph ahead of the pass, to prune the rules that
+    cannot reach its inputs."""
     seen = set(roots)
     stack = list(roots)
-    inner, leaves = [], []
+    found = []
     while stack:
         t = stack.pop()
         node = t._node
         if node is None:
-            leaves.append(t)
             continue
         inputs = node.inputs
         if inputs is None:
             raise_freed(node)
-        inner.append(t)
+        found.append(t)
         for a in inputs:
             if isinstance(a, Tensor) and a.requires_grad and a not in seen:
                 seen.add(a)
                 stack.append(a)
-    inner.sort(key=_by_seq, reverse=True)
-    return inner, leaves
+    found.sort(key=_by_seq)
+    return found
 
 
 def _heap_entry(t):
@@ -137,7 +136,7 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
         wanted = {t: k for k, t in enumerate(inputs)}
         # useful: tensors with a path down to a wanted input; only their rules need to run.
         useful = set()
-        for t in reversed(_toposort(roots)[0]):  # inputs before consumers
+        for t in _recorded(roots):  # inputs before consumers
             if any(a in useful or a in wanted
                    for a in t._node.inputs if isinstance(a, Tensor)):
                 useful.add(t)
