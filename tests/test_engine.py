@@ -240,6 +240,20 @@ def test_inplace_that_nothing_saved_is_fine_and_rebases(torch_mod):
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
 
 
+def test_input_used_twice_after_an_earlier_inplace_write_is_not_flagged():
+    """w was written in place before ``w * w`` saved it, and an unrelated in-place write
+    later moves the global epoch, so backward re-checks the saved versions: the check must
+    count w twice as the recording did, and find nothing changed. d(sum w^2)/dx = 2 w."""
+    x = wg.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    w = x * 1.0
+    w += 1.0
+    y = w * w
+    other = wg.tensor([0.0])
+    other += 1.0
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 2 * (np.array([1.0, 2.0]) + 1.0))
+
+
 def test_inplace_on_leaf_requiring_grad():
     w = wg.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(wg.GraphError, match="leaf tensor.*no_grad"):

@@ -8,10 +8,11 @@ from .autodiff.state import HOOKED
 from .errors import DTypeError, GraphError
 
 
-#: The version counter of every tensor never written in place: shared and read-only (a tuple),
-#: so making a tensor allocates no counter; the first in-place write (or a view, which must
-#: share its base's counter) gives the tensor its own list (:meth:`Tensor._version_cell`).
-FRESH = (0,)
+#: The version cell ``(writes, stamp of the last write)`` of every tensor never written in
+#: place: shared and read-only (a tuple), so making a tensor allocates no cell; the first
+#: in-place write (or a view, which must share its base's cell) gives the tensor its own list
+#: (:meth:`Tensor._version_cell`; the stamps are explained in :mod:`wengert.autodiff.state`).
+FRESH = (0, 0)
 
 
 class Tensor:
@@ -60,7 +61,7 @@ class Tensor:
         new one: it must see in-place writes to its output."""
         cell = self._version
         if cell is FRESH:
-            cell = self._version = [0]
+            cell = self._version = [0, 0]
             node = self._node
             if node is not None and node.out_cell is FRESH and node.out is self.data:
                 node.out_cell = cell

@@ -9,7 +9,7 @@
 * Unbroadcasting a rule's result to its input's shape happens here and nowhere else.
 * Without ``retain_graph`` each node is freed as soon as its rules ran.
 """
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heappushpop
 from operator import attrgetter
 
 import numpy as np
@@ -20,7 +20,7 @@ from ..tensor import Tensor
 from .anomaly import recorded_at
 from .grad_mode import set_grad_enabled
 from .primitive import ARRAY, TENSOR, raise_freed
-from .state import ANOMALY, HOOKED, INPLACE_EPOCH, STATE, mark_modified
+from .state import ANOMALY, HOOKED, LAST_WRITE, STATE, mark_modified
 
 
 _by_seq = attrgetter("_node.seq")
@@ -63,21 +63,37 @@ def _version_error(node):
     """The error for a node whose saved values were modified in place since it was
     recorded, or None."""
     prim = node.prim
-    if node.versions is not None:
-        tensors = list({id(a): a for a in node.inputs if isinstance(a, Tensor)}.values())
-        now = sum(a._version[0] for a in tensors)
-        if now != node.versions:
+    if prim.saves_inputs:
+        later = {id(a): a for a in node.inputs
+                 if isinstance(a, Tensor) and a._version[1] > node.seq}
+        if later:
             changed = ", ".join(f"shape {a.shape} {a.dtype} (version {a._version[0]})"
-                                for a in tensors if a._version[0])
+                                for a in later.values())
             return GraphError(
                 f"'{prim.name}' saved its inputs for backward, and one was modified in place "
                 f"since: {changed}. Hint: use an out-of-place op (x = x + y instead of "
                 "x += y) or .clone() the tensor before modifying it")
-    if prim.saves_output and node.out_cell[0] != node.out_version:
+    if prim.saves_output and node.out_cell[1] > node.seq:
         return GraphError(
             f"the output of '{prim.name}' (shape {node.out.shape}) was modified in place, but "
             f"'{prim.name}' needs it for backward. Hint: use an out-of-place op or .clone() it")
     return None
+
+
+def _conform(gi, data, ns, differentiable):
+    """A rule's result as the gradient of an input whose data is ``data``: summed down to its
+    shape (the one place that unbroadcasts) and cast to its dtype. Sparse rows pass through
+    untouched; NumPy returns scalars for 0-d results, made arrays again here."""
+    kind = type(gi)
+    if kind is RowSparse:
+        return gi
+    if kind is not _ndarray and not differentiable:
+        gi = np.asarray(gi)
+    if gi.shape != data.shape:
+        gi = ns.sum_to(gi, shape=data.shape)
+    if gi.dtype != data.dtype:
+        gi = gi.astype(data.dtype)
+    return gi
 
 
 def _seed(root, gradient, differentiable):
@@ -119,7 +135,7 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
     ns = TENSOR if differentiable else ARRAY
     anomaly = ANOMALY[0]
     hooked = HOOKED[0]
-    epoch = INPLACE_EPOCH[0]
+    last_write = LAST_WRITE[0]
     grads = {}       # tensor -> its gradient so far (array, or Tensor when differentiable)
     borrowed = set()  # tensors whose gradient array may be shared with another's
     heap = []        # tensors holding a gradient not yet passed on (see _heap_entry)
@@ -142,9 +158,18 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                 useful.add(t)
         results = [None] * len(inputs)
 
+    # The entry pushed last waits outside the heap: heappushpop then hands it straight back
+    # when it comes first, which in a chain is every time, so a chain never sifts the heap.
+    pending = None
     with set_grad_enabled(create_graph):
-        while heap:
-            t = heappop(heap)[2]
+        while True:
+            if pending is not None:
+                t = heappushpop(heap, pending)[2]
+                pending = None
+            elif heap:
+                t = heappop(heap)[2]
+            else:
+                break
             g = grads.pop(t)
             if hooked and t._hooks:
                 g = _run_hooks(t, g, differentiable)
@@ -164,7 +189,7 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
             if inputs_ is None:
                 raise_freed(node)
             prim = node.prim
-            if node.epoch != epoch:
+            if node.seq < last_write:
                 error = _version_error(node)
                 if error is not None:
                     raise error
@@ -178,6 +203,7 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                 args = node.arrays
                 ans = node.out
             params = node.params
+            nargs = len(args)
             vjps = prim.vjps
             for i, a in enumerate(inputs_):
                 if not isinstance(a, Tensor) or not a.requires_grad:
@@ -187,24 +213,29 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                 rule = vjps[i]
                 if rule is None:
                     continue
-                gi = rule(ns, g, ans, *args, **params)
-                kind = type(gi)
-                if kind is not RowSparse:  # sparse rows pass through untouched
-                    if kind is not _ndarray and not differentiable:
-                        gi = np.asarray(gi)  # NumPy returns scalars for 0-d results
-                    data = a.data
-                    if gi.shape != data.shape:
-                        gi = ns.sum_to(gi, shape=data.shape)  # the one place that unbroadcasts
-                    if gi.dtype is not data.dtype and gi.dtype != data.dtype:
-                        gi = gi.astype(data.dtype)
-                    if anomaly:
-                        _check_grad_anomaly(node, gi.data if differentiable else gi, i)
+                # spelled out for one and two inputs: a call with *args costs more than the
+                # rule of a small op
+                if params or nargs > 2:
+                    gi = rule(ns, g, ans, *args, **params)
+                elif nargs == 2:
+                    gi = rule(ns, g, ans, args[0], args[1])
+                else:
+                    gi = rule(ns, g, ans, args[0])
+                data = a.data
+                if type(gi) is not _ndarray or gi.shape != data.shape or gi.dtype is not data.dtype:
+                    gi = _conform(gi, data, ns, differentiable)
+                if anomaly and type(gi) is not RowSparse:
+                    _check_grad_anomaly(node, gi.data if differentiable else gi, i)
                 prev = grads.get(a)
                 if prev is None:
                     grads[a] = gi
                     # heap order (see _heap_entry, inlined: this runs once per edge)
                     na = a._node
-                    heappush(heap, (-na.seq, 0, a) if na is not None else (1, id(a), a))
+                    entry = (-na.seq, 0, a) if na is not None else (1, id(a), a)
+                    if pending is None:
+                        pending = entry
+                    else:
+                        heappush(heap, entry)
                     # A rule may pass g through (add) or return a view of it (reshape): that
                     # array is shared. A view of a fresh result (a transpose) is not.
                     if gi is g or (type(gi) is _ndarray and gi.base is not None

@@ -15,13 +15,13 @@ forward, so a rule costs what the NumPy code costs); under ``create_graph=True``
 mode it is :data:`TENSOR` (each name is the primitive itself), so the very same rule builds a
 graph and higher derivatives are exact. Python operators (``g * y``) work in both.
 """
-import itertools
+import inspect
 
 import numpy as np
 
 from ..errors import GraphError, ShapeError, WengertError
 from ..tensor import FRESH, Tensor
-from .state import ANOMALY, FW_LEVELS_OPEN, GRAD_OFF, INPLACE_EPOCH, STATE
+from .state import ANOMALY, FW_LEVELS_OPEN, GRAD_OFF, STATE, next_stamp
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -50,15 +50,14 @@ class Node:
     """One recorded application of a primitive: an entry of the Wengert list.
 
     ``inputs`` are the arguments as given (tensors and constants), ``arrays`` the same with
-    tensors replaced by their data, ``out`` the output array. For the in-place check:
-    ``versions`` is the sum of the tensor inputs' version counters when recorded (None when the
-    rules read no input), ``out_cell``/``out_version`` the output's counter, and ``epoch`` the
-    global in-place epoch (counters only grow, so an unchanged sum means unchanged inputs). ``seq`` increases with creation, so sorting nodes by it in reverse is a
-    topological order for backward (an input is always made before its consumers). Nodes are
-    built inline by the op (see :func:`_make_apply`) for speed."""
+    tensors replaced by their data, ``out`` the output array and ``out_cell`` the output's
+    version cell. ``seq`` is the clock tick it was recorded at
+    (:func:`wengert.autodiff.state.next_stamp`): it increases with creation, so sorting nodes by
+    it in reverse is a topological order for backward (an input is always made before its
+    consumers), and a saved input or output whose cell has a later stamp was modified in place
+    since. Nodes are built by the ops' fast paths (see :func:`_make_apply`)."""
 
-    __slots__ = ("prim", "inputs", "arrays", "params", "out", "versions", "out_version",
-                 "out_cell", "seq", "epoch", "__weakref__")
+    __slots__ = ("prim", "inputs", "arrays", "params", "out", "out_cell", "seq", "__weakref__")
 
     def __repr__(self):
         return f"<{self.prim.name} node>"
@@ -69,8 +68,8 @@ class Node:
 
 
 _new = object.__new__
-#: next_seq() -> the next node creation number (a block takes one to tell its nodes apart)
-next_seq = itertools.count().__next__
+#: next_seq() -> a node's recording tick (a block takes one to tell its nodes apart)
+next_seq = next_stamp
 
 
 def _forward_error(name, exc, arrays):
@@ -82,23 +81,43 @@ def _make_apply(prim):
     """The op as a plain function (so it binds as a Tensor method without a descriptor call):
     unwrap tensors, run the NumPy forward, and record a Node only when an input requires grad
     and grad mode is on. This is the hot path of the whole library, so one- and two-input
-    ops get their own copies without the loop over arguments (:func:`_make_unary`,
-    :func:`_make_binary`); anomaly mode and unusual calls take the general path."""
+    ops without parameters get their own copies with a fixed signature (no argument tuple,
+    no keyword dict, no loop over arguments: :func:`_make_unary`, :func:`_make_binary`);
+    anomaly mode, forward mode and every other call take the general path."""
     general = _make_general(prim)
     arity = len(prim.vjps) if prim.vjps is not None else None
-    if arity == 1 and not prim.view:
-        apply = _make_unary(prim, general)
-    elif arity == 2 and not prim.view:
-        apply = _make_binary(prim, general)
-    else:
+    if prim.view or arity not in (1, 2) or _rules_take_params(prim):
         apply = general
+    elif arity == 1:
+        apply = _make_unary(prim, general)
+    else:
+        apply = _make_binary(prim, general)
     apply.__name__ = apply.__qualname__ = prim.name
     apply.__doc__ = prim.__doc__
     apply.prim = prim
     return apply
 
 
-def _record(prim, result, inputs, arrays, params, out, versions):
+def _rules_take_params(prim):
+    """Whether the op can be called with keyword parameters: the engine passes them to every
+    rule, so an op takes none exactly when no rule accepts more than ``ns, g, ans`` and one
+    argument per input (a rule whose signature cannot be read counts as accepting them)."""
+    wanted = 3 + len(prim.vjps)
+    for rule in prim.vjps + (prim.jvps or ()):
+        if rule is None:
+            continue
+        try:
+            sig = inspect.signature(rule)
+        except (TypeError, ValueError):
+            return True
+        if len(sig.parameters) != wanted or any(
+                p.kind is not p.POSITIONAL_OR_KEYWORD or p.default is not p.empty
+                for p in sig.parameters.values()):
+            return True
+    return False
+
+
+def _record(prim, result, inputs, arrays, params, out):
     """Attach a Node for ``prim`` to ``result`` (which then requires grad)."""
     node = _new(Node)
     node.prim = prim
@@ -106,29 +125,28 @@ def _record(prim, result, inputs, arrays, params, out, versions):
     node.arrays = arrays
     node.params = params
     node.out = out
-    node.out_cell = version = result._version
-    node.out_version = version[0]
+    node.out_cell = result._version
     node.seq = next_seq()
-    node.epoch = INPLACE_EPOCH[0]
-    node.versions = versions if prim.saves_inputs else None
     result._node = node
     result.requires_grad = True
     return node
 
 
+_NO_PARAMS = {}  # the params of every node recorded by a fast path; never written to
+
+
 def _make_unary(prim, general):
-    """``op(x, **params)`` for a Tensor ``x``: the general path's steps, unrolled."""
+    """``op(x)`` for a Tensor ``x``: the general path's steps, unrolled."""
     forward = prim.forward
     name = prim.name
     state = STATE
 
-    def apply(*args, **params):
-        if len(args) != 1 or ANOMALY[0] or not isinstance(args[0], Tensor):
-            return general(*args, **params)
-        x = args[0]
+    def apply(x):
+        if ANOMALY[0] or FW_LEVELS_OPEN[0] or not isinstance(x, Tensor):
+            return general(x)
         data = x.data
         try:
-            out = forward(data, **params)
+            out = forward(data)
         except WengertError:
             raise
         except ValueError as exc:
@@ -139,44 +157,37 @@ def _make_unary(prim, general):
         result.data = out
         result._version = FRESH
         if x.requires_grad and (not GRAD_OFF[0] or state.grad_enabled):
-            _record(prim, result, args, (data,), params, out, x._version[0])
+            _record(prim, result, (x,), (data,), _NO_PARAMS, out)
         else:
             result._node = None
             result.requires_grad = False
-        if (FW_LEVELS_OPEN[0] and x._tangents is not None and state.fw_levels
-                and prim.jvps is not None):
-            _push_tangents(prim, result, args, params, state)
         return result
 
     return apply
 
 
 def _make_binary(prim, general):
-    """``op(x, y, **params)`` with tensors, arrays or numbers: the general path unrolled."""
+    """``op(x, y)`` with tensors, arrays or numbers: the general path's steps, unrolled."""
     forward = prim.forward
     name = prim.name
     state = STATE
 
-    def apply(*args, **params):
-        if len(args) != 2 or ANOMALY[0]:
-            return general(*args, **params)
-        x, y = args
-        versions = 0
-        record = False
+    def apply(x, y):
+        if ANOMALY[0] or FW_LEVELS_OPEN[0]:
+            return general(x, y)
         if isinstance(x, Tensor):
             xd = x.data
-            versions = x._version[0]
             record = x.requires_grad
         else:
             xd = x
+            record = False
         if isinstance(y, Tensor):
             yd = y.data
-            versions += y._version[0]
             record = record or y.requires_grad
         else:
             yd = y
         try:
-            out = forward(xd, yd, **params)
+            out = forward(xd, yd)
         except WengertError:
             raise
         except ValueError as exc:
@@ -187,13 +198,10 @@ def _make_binary(prim, general):
         result.data = out
         result._version = FRESH
         if record and (not GRAD_OFF[0] or state.grad_enabled):
-            _record(prim, result, args, (xd, yd), params, out, versions)
+            _record(prim, result, (x, y), (xd, yd), _NO_PARAMS, out)
         else:
             result._node = None
             result.requires_grad = False
-        if (FW_LEVELS_OPEN[0] and state.fw_levels and prim.jvps is not None
-                and _has_tangents(args)):
-            _push_tangents(prim, result, args, params, state)
         return result
 
     return apply
@@ -209,11 +217,9 @@ def _make_general(prim):
     def apply(*args, **params):
         arrays = []
         record = False
-        versions = 0
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
-                versions += a._version[0]
                 if a.requires_grad:
                     record = True
             else:
@@ -236,7 +242,7 @@ def _make_general(prim):
         version = args[0]._version_cell() if view and isinstance(args[0], Tensor) else FRESH
         result._version = version
         if record and (not GRAD_OFF[0] or state.grad_enabled) and prim.vjps is not None:
-            node = _record(prim, result, args, arrays, params, out, versions)
+            node = _record(prim, result, args, arrays, params, out)
         else:
             node = None
             result._node = None

@@ -5,6 +5,7 @@ thread's ``no_grad`` to itself. Reading a thread-local costs as much as a small 
 the hot paths first read process-wide counters (one list index) and consult the thread's
 state only when a counter says it could matter.
 """
+import itertools
 import threading
 
 # How many threads have grad mode off right now: while 0, every thread records.
@@ -46,13 +47,20 @@ STATE = _State()
 # Process-wide, as PyTorch's anomaly mode: [enabled]. A list so hot code reads one index.
 ANOMALY = [False]
 
-# Bumped by every in-place write to a tensor. A node remembers the epoch it was recorded in;
-# backward re-checks its saved inputs' version counters only if the epoch has moved since.
-INPLACE_EPOCH = [0]
+#: next_stamp() -> the next tick of one clock shared by recording and in-place writes: a node's
+#: ``seq`` is the tick it was recorded at, and a tensor's version cell ``[writes, stamp]`` holds
+#: the tick of its last write. A saved value was changed after a node saved it exactly when
+#: its stamp is later than the node's ``seq``; no snapshot of versions is taken when recording.
+next_stamp = itertools.count(1).__next__
+
+# The stamp of the latest in-place write to any tensor: backward checks a node's saved values
+# only if it is later than the node.
+LAST_WRITE = [0]
 
 
 def mark_modified(tensor):
-    """Record an in-place write to ``tensor``: bump its version counter (shared with its
-    views) and the global epoch, so backward re-checks what nodes saved."""
-    tensor._version_cell()[0] += 1
-    INPLACE_EPOCH[0] += 1
+    """Record an in-place write to ``tensor``: count it in its version cell (shared with its
+    views) and stamp the cell and :data:`LAST_WRITE` with the clock."""
+    cell = tensor._version_cell()
+    cell[0] += 1
+    cell[1] = LAST_WRITE[0] = next_stamp()

@@ -2,7 +2,7 @@
 import warnings
 
 from ..autodiff.grad_mode import no_grad
-from ..autodiff.state import INPLACE_EPOCH, STATE, mark_modified
+from ..autodiff.state import STATE, mark_modified, next_stamp
 from ..backend import as_dtype, is_float
 from ..errors import GraphError
 from ..tensor import Tensor
@@ -51,19 +51,23 @@ def _inplace(op):
                                self._node, self.requires_grad)
             result = op(old, other)
             self._write(result.data, op.__name__)
-            node = result._node
-            self._node = node
-            self.requires_grad = True
-            node.out = self.data
-            node.out_cell = self._version_cell()
-            node.out_version = self._version[0]
-            node.epoch = INPLACE_EPOCH[0]
+            _rebase(self, result._node)
             return self
         with no_grad():
             result = op(self, other)
         self._write(result.data, op.__name__)
         return self
     return method
+
+
+def _rebase(tensor, node):
+    """Make ``node`` (which computed the values just written into ``tensor``) the tensor's
+    node. Its tick moves past the write, which is part of what it recorded."""
+    tensor._node = node
+    tensor.requires_grad = True
+    node.out = tensor.data
+    node.out_cell = tensor._version_cell()
+    node.seq = next_stamp()
 
 
 def _write(self, values, opname):
@@ -90,13 +94,7 @@ def _setitem(self, key, value):
         result = index.index_put(old, value, key=key)
         self.data[key] = result.data[key]
         mark_modified(self)
-        node = result._node
-        self._node = node
-        self.requires_grad = True
-        node.out = self.data
-        node.out_cell = self._version_cell()
-        node.out_version = self._version[0]
-        node.epoch = INPLACE_EPOCH[0]
+        _rebase(self, result._node)
         return
     if not self.data.flags.writeable:
         raise GraphError("assignment into a read-only tensor (a broadcast view); clone() it first")
