@@ -12,7 +12,7 @@ import weakref
 import numpy as np
 
 from ..errors import AnomalyError
-from .state import ANOMALY
+from .state import ANOMALY, DETOUR, count
 
 
 class detect_anomaly:
@@ -23,11 +23,11 @@ class detect_anomaly:
 
     def __enter__(self):
         self.prev = ANOMALY[0]
-        ANOMALY[0] = self.check_nan
+        _set_anomaly(self.check_nan)
         return self
 
     def __exit__(self, *exc):
-        ANOMALY[0] = self.prev
+        _set_anomaly(self.prev)
         return False
 
     def __call__(self, fn):
@@ -38,6 +38,14 @@ class detect_anomaly:
             with detect_anomaly(self.check_nan):
                 return fn(*args, **kwargs)
         return wrapper
+
+
+def _set_anomaly(mode):
+    """Turn anomaly mode on or off, keeping :data:`DETOUR` in step (ops check anomalies only
+    on their general path)."""
+    if bool(mode) != bool(ANOMALY[0]):
+        count(DETOUR, 1 if mode else -1)
+    ANOMALY[0] = mode
 
 
 def is_anomaly_enabled():

@@ -15,7 +15,7 @@ from collections import namedtuple
 
 from ..errors import DTypeError, GraphError, ShapeError
 from ..tensor import Tensor
-from .state import FW_LEVELS_OPEN, STATE, count
+from .state import DETOUR, STATE, count
 
 _ids = itertools.count(1)
 
@@ -29,12 +29,12 @@ class dual_level:
         self.level = next(_ids)
         self.prev = STATE.fw_levels
         STATE.fw_levels = self.prev + (self.level,)
-        count(FW_LEVELS_OPEN, 1)
+        count(DETOUR, 1)
         return self.level
 
     def __exit__(self, *exc):
         STATE.fw_levels = self.prev
-        count(FW_LEVELS_OPEN, -1)
+        count(DETOUR, -1)
         return False
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import GraphError, ShapeError, WengertError
 from ..tensor import FRESH, Tensor
-from .state import ANOMALY, FW_LEVELS_OPEN, GRAD_OFF, STATE, next_stamp
+from .state import ANOMALY, DETOUR, GRAD_OFF, STATE, next_stamp
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -142,7 +142,7 @@ def _make_unary(prim, general):
     state = STATE
 
     def apply(x):
-        if ANOMALY[0] or FW_LEVELS_OPEN[0] or not isinstance(x, Tensor):
+        if DETOUR[0] or not isinstance(x, Tensor):
             return general(x)
         data = x.data
         try:
@@ -173,7 +173,7 @@ def _make_binary(prim, general):
     state = STATE
 
     def apply(x, y):
-        if ANOMALY[0] or FW_LEVELS_OPEN[0]:
+        if DETOUR[0]:
             return general(x, y)
         if isinstance(x, Tensor):
             xd = x.data
@@ -249,7 +249,7 @@ def _make_general(prim):
             result.requires_grad = False
         if ANOMALY[0]:
             _check_anomaly(prim, node, out, arrays)
-        if (FW_LEVELS_OPEN[0] and state.fw_levels and prim.jvps is not None
+        if (DETOUR[0] and state.fw_levels and prim.jvps is not None
                 and _has_tangents(args)):
             _push_tangents(prim, result, args, params, state)
         return result

@@ -10,8 +10,9 @@ import threading
 
 # How many threads have grad mode off right now: while 0, every thread records.
 GRAD_OFF = [0]
-# How many forward-mode levels are open, in all threads: while 0, no op looks for tangents.
-FW_LEVELS_OPEN = [0]
+# How many reasons ops have to leave their fast paths: one per forward-mode level open in any
+# thread, plus one while anomaly mode is on. While 0, no op looks for tangents or anomalies.
+DETOUR = [0]
 # Whether any tensor ever asked for hooks or retain_grad: while False, backward skips both.
 HOOKED = [False]
 
