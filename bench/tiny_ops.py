@@ -1,6 +1,7 @@
 """Per-op overhead: a 200-op chain cycling mul, add, tanh, exp, then backward, in µs per op
 (forward + backward), on 16-element float32 vectors and on 0-d scalars; and with grad
-disabled against raw NumPy (forward only). Candidates alternate in one run.
+disabled against raw NumPy (forward only), with the floor of any pure-Python wrapper (NumPy
+plus one new object per op) for scale. Candidates alternate in one run.
 
     python bench/tiny_ops.py [--quick] [--threads 1] [--json]
 """
@@ -66,6 +67,36 @@ def numpy_fwd_bwd(np, x0):
     return run
 
 
+class Boxed:
+    """The least any pure-Python array type does per op: one NumPy call and one new object
+    holding the result (no checks, no graph). Its time over raw NumPy's is the floor for a
+    no-grad path that returns a Python object per op."""
+    __slots__ = ("data",)
+
+    def __mul__(self, c):
+        b = _new(Boxed)
+        b.data = self.data * c
+        return b
+
+    def __add__(self, c):
+        b = _new(Boxed)
+        b.data = self.data + c
+        return b
+
+
+def boxed(f):
+    """``f`` (a NumPy function of one array) on Boxed values, as bare as Boxed's operators.
+    (``boxed(np.copy)(b)`` makes a chain's starting value, as ``wg.tensor`` copies.)"""
+    def op(x):
+        b = _new(Boxed)
+        b.data = f(x.data)
+        return b
+    return op
+
+
+_new = object.__new__
+
+
 def micrograd_unary(Value, f, df_from_out):
     """tanh/exp for micrograd's Value (its PyPI release has neither), written the way its
     own ops are: a new Value whose _backward closure applies the local derivative."""
@@ -125,9 +156,14 @@ def main():
             rows.append({"case": label, "candidate": name, "us_per_op": round(us, 2),
                          "vs_torch": round(t / ref, 3) if ref else None})
         # grad disabled: wengert's op dispatch against the bare NumPy calls
+        x0_boxed = _new(Boxed)
+        x0_boxed.data = x0
         with wg.no_grad():
             nog = alternate({"wengert no_grad": lambda: chain(wg.tensor(x0), wg.tanh, wg.exp),
-                             "numpy forward": lambda: chain(x0, np.tanh, np.exp)}, rounds)
+                             "numpy forward": lambda: chain(x0, np.tanh, np.exp),
+                             "floor: numpy + an object per op": lambda: chain(
+                                 boxed(np.copy)(x0_boxed), boxed(np.tanh), boxed(np.exp))},
+                            rounds)
         for name, t in nog.items():
             rows.append({"case": label + " fwd", "candidate": name,
                          "us_per_op": round(t * 1e6 / OPS_PER_CHAIN, 2),
