@@ -625,10 +625,12 @@ CATALOGUE = {
     "python-protocol": (lambda: len(wg.tensor(1.0)), TypeError, r"len\(\) of a 0-d tensor"),
     "pytree-leaves": (lambda: wg.pytree.unflatten(wg.pytree.flatten((1, 2))[1], [1]),
                       ValueError, r"unflatten: fewer leaves than the structure holds"),
+    "op-call": (lambda: wg.tanh(wg.tensor([1.0]), axis=0), TypeError,
+                r"tanh\(\) got an unexpected keyword argument 'axis'"),
 }
 
 # entries whose error is the plain built-in Python or NumPy would raise, not a WengertError
-BUILTIN = {"module-assign", "python-protocol", "pytree-leaves"}
+BUILTIN = {"module-assign", "python-protocol", "pytree-leaves", "op-call"}
 
 #: The session cap of the Playground app the HTTP triggers talk to.
 HTTP_MAX_SESSIONS = 2
