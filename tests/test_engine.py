@@ -240,6 +240,59 @@ def test_inplace_that_nothing_saved_is_fine_and_rebases(torch_mod):
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
 
 
+def _consumed_then_modified(lib, make):
+    """Programs where a tensor is used, then modified in place while recording, and both the
+    earlier use and the new value reach the loss: an op recorded before the write took the
+    old value, so its gradient must go to the old value's graph (PyTorch's semantics)."""
+    grads = []
+    x = make([0.5, 1.0])
+    y = x * 1
+    z = y.exp()          # exp saves its output, not y: the write below is legal
+    y *= 2
+    (z.sum() + y.sum()).backward()
+    grads.append(x.grad)
+    x = make([1.0, 2.0])
+    y = x * 1
+    y += y               # the right-hand y is the old value too
+    y.sum().backward()
+    grads.append(x.grad)
+    x = make([1.0, 2.0, 3.0])
+    y = x * 3
+    z = (y + 1).exp()
+    y[0] = 7.0
+    (z.sum() + (y * y).sum()).backward()
+    grads.append(x.grad)
+    w, x = make([1.0, 2.0]), make([3.0, 4.0])
+    c = lib.zeros(2, dtype=lib.float64)
+    u = c + x            # c did not require grad when u was recorded
+    c += w
+    (u.sum() + (c * x).sum()).backward()
+    grads += [w.grad, x.grad]
+    return grads
+
+
+def test_ops_recorded_before_an_inplace_write_get_the_old_value(torch_mod):
+    torch = torch_mod
+    ours = _consumed_then_modified(
+        wg, lambda v: wg.tensor(v, dtype="float64", requires_grad=True))
+    theirs = _consumed_then_modified(
+        torch, lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.data, b.numpy(), rtol=1e-12)
+
+
+def test_ops_recorded_before_an_inplace_write_by_hand():
+    """The first program of the above, derived by hand: z = e^x and y = 2x, so
+    d(sum z + sum y)/dx = e^x + 2 (the old value of y is x, whose derivative is 1)."""
+    x0 = np.array([0.5, 1.0])
+    x = wg.tensor(x0, requires_grad=True)
+    y = x * 1
+    z = y.exp()
+    y *= 2
+    (z.sum() + y.sum()).backward()
+    np.testing.assert_allclose(x.grad.data, np.exp(x0) + 2)
+
+
 def test_input_used_twice_after_an_earlier_inplace_write_is_not_flagged():
     """w was written in place before ``w * w`` saved it, and an unrelated in-place write
     later moves the global epoch, so backward re-checks the saved versions: the check must

@@ -31,6 +31,7 @@ class Tensor:
     _tangents = None       # forward mode: {level: tangent tensor}
     _retains_grad = False
     _hooks = None
+    _rebases = None        # in-place rebases while recording: [(tick, stand-in for the old value)]
     name = None
     # NumPy must hand mixed expressions (ndarray * Tensor) to the Tensor's reflected operator.
     __array_ufunc__ = None

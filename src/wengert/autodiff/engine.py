@@ -20,7 +20,7 @@ from ..tensor import Tensor
 from .anomaly import recorded_at
 from .grad_mode import set_grad_enabled
 from .primitive import ARRAY, TENSOR, raise_freed
-from .state import ANOMALY, HOOKED, LAST_WRITE, STATE, mark_modified
+from .state import ANOMALY, HOOKED, LAST_WRITE, REBASED, STATE, mark_modified
 
 
 _by_seq = attrgetter("_node.seq")
@@ -57,6 +57,16 @@ def _heap_entry(t):
     unique, so ties (between leaves only) fall to id() and tensors are never compared."""
     node = t._node
     return (-node.seq, 0, t) if node is not None else (1, id(t), t)
+
+
+def _as_recorded(a, node):
+    """The tensor that ``node`` took as input when it recorded ``a``: ``a`` itself, or, if an
+    in-place op rebased ``a`` at or after the node's tick, the stand-in for ``a``'s value before
+    that write (see ``_rebase`` in :mod:`wengert.ops.methods`)."""
+    for tick, old in a._rebases:
+        if tick >= node.seq:
+            return old
+    return a
 
 
 def _version_error(node):
@@ -135,6 +145,7 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
     ns = TENSOR if differentiable else ARRAY
     anomaly = ANOMALY[0]
     hooked = HOOKED[0]
+    rebased = REBASED[0]
     last_write = LAST_WRITE[0]
     grads = {}       # tensor -> its gradient so far (array, or Tensor when differentiable)
     borrowed = set()  # tensors whose gradient array may be shared with another's
@@ -206,6 +217,8 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
             nargs = len(args)
             vjps = prim.vjps
             for i, a in enumerate(inputs_):
+                if rebased and isinstance(a, Tensor) and a._rebases:
+                    a = _as_recorded(a, node)
                 if not isinstance(a, Tensor) or not a.requires_grad:
                     continue
                 if wanted is not None and a not in useful and a not in wanted:

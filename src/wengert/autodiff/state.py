@@ -15,6 +15,9 @@ GRAD_OFF = [0]
 DETOUR = [0]
 # Whether any tensor ever asked for hooks or retain_grad: while False, backward skips both.
 HOOKED = [False]
+# Whether an in-place op ever rebased a recorded tensor: while False, backward does not look
+# for the old values that nodes recorded before such a write took as input.
+REBASED = [False]
 
 _counter_lock = threading.Lock()  # `n += 1` on a shared list is not atomic across threads
 

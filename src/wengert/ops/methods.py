@@ -2,7 +2,7 @@
 import warnings
 
 from ..autodiff.grad_mode import no_grad
-from ..autodiff.state import STATE, mark_modified, next_stamp
+from ..autodiff.state import REBASED, STATE, mark_modified, next_stamp
 from ..backend import as_dtype, is_float
 from ..errors import GraphError
 from ..tensor import Tensor
@@ -51,7 +51,7 @@ def _inplace(op):
                                self._node, self.requires_grad)
             result = op(old, other)
             self._write(result.data, op.__name__)
-            _rebase(self, result._node)
+            _rebase(self, result._node, old)
             return self
         with no_grad():
             result = op(self, other)
@@ -60,14 +60,22 @@ def _inplace(op):
     return method
 
 
-def _rebase(tensor, node):
+def _rebase(tensor, node, old):
     """Make ``node`` (which computed the values just written into ``tensor``) the tensor's
-    node. Its tick moves past the write, which is part of what it recorded."""
+    node; its tick moves past the write, which is part of what it recorded. ``old`` stands for
+    the value before the write (with the previous node): nodes recorded up to this tick,
+    ``node`` itself included (``y += y``), took ``tensor`` as input meaning that value, so
+    backward sends their gradients to ``old`` (:func:`wengert.autodiff.engine._as_recorded`).
+    The tensor keeps ``old`` (the rebasing node, which also holds it, may be freed first)."""
     tensor._node = node
     tensor.requires_grad = True
     node.out = tensor.data
     node.out_cell = tensor._version_cell()
     node.seq = next_stamp()
+    if tensor._rebases is None:
+        tensor._rebases = []
+    tensor._rebases.append((node.seq, old))
+    REBASED[0] = True
 
 
 def _write(self, values, opname):
@@ -94,7 +102,7 @@ def _setitem(self, key, value):
         result = index.index_put(old, value, key=key)
         self.data[key] = result.data[key]
         mark_modified(self)
-        _rebase(self, result._node)
+        _rebase(self, result._node, old)
         return
     if not self.data.flags.writeable:
         raise GraphError("assignment into a read-only tensor (a broadcast view); clone() it first")
