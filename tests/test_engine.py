@@ -293,6 +293,24 @@ def test_ops_recorded_before_an_inplace_write_by_hand():
     np.testing.assert_allclose(x.grad.data, np.exp(x0) + 2)
 
 
+@pytest.mark.parametrize("update, grad", [
+    # y = 3x; each update's loss sum(y_new) differentiated by hand
+    (lambda y: y.__imul__(y), lambda x: 18 * x),                # sum 9x^2
+    (lambda y: y.__iadd__(y), lambda x: np.full_like(x, 6.0)),  # sum 6x
+    (lambda y: y.__imul__(y[::-1]), lambda x: 18 * x[::-1]),    # 18 x0 x1
+])
+def test_inplace_op_reading_its_own_target(update, grad):
+    """The right-hand side is the target itself or a view of it: the op reads the value
+    before the write (PyTorch refuses y *= y at backward; its value is defined, so we give
+    it), and nothing it saved is the overwritten array."""
+    x0 = np.array([1.0, 2.0])
+    x = wg.tensor(x0, requires_grad=True)
+    y = x * 3
+    update(y)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, grad(x0))
+
+
 def test_input_used_twice_after_an_earlier_inplace_write_is_not_flagged():
     """w was written in place before ``w * w`` saved it, and an unrelated in-place write
     later moves the global epoch, so backward re-checks the saved versions: the check must

@@ -13,7 +13,7 @@ import functools
 import threading
 import weakref
 
-from .autodiff.primitive import next_seq
+from .autodiff.state import next_stamp
 from .pytree import flatten
 from .tensor import Tensor
 from .walk import walk
@@ -42,7 +42,7 @@ def block(fn=None, *, name=None):
 
     @functools.wraps(fn)
     def run_block(*args, **kwargs):
-        start = next_seq()  # nodes recorded from here on belong to this call
+        start = next_stamp()  # nodes recorded from here on belong to this call
         _STACK.scopes.append((label, start))
         try:
             out = fn(*args, **kwargs)

@@ -68,8 +68,6 @@ class Node:
 
 
 _new = object.__new__
-#: next_seq() -> a node's recording tick (a block takes one to tell its nodes apart)
-next_seq = next_stamp
 
 
 def _forward_error(name, exc, arrays):
@@ -126,7 +124,7 @@ def _record(prim, result, inputs, arrays, params, out):
     node.params = params
     node.out = out
     node.out_cell = result._version
-    node.seq = next_seq()
+    node.seq = next_stamp()
     result._node = node
     result.requires_grad = True
     return node

@@ -1,6 +1,8 @@
 """Tensor operators and methods, each a thin call of the one primitive that defines it."""
 import warnings
 
+import numpy as np
+
 from ..autodiff.grad_mode import no_grad
 from ..autodiff.state import REBASED, STATE, mark_modified, next_stamp
 from ..backend import as_dtype, is_float
@@ -49,6 +51,10 @@ def _inplace(op):
                     "or use an out-of-place op")
             old = Tensor._wrap(self.data.copy() if op.prim.saves_inputs else self.data,
                                self._node, self.requires_grad)
+            if isinstance(other, Tensor) and np.may_share_memory(other.data, self.data):
+                # y *= y, or a view of y: the op reads the value before the write, which the
+                # write would change under any array the op saved
+                other = old if other is self else shape.copy(other)
             result = op(old, other)
             self._write(result.data, op.__name__)
             _rebase(self, result._node, old)
