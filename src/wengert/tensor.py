@@ -23,10 +23,12 @@ class Tensor:
     ``t.data`` is the underlying ``numpy.ndarray``.
     """
 
-    # Every op makes a Tensor, so only the fields every tensor needs are slots; the rarely set
-    # ones live in the instance __dict__ (created on first use) and default to these class
-    # values. That keeps creating a tensor to four assignments.
-    __slots__ = ("data", "requires_grad", "_node", "_version", "__dict__", "__weakref__")
+    # Every op makes a Tensor, so only the fields every tensor sets are slots; the others live
+    # in the instance's attributes (stored inline by CPython, no dict made) and default to these
+    # class values. That keeps an op's result that records nothing to two assignments.
+    __slots__ = ("data", "requires_grad", "__dict__", "__weakref__")
+    _node = None           # the Node that made this tensor (None: a leaf)
+    _version = FRESH       # the version cell, see FRESH
     grad = None
     _tangents = None       # forward mode: {level: tangent tensor}
     _retains_grad = False
@@ -41,8 +43,6 @@ class Tensor:
             data = data.data
         self.data = to_array(data, dtype)
         self.requires_grad = False
-        self._node = None
-        self._version = FRESH
         if requires_grad:
             self.requires_grad_(True)
 
@@ -52,8 +52,10 @@ class Tensor:
         t = object.__new__(cls)
         t.data = data
         t.requires_grad = requires_grad
-        t._node = node
-        t._version = FRESH if version is None else version
+        if node is not None:
+            t._node = node
+        if version is not None:
+            t._version = version
         return t
 
     def _version_cell(self):

@@ -115,15 +115,16 @@ def _rules_take_params(prim):
     return False
 
 
-def _record(prim, result, inputs, arrays, params, out):
-    """Attach a Node for ``prim`` to ``result`` (which then requires grad)."""
+def _record(prim, result, inputs, arrays, params, out, out_cell):
+    """Attach a Node for ``prim`` to ``result`` (which then requires grad); ``out_cell`` is
+    the result's version cell."""
     node = _new(Node)
     node.prim = prim
     node.inputs = inputs
     node.arrays = arrays
     node.params = params
     node.out = out
-    node.out_cell = result._version
+    node.out_cell = out_cell
     node.seq = next_stamp()
     result._node = node
     result.requires_grad = True
@@ -153,11 +154,9 @@ def _make_unary(prim, general):
             out = _asarray(out)
         result = _new(Tensor)
         result.data = out
-        result._version = FRESH
         if x.requires_grad and (not GRAD_OFF[0] or state.grad_enabled):
-            _record(prim, result, (x,), (data,), _NO_PARAMS, out)
+            _record(prim, result, (x,), (data,), _NO_PARAMS, out, FRESH)
         else:
-            result._node = None
             result.requires_grad = False
         return result
 
@@ -194,11 +193,9 @@ def _make_binary(prim, general):
             out = _asarray(out)
         result = _new(Tensor)
         result.data = out
-        result._version = FRESH
         if record and (not GRAD_OFF[0] or state.grad_enabled):
-            _record(prim, result, (x, y), (xd, yd), _NO_PARAMS, out)
+            _record(prim, result, (x, y), (xd, yd), _NO_PARAMS, out, FRESH)
         else:
-            result._node = None
             result.requires_grad = False
         return result
 
@@ -236,14 +233,13 @@ def _make_general(prim):
             out = _asarray(out)
         result = _new(Tensor)
         result.data = out
-        # a view shares its base's counter, so writes through either are seen by both
-        version = args[0]._version_cell() if view and isinstance(args[0], Tensor) else FRESH
-        result._version = version
+        if view and isinstance(args[0], Tensor):
+            # a view shares its base's cell, so writes through either are seen by both
+            result._version = args[0]._version_cell()
         if record and (not GRAD_OFF[0] or state.grad_enabled) and prim.vjps is not None:
-            node = _record(prim, result, args, arrays, params, out)
+            node = _record(prim, result, args, arrays, params, out, result._version)
         else:
             node = None
-            result._node = None
             result.requires_grad = False
         if ANOMALY[0]:
             _check_anomaly(prim, node, out, arrays)
