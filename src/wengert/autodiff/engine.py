@@ -61,10 +61,10 @@ def _heap_entry(t):
 
 def _as_recorded(a, node):
     """The tensor that ``node`` took as input when it recorded ``a``: ``a`` itself, or, if an
-    in-place op rebased ``a`` at or after the node's tick, the stand-in for ``a``'s value before
-    that write (see ``_rebase`` in :mod:`wengert.ops.methods`)."""
+    in-place op rebased ``a`` after the node was recorded, the stand-in for ``a``'s value
+    before the first such write (see ``_rebase`` in :mod:`wengert.ops.methods`)."""
     for tick, old in a._rebases:
-        if tick >= node.seq:
+        if tick > node.seq:
             return old
     return a
 

@@ -69,9 +69,9 @@ def _inplace(op):
 def _rebase(tensor, node, old):
     """Make ``node`` (which computed the values just written into ``tensor``) the tensor's
     node; its tick moves past the write, which is part of what it recorded. ``old`` stands for
-    the value before the write (with the previous node): nodes recorded up to this tick,
-    ``node`` itself included (``y += y``), took ``tensor`` as input meaning that value, so
-    backward sends their gradients to ``old`` (:func:`wengert.autodiff.engine._as_recorded`).
+    the value before the write (with the previous node): nodes recorded before it took
+    ``tensor`` as input meaning that value, so backward sends their gradients to ``old``
+    (:func:`wengert.autodiff.engine._as_recorded`).
     The tensor keeps ``old`` (the rebasing node, which also holds it, may be freed first)."""
     tensor._node = node
     tensor.requires_grad = True
