@@ -5,15 +5,17 @@ import numpy as np
 from ..autodiff.primitive import defop
 
 
+# ufunc reductions: np.max/np.sum add a Python layer that costs more than a small row's work
 def _softmax(x, axis=-1):
-    z = x - np.max(x, axis=axis, keepdims=True)
-    e = np.exp(z)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
+    e /= np.add.reduce(e, axis=axis, keepdims=True)  # e is fresh
+    return e
 
 
 def _log_softmax(x, axis=-1):
-    z = x - np.max(x, axis=axis, keepdims=True)
-    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    z = x - np.maximum.reduce(x, axis=axis, keepdims=True)
+    z -= np.log(np.add.reduce(np.exp(z), axis=axis, keepdims=True))  # z is fresh
+    return z
 
 
 softmax = defop(

@@ -9,16 +9,17 @@ from ..errors import ShapeError
 
 
 def _matmul(a, b):
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
-        raise ShapeError(f"matmul: operands must be at least 1-D, got shapes {np.shape(a)} "
-                         f"and {np.shape(b)}; use * for scalars")
     try:
         return np.matmul(a, b)
-    except ValueError:
-        raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not fit: the last axis "
-                         f"of the first ({a.shape[-1]}) must equal the "
-                         f"{'only' if b.ndim == 1 else 'second-to-last'} axis of the second "
-                         f"({b.shape[0] if b.ndim == 1 else b.shape[-2]})") from None
+    except ValueError:  # checked here, not before: matmul is on the hot path of every network
+        sa, sb = np.shape(a), np.shape(b)
+        if not sa or not sb:
+            raise ShapeError(f"matmul: operands must be at least 1-D, got shapes {sa} and "
+                             f"{sb}; use * for scalars") from None
+        raise ShapeError(f"matmul: shapes {sa} and {sb} do not fit: the last axis "
+                         f"of the first ({sa[-1]}) must equal the "
+                         f"{'only' if len(sb) == 1 else 'second-to-last'} axis of the second "
+                         f"({sb[0] if len(sb) == 1 else sb[-2]})") from None
 
 
 def _mT(ns, x):

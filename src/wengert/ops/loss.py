@@ -11,7 +11,8 @@ because the closed-form rule stays finite where the composite breaks down
 Both return the unreduced loss; ``wengert.nn.functional`` applies the reduction."""
 import numpy as np
 
-from ..autodiff.primitive import defop
+from ..autodiff.primitive import ARRAY, defop
+from .activation import _softmax
 from ..errors import DTypeError, ShapeError
 
 
@@ -31,11 +32,20 @@ def check_class_targets(op, x, target):
                          f"got range [{target.min()}, {target.max()}]")
 
 
+def _at_targets(target):
+    """The advanced index of the target class in each row of an array shaped like the
+    logits (classes on the last axis, any layout): cheaper than take_along_axis."""
+    if target.ndim == 1:
+        return np.arange(target.shape[0]), target
+    return np.indices(target.shape, sparse=True) + (target,)
+
+
 def _softmax_cross_entropy(x, target, label_smoothing=0.0):
     check_class_targets("softmax_cross_entropy", x, target)
-    z = x - np.max(x, axis=-1, keepdims=True)
-    lse = np.log(np.sum(np.exp(z), axis=-1))
-    picked = np.take_along_axis(z, target[..., None], axis=-1)[..., 0]
+    # ufunc reductions: np.max/np.sum add a Python layer that costs more than the work here
+    z = x - np.maximum.reduce(x, axis=-1, keepdims=True)
+    lse = np.log(np.add.reduce(np.exp(z), axis=-1))
+    picked = z[_at_targets(target)]
     loss = lse - picked
     if label_smoothing:
         # q = (1 - eps) one_hot + eps / C:  -sum(q log p) = (1 - eps) nll + eps (lse - mean z)
@@ -45,16 +55,29 @@ def _softmax_cross_entropy(x, target, label_smoothing=0.0):
 
 def _residual(ns, x, target, label_smoothing):
     """d loss / d logits = softmax(x) - q, q the (smoothed) one-hot target."""
+    if ns is ARRAY:  # plain arrays: subtract q from a fresh softmax in place, no one-hot matrix
+        r = _softmax(x, axis=-1)
+        if label_smoothing:
+            r -= label_smoothing / x.shape[-1]
+        r[_at_targets(target)] -= 1 - label_smoothing
+        return r
     q = ns.one_hot(target, num_classes=x.shape[-1], dtype=x.dtype)
     if label_smoothing:
         q = q * (1 - label_smoothing) + label_smoothing / x.shape[-1]
     return ns.softmax(x, axis=-1) - q
 
 
+def _softmax_cross_entropy_vjp(ns, g, ans, x, target, label_smoothing=0.0):
+    if ns is ARRAY:
+        r = _residual(ns, x, target, label_smoothing)
+        r *= g[..., None]  # r is fresh: scale it in place
+        return r
+    return ns.expand_dims(g, axis=-1) * _residual(ns, x, target, label_smoothing)
+
+
 softmax_cross_entropy = defop(
     "softmax_cross_entropy", _softmax_cross_entropy,
-    vjp=[lambda ns, g, ans, x, target, label_smoothing=0.0:
-         ns.expand_dims(g, axis=-1) * _residual(ns, x, target, label_smoothing), None],
+    vjp=[_softmax_cross_entropy_vjp, None],
     jvp=[lambda ns, t, ans, x, target, label_smoothing=0.0:
          ns.sum(t * _residual(ns, x, target, label_smoothing), axis=-1), None],
     doc="Per-row cross-entropy ``logsumexp(x) - x[target]`` of logits x (classes on the last "

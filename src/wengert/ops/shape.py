@@ -5,6 +5,10 @@ import numpy as np
 from ..autodiff.primitive import defop
 from ..errors import ArgumentError, ShapeError
 
+# The array methods, not np.reshape/np.swapaxes: the same result without their Python layer,
+# which costs more than the view itself (these run inside most rules).
+_asarray = np.asarray
+
 
 def _sum_to(x, shape):
     shape = tuple(shape)
@@ -33,7 +37,7 @@ broadcast_to = defop(
     saves="none", view=True, doc="Broadcast to ``shape`` (a read-only view).")
 
 reshape = defop(
-    "reshape", lambda x, shape: np.reshape(x, shape),
+    "reshape", lambda x, shape: _asarray(x).reshape(shape),
     vjp=[lambda ns, g, ans, x, shape: ns.reshape(g, shape=x.shape)],
     jvp=[lambda ns, t, ans, x, shape: ns.reshape(t, shape=shape)],
     saves="none", view=True, doc="Same data, new shape (one dimension may be -1).")
@@ -66,7 +70,7 @@ transpose = defop(
     saves="none", view=True, doc="Permute the axes (reverse them by default).")
 
 swapaxes = defop(
-    "swapaxes", lambda x, axis1, axis2: np.swapaxes(x, axis1, axis2),
+    "swapaxes", lambda x, axis1, axis2: _asarray(x).swapaxes(axis1, axis2),
     vjp=[lambda ns, g, ans, x, axis1, axis2: ns.swapaxes(g, axis1=axis1, axis2=axis2)],
     jvp=[lambda ns, t, ans, x, axis1, axis2: ns.swapaxes(t, axis1=axis1, axis2=axis2)],
     saves="none", view=True, doc="Swap two axes.")
