@@ -216,7 +216,13 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
             params = node.params
             nargs = len(args)
             vjps = prim.vjps
-            for i, a in enumerate(inputs_):
+            # Last input first: the first is usually the activation the next rule consumes
+            # (matmul's a, linear's x), and computing its gradient last keeps it in cache
+            # instead of behind the weight's gradient (a GEMM that streams megabytes).
+            i = nargs
+            while i:  # cheaper than iterating a reversed range
+                i -= 1
+                a = inputs_[i]
                 if rebased and isinstance(a, Tensor) and a._rebases:
                     a = _as_recorded(a, node)
                 if not isinstance(a, Tensor) or not a.requires_grad:

