@@ -1,7 +1,9 @@
-"""Instructions executed per tiny op and per MLP step, counted by valgrind's callgrind: unlike
-times, the counts repeat exactly whatever else the shared machine is doing. Each case runs
-twice in a child process (few and many repetitions) and the difference is divided out, so
-start-up and imports cancel. Needs the ``valgrind`` program (Debian package valgrind).
+"""Instructions executed per tiny op and per MLP step, with the L1 instruction-cache and L2
+misses of a simulated core, counted by valgrind's cachegrind: unlike times, the counts repeat
+exactly whatever else the shared machine is doing. Misses matter where instructions do not
+tell the whole story: between the MLP's GEMMs, which stream megabytes through the caches,
+Python code runs cold. Each case runs twice in a child process (few and many repetitions)
+and the difference is divided out, so start-up and imports cancel. Needs the ``valgrind`` program (Debian package valgrind).
 
     python bench/instructions.py [--quick] [--json]     (--quick: the tiny-op cases only)
 """
@@ -58,15 +60,25 @@ def child(case, reps):
         fn()
 
 
+# Cachegrind's simulated caches: a core of this machine type (AMD EPYC: 32 KiB L1i and L1d,
+# 512 KiB L2), the L2 standing in for cachegrind's last level (L3 is 32 MiB and shared).
+CACHES = ["--I1=32768,8,64", "--D1=32768,8,64", "--LL=524288,8,64"]
+EVENTS = {"instructions": r"I\s+refs:\s*([\d,]+)", "I1 misses": r"I1\s+misses:\s*([\d,]+)",
+          "L2 misses": r"LL misses:\s*([\d,]+)"}
+
+
 def count(case, reps):
+    """Instructions, L1 instruction-cache misses and L2 misses (code and data) of a child
+    process running ``case`` ``reps`` times, under cachegrind."""
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+    out = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=yes", *CACHES,
+                          "--cachegrind-out-file=/dev/null",
                           os.path.realpath(sys.executable), __file__, "--child", case,
                           str(reps)], capture_output=True, text=True, cwd=HERE, env=env)
-    found = re.search(r"refs:\s*([\d,]+)", out.stderr)
-    if out.returncode != 0 or not found:
-        raise RuntimeError(f"callgrind failed for {case!r}:\n{out.stderr[-2000:]}")
-    return int(found.group(1).replace(",", ""))
+    found = {k: re.search(rx, out.stderr) for k, rx in EVENTS.items()}
+    if out.returncode != 0 or not all(found.values()):
+        raise RuntimeError(f"cachegrind failed for {case!r}:\n{out.stderr[-2000:]}")
+    return {k: int(m.group(1).replace(",", "")) for k, m in found.items()}
 
 
 def main():
@@ -81,9 +93,10 @@ def main():
         if args.quick and kind != "tiny_ops":
             continue
         per = OPS_PER_CHAIN if kind == "tiny_ops" else 1
-        n = (count(case, many) - count(case, few)) / (many - few) / per
-        rows.append({"case": case, "unit": unit, "instructions": round(n)})
-    emit({"bench": "instructions", "config": "callgrind, 1 thread, 16-element float32 chain; "
+        lo, hi = count(case, few), count(case, many)
+        rows.append({"case": case, "unit": unit,
+                     **{k: round((hi[k] - lo[k]) / (many - few) / per) for k in EVENTS}})
+    emit({"bench": "instructions", "config": "cachegrind, 1 thread, 16-element float32 chain; "
           "MLP 784-512-256-10 float32 batch 128", "rows": rows, "versions": versions()},
          args.json)
 
