@@ -113,7 +113,8 @@ def _seed(root, gradient, differentiable):
                 f"backward() on a tensor of shape {root.shape} needs a gradient argument of "
                 "that shape; grad can be implicitly created only for scalar outputs. Hint: "
                 "call loss.sum().backward() or pass gradient=ones_like(output)")
-        g = np.ones_like(root.data)
+        g = np.empty_like(root.data)
+        g.fill(1)  # C calls only: np.ones_like is Python code, cold at the start of backward
         return Tensor._wrap(g) if differentiable else g
     if isinstance(gradient, Tensor):
         g = gradient if differentiable else gradient.data.copy()
