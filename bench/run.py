@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 # (script, extra argument sets); each set runs once per thread count listed
 SUITE = {
     "mlp_step": [["--dtype", "float32"], ["--dtype", "float64"]],
+    "mlp_overhead": [[]],
     "tiny_ops": [[]],
     "memory": [[]],
     "mnist_epoch": [[]],
@@ -27,7 +28,7 @@ SUITE = {
     "checkpoint_memory": [[]],
     "instructions": [[]],
 }
-THREADS = {"mlp_step": (1, 2), "tiny_ops": (1, 2), "memory": (1,), "mnist_epoch": (1, 2),
+THREADS = {"mlp_step": (1, 2), "mlp_overhead": (1,), "tiny_ops": (1, 2), "memory": (1,), "mnist_epoch": (1, 2),
            "jacobian_modes": (1,), "checkpoint_memory": (1,), "instructions": (1,)}
 
 

@@ -111,8 +111,9 @@ class Optimizer:
 
     def _scratch(self, p):
         work = self._work.get(p)
-        if work is None or (work and (work[0].shape != p.shape or work[0].dtype != p.dtype)):
-            work = self._work[p] = [np.empty_like(p.data) for _ in range(self.n_work)]
+        data = p.data  # the array's own attributes below, not the Tensor's properties
+        if work is None or (work and (work[0].shape != data.shape or work[0].dtype != data.dtype)):
+            work = self._work[p] = [np.empty_like(data) for _ in range(self.n_work)]
         return work
 
     def _update(self, param, grad, state, work, group):
