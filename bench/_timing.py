@@ -21,14 +21,17 @@ def pin_threads_from_argv(default=1):
     return n
 
 
-def standard_args(doc):
+def standard_args(doc, dtype=False):
     """The options every bench takes: ``--quick`` (a smoke run), ``--threads N`` (read by
-    :func:`pin_threads_from_argv`) and ``--json`` (one line for bench/run.py)."""
+    :func:`pin_threads_from_argv`) and ``--json`` (one line for bench/run.py); with ``dtype``
+    also ``--dtype float32|float64``."""
     import argparse
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", action="store_true")
+    if dtype:
+        ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     return ap.parse_args()
 
 

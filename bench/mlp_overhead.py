@@ -6,11 +6,10 @@ it from the caches; the copies, of the same sizes, do too).
 
     python bench/mlp_overhead.py [--quick] [--dtype float32|float64] [--threads 1] [--json]
 """
-import argparse
 import sys
 import time
 
-from _timing import emit, pin_threads_from_argv, versions
+from _timing import emit, pin_threads_from_argv, standard_args, versions
 
 pin_threads_from_argv()
 PHASES = ("forward", "loss", "backward", "update")
@@ -83,12 +82,7 @@ def wengert_phases(wg, X, y, model, lr):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+    args = standard_args(__doc__, dtype=True)
     import numpy as np
     import wengert as wg
     from mlp_step import LR, STEPS_PER_BLOCK, make_problem, wengert_step

@@ -5,10 +5,9 @@ follow the same loss trajectory.
 
     python bench/mlp_step.py [--quick] [--dtype float32|float64] [--threads 1] [--json]
 """
-import argparse
 import sys
 
-from _timing import alternate, emit, pin_threads_from_argv, versions
+from _timing import alternate, emit, pin_threads_from_argv, standard_args, versions
 
 pin_threads_from_argv()
 
@@ -161,12 +160,7 @@ def autograd_step(X, y):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="few rounds (a smoke run)")
-    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+    args = standard_args(__doc__, dtype=True)
     import numpy as np
     import wengert as wg
     X, y, P0 = make_problem(np, np.dtype(args.dtype))
