@@ -55,12 +55,6 @@ def _softmax_cross_entropy(x, target, label_smoothing=0.0):
 
 def _residual(ns, x, target, label_smoothing):
     """d loss / d logits = softmax(x) - q, q the (smoothed) one-hot target."""
-    if ns is ARRAY:  # plain arrays: subtract q from a fresh softmax in place, no one-hot matrix
-        r = _softmax(x, axis=-1)
-        if label_smoothing:
-            r -= label_smoothing / x.shape[-1]
-        r[_at_targets(target)] -= 1 - label_smoothing
-        return r
     q = ns.one_hot(target, num_classes=x.shape[-1], dtype=x.dtype)
     if label_smoothing:
         q = q * (1 - label_smoothing) + label_smoothing / x.shape[-1]
@@ -68,9 +62,12 @@ def _residual(ns, x, target, label_smoothing):
 
 
 def _softmax_cross_entropy_vjp(ns, g, ans, x, target, label_smoothing=0.0):
-    if ns is ARRAY:
-        r = _residual(ns, x, target, label_smoothing)
-        r *= g[..., None]  # r is fresh: scale it in place
+    if ns is ARRAY:  # plain arrays: the residual built in place in a fresh softmax, no one-hot
+        r = _softmax(x, axis=-1)
+        if label_smoothing:
+            r -= label_smoothing / x.shape[-1]
+        r[_at_targets(target)] -= 1 - label_smoothing
+        r *= g[..., None]
         return r
     return ns.expand_dims(g, axis=-1) * _residual(ns, x, target, label_smoothing)
 
