@@ -21,6 +21,7 @@ CASES = {
     "tiny wengert fwd+bwd": ("op", (10, 40), "tiny_ops"),
     "tiny wengert fwd (recording)": ("op", (10, 40), "tiny_ops"),
     "tiny wengert no_grad": ("op", (10, 40), "tiny_ops"),
+    "tiny floor: numpy + an object per op": ("op", (10, 40), "tiny_ops"),
     "tiny numpy fwd+bwd": ("op", (10, 40), "tiny_ops"),
     "tiny numpy fwd": ("op", (10, 40), "tiny_ops"),
     "mlp wengert step": ("step", (1, 5), "mlp"),
@@ -33,12 +34,14 @@ def workload(case):
     import numpy as np
     import wengert as wg
     if case.startswith("tiny"):
-        from tiny_ops import chain, numpy_fwd_bwd
+        from tiny_ops import chain, floor_forward, numpy_fwd_bwd
         x0 = np.random.default_rng(0).random(16).astype(np.float32)
         if case == "tiny numpy fwd+bwd":
             return numpy_fwd_bwd(np, x0)
         if case == "tiny numpy fwd":
             return lambda: chain(x0, np.tanh, np.exp)
+        if case.startswith("tiny floor"):
+            return floor_forward(np, x0)
         if case == "tiny wengert no_grad":
             def nograd():
                 with wg.no_grad():

@@ -97,6 +97,13 @@ def boxed(f):
 _new = object.__new__
 
 
+def floor_forward(np, x0):
+    """The forward chain from ``x0`` on Boxed values: the floor's candidate."""
+    start = _new(Boxed)
+    start.data = x0
+    return lambda: chain(boxed(np.copy)(start), boxed(np.tanh), boxed(np.exp))
+
+
 def micrograd_unary(Value, f, df_from_out):
     """tanh/exp for micrograd's Value (its PyPI release has neither), written the way its
     own ops are: a new Value whose _backward closure applies the local derivative."""
@@ -156,13 +163,10 @@ def main():
             rows.append({"case": label, "candidate": name, "us_per_op": round(us, 2),
                          "vs_torch": round(t / ref, 3) if ref else None})
         # grad disabled: wengert's op dispatch against the bare NumPy calls
-        x0_boxed = _new(Boxed)
-        x0_boxed.data = x0
         with wg.no_grad():
             nog = alternate({"wengert no_grad": lambda: chain(wg.tensor(x0), wg.tanh, wg.exp),
                              "numpy forward": lambda: chain(x0, np.tanh, np.exp),
-                             "floor: numpy + an object per op": lambda: chain(
-                                 boxed(np.copy)(x0_boxed), boxed(np.tanh), boxed(np.exp))},
+                             "floor: numpy + an object per op": floor_forward(np, x0)},
                             rounds)
         for name, t in nog.items():
             rows.append({"case": label + " fwd", "candidate": name,

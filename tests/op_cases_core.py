@@ -64,6 +64,11 @@ CASES += unary("softplus", wg.softplus, F and F.softplus, kind=In((), "float", -
 CASES += unary("erf", wg.erf, T and T.erf)
 CASES += unary("clip", lambda x: wg.clip(x, a_min=-0.5, a_max=0.7),
                T and (lambda x: T.clamp(x, -0.5, 0.7)))
+# tensor bounds (broadcasting, differentiable; the second pair has places where a_min > a_max)
+CASES += [Case("clip", lambda x, lo, hi: wg.clip(x, lo, hi), [In((3, 4)), lo, hi],
+               T and (lambda x, lo, hi: T.clamp(x, lo, hi)), label=label)
+          for lo, hi, label in [(In((3, 4), low=-1, high=0), In((4,), low=0, high=1), "tensor bounds"),
+                                (In((3, 4), low=-1, high=1), In((4,), low=-1, high=1), "crossing")]]
 CASES += [Case("where", wg.where, [In(s, "bool"), In(s), In(s2)],
                T and (lambda c, x, y: T.where(c, x, y)))
           for s, s2 in [((3, 4), (3, 4)), ((3, 4), (4,))]]
@@ -106,6 +111,9 @@ CASES += reduction("prod", wg.prod, T and (lambda x, a, k: _torch_prod(x, a, k))
 CASES += reduction("var", wg.var, T and (lambda x, a, k: T.var(x, dim=a, keepdim=k, correction=0)))
 CASES += [Case("var", lambda x: wg.var(x, axis=1, ddof=1), [In((3, 4))],
                T and (lambda x: T.var(x, dim=1)), label="ddof=1")]
+CASES += reduction("std", wg.std, T and (lambda x, a, k: T.std(x, dim=a, keepdim=k, correction=0)))
+CASES += [Case("std", lambda x: wg.std(x, axis=1, ddof=1), [In((3, 4))],
+               T and (lambda x: T.std(x, dim=1)), label="ddof=1")]
 CASES += reduction("logsumexp", wg.logsumexp,
                    T and (lambda x, a, k: T.logsumexp(x, dim=a, keepdim=k)))
 CASES += reduction("norm", wg.norm,

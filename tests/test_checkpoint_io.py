@@ -9,6 +9,7 @@ import safetensors.numpy
 
 import wengert as wg
 from wengert import nn, optim
+from wengert.atomic import atomic_write
 from wengert.optim.lr_scheduler import StepLR
 from wengert.train import CheckpointError, load_checkpoint, save_checkpoint
 from wengert.train import state_file
@@ -189,3 +190,69 @@ def test_state_values_round_trip_exactly(tmp_path):
     assert back["$odd"] is True and back["big"] == 2 ** 100 and np.isnan(back["nan"])
     assert type(back["scalar32"]) is np.float32 and back["scalar32"] == np.float32(0.1)
     assert isinstance(back["t"], wg.Tensor) and back["t"].tolist() == [1.0, 2.0]
+
+
+def _with_own_generator():
+    generator = wg.Generator(5)
+    return nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Dropout(0.5, generator=generator)), \
+        generator
+
+
+def test_generators_owned_by_modules_are_saved_and_restored(tmp_path):
+    model, generator = _with_own_generator()
+    path = tmp_path / "ck.safetensors"
+    save_checkpoint(path, model)
+    document = json.loads(_header(path)["__metadata__"]["state"])
+    assert list(document["module_rng"]) == ["2.generator"]  # the Dropout's name and attribute
+    after_save = generator.numpy.random(6)
+    generator.numpy.random(100)  # the run goes on
+    load_checkpoint(path, model, restore_rng=False)
+    assert not np.array_equal(generator.numpy.random(6), after_save)  # left alone
+    load_checkpoint(path, model)
+    np.testing.assert_array_equal(generator.numpy.random(6), after_save)
+
+
+def test_a_checkpoint_without_module_generators_still_loads(tmp_path):
+    # A file written before module generators were saved: the model's generator goes on
+    model, generator = _with_own_generator()
+    path = tmp_path / "ck.safetensors"
+    save_checkpoint(path, model, epoch=3)
+    old = state_file.load_state(path)
+    del old["module_rng"]
+    state_file.save_state(path, old)
+    twin = wg.Generator()
+    twin.set_state(generator.get_state())
+    assert load_checkpoint(path, model) == {"epoch": 3}
+    np.testing.assert_array_equal(generator.numpy.random(6), twin.numpy.random(6))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_files_get_the_mode_open_would_give(tmp_path, umask, mode):
+    # A new file: 0o666 less the umask, as open(path, "w") makes it (not mkstemp's 0o600)
+    model, _, _ = _trained()
+    previous = os.umask(umask)
+    try:
+        save_checkpoint(tmp_path / "ck.safetensors", model)
+        with atomic_write(tmp_path / "plain.txt") as f:
+            f.write(b"x")
+    finally:
+        os.umask(previous)
+    assert os.stat(tmp_path / "ck.safetensors").st_mode & 0o777 == mode
+    assert os.stat(tmp_path / "plain.txt").st_mode & 0o777 == mode
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_overwriting_keeps_the_files_mode(tmp_path):
+    # open(path, "w") on an existing file keeps its mode; so does a rewrite
+    model, _, _ = _trained()
+    path = tmp_path / "ck.safetensors"
+    save_checkpoint(path, model)
+    os.chmod(path, 0o640)
+    previous = os.umask(0o022)
+    try:
+        save_checkpoint(path, model, epoch=2)
+    finally:
+        os.umask(previous)
+    assert os.stat(path).st_mode & 0o777 == 0o640
+    assert load_checkpoint(path, model) == {"epoch": 2}

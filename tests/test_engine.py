@@ -355,6 +355,38 @@ def test_hooks_and_retain_grad():
     np.testing.assert_array_equal(x.grad.data, [1, 1])
 
 
+def test_a_hooks_returned_gradient_stays_the_callers(torch_mod):
+    """.grad accumulates in place; it must not do so into an array a hook returned (the
+    caller may hold it), as PyTorch."""
+    held = {}
+    for M in (wg, torch_mod):
+        x = M.tensor([1.0, 2.0], requires_grad=True)
+        clipped = M.tensor([5.0, 5.0])
+        x.register_hook(lambda g, c=clipped: c)
+        (x * 1).sum().backward()
+        (x * 1).sum().backward()
+        held[M] = (np.asarray(clipped.tolist()), np.asarray(x.grad.tolist()))
+    for a, b in zip(held[wg], held[torch_mod]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("returned", [lambda g: g.astype("float64"), lambda g: g.astype("int64")],
+                         ids=["float64", "int64"])
+def test_a_hook_may_not_change_the_gradients_dtype(returned):
+    x = wg.tensor([1.0, 2.0], dtype="float32", requires_grad=True)
+    x.register_hook(returned)
+    with pytest.raises(wg.DTypeError, match="hook returned a .* gradient for a float32 tensor"):
+        (x * 3).sum().backward()
+
+
+def test_a_hook_may_return_a_list_of_numbers():
+    x = wg.tensor([1.0, 2.0], dtype="float32", requires_grad=True)
+    x.register_hook(lambda g: [1, 1])  # numbers take the tensor's dtype
+    (x * 3).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.data, [1, 1])
+
+
 def test_detach_item_and_float_cut_the_graph():
     x = wg.tensor([2.0], requires_grad=True)
     y = x * 3

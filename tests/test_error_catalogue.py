@@ -34,6 +34,26 @@ def _leaf_inplace():
     w += 1
 
 
+def _leaf_view_inplace():
+    w = wg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = w[1:]
+    v += 1
+
+
+def _stale_view():
+    x = wg.arange(6.0).requires_grad_()
+    y = x * 2
+    v = y[1:3]
+    y *= 3.0
+    (v * v).sum().backward()
+
+
+def _hook_dtype():
+    x = wg.tensor([1.0, 2.0], dtype="float32", requires_grad=True)
+    x.register_hook(lambda g: g.astype("float64"))
+    (x * 3).sum().backward()
+
+
 def _freed():
     x = wg.tensor([1.0], requires_grad=True)
     y = (x * x).sum()
@@ -442,6 +462,11 @@ CATALOGUE = {
     "saved-tensor-modified": (_saved_modified, wg.GraphError,
                               r"'multiply' saved.*modified in place.*\(2,\)"),
     "leaf-inplace": (_leaf_inplace, wg.GraphError, r"leaf tensor.*no_grad"),
+    "leaf-view-inplace": (_leaf_view_inplace, wg.GraphError,
+                          r"a view \(shape \(2,\)\) of a leaf tensor of shape \(3,\).*no_grad"),
+    "stale-view": (_stale_view, wg.GraphError,
+                   r"'multiply' used a view \(shape \(2,\)\) after its base \(shape \(6,\)\)"
+                   r".*take the view again"),
     "anomaly": (_anomaly, wg.AnomalyError, r"'log' produced a non-finite.*\(1,\).*Recorded at"),
     "unknown-activation": (lambda: nn.MLP([2, 3], activation="swishy"), ValueError,
                            r"swishy.*relu"),
@@ -488,6 +513,7 @@ CATALOGUE = {
     "inplace-shape": (_inplace_shape, wg.ShapeError, r"in-place 'add'.*\(2, 2\).*\(2,\)"),
     "read-only-view": (_readonly_view, wg.GraphError, r"read-only.*clone"),
     "detach-first": (_detach_first, wg.GraphError, r"numpy\(\).*detach"),
+    "hook-dtype": (_hook_dtype, wg.DTypeError, r"hook returned a float64 gradient for a float32"),
     "hook-needs-grad": (_hook_needs_grad, wg.GraphError, r"register_hook.*does not require grad"),
     "functional-argnums": (lambda: wg.grad(lambda x: (x * x).sum(), argnums=1)(wg.ones(2)),
                            wg.ArgumentError, r"grad\(<lambda>, argnums=1\): argument 1.*1 "

@@ -242,3 +242,101 @@ def test_errors_name_the_problem():
         fn(np.ones(3))
     with pytest.raises(ArgumentError, match="mode"):
         jacobian(lambda x: x, mode="sideways")
+
+
+# --- results stay connected to tensors f captures (gradient penalty), aux comes back plain ----
+
+def _penalty_setup(torch):
+    rng = np.random.default_rng(3)
+    Wn, x, v = rng.standard_normal((3, 3)), rng.standard_normal(3), rng.standard_normal(3)
+    W = wg.tensor(Wn, requires_grad=True)
+    Wt = torch.tensor(Wn, requires_grad=True)
+    return W, Wt, x, v
+
+
+PENALTIES = {
+    # name -> (wengert penalty of f closing over W, torch.func penalty of ft closing over Wt)
+    "grad": (lambda f, x, v: (grad(f)(x) ** 2).sum(),
+             lambda t, ft, x, v: (t.func.grad(ft)(x) ** 2).sum()),
+    "value_and_grad": (lambda f, x, v: (lambda vg: vg[0] * (vg[1] ** 2).sum())(
+                           value_and_grad(f)(x)),
+                       lambda t, ft, x, v: (lambda gv: gv[1] * (gv[0] ** 2).sum())(
+                           t.func.grad_and_value(ft)(x))),
+    "vjp": (lambda f, x, v: (lambda o, fn: o * (fn(np.array(2.0))[0] ** 2).sum())(*vjp(f, x)),
+            lambda t, ft, x, v: (lambda o, fn: o * (fn(t.tensor(2.0))[0] ** 2).sum())(
+                *t.func.vjp(ft, x))),
+    "jacrev": (lambda f, x, v: (jacrev(grad(f))(x) ** 2).sum(),
+               lambda t, ft, x, v: (t.func.jacrev(t.func.grad(ft))(x) ** 2).sum()),
+    "hessian": (lambda f, x, v: (hessian(f)(x) ** 2).sum(),
+                lambda t, ft, x, v: (t.func.hessian(ft)(x) ** 2).sum()),
+    "hvp": (lambda f, x, v: (hvp(f, (x,), (v,))[0] ** 2).sum(),
+            lambda t, ft, x, v: (t.func.jvp(t.func.grad(ft), (x,), (v,))[1] ** 2).sum()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PENALTIES))
+def test_results_stay_connected_to_captured_weights_like_torch_func(torch_mod, name):
+    ours, theirs = PENALTIES[name]
+    W, Wt, x, v = _penalty_setup(torch_mod)
+    h = W * 0.5  # a captured intermediate, recorded before the transform runs
+    f = lambda x: wg.tanh(W @ x).sum() + (h @ x).sum() ** 2  # noqa: E731
+    penalty = ours(f, x, v)
+    assert penalty.requires_grad
+    ((W ** 2).sum() + penalty).backward()
+    ht = Wt * 0.5
+    ft = lambda x: torch_mod.tanh(Wt @ x).sum() + (ht @ x).sum() ** 2  # noqa: E731
+    xt, vt = torch_mod.tensor(x), torch_mod.tensor(v)
+    ((Wt ** 2).sum() + theirs(torch_mod, ft, xt, vt)).backward()
+    np.testing.assert_allclose(W.grad.data, Wt.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_without_captured_tensors_or_under_no_grad_results_are_plain():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(3)
+    f = lambda x: (x ** 3).sum()  # noqa: E731
+    for result in (grad(f)(x), value_and_grad(f)(x)[0], value_and_grad(f)(x)[1],
+                   vjp(f, x)[0], vjp(f, x)[1](np.array(1.0))[0], jacrev(grad(f))(x),
+                   hessian(f)(x), hvp(f, (x,), (x,))[0]):
+        assert not result.requires_grad
+    np.testing.assert_allclose(grad(f)(x).numpy(), 3 * x ** 2)
+    W = wg.tensor(np.eye(3), requires_grad=True)
+    with wg.no_grad():  # nothing outside records, so nothing stays connected
+        g = grad(lambda x: wg.tanh(W @ x).sum())(x)
+    assert not g.requires_grad
+    np.testing.assert_allclose(g.numpy(), 1 - np.tanh(x) ** 2)
+
+
+def test_aux_comes_back_plain_or_follows_the_value(torch_mod):
+    x = np.array([3.0, 4.0])
+    f = lambda x: ((x ** 2).sum(), {"twice": x * 2, "tag": "t"})  # noqa: E731
+    g, aux = grad(f, has_aux=True)(x)
+    (_, aux2), _ = value_and_grad(f, has_aux=True)(x)
+    jac, aux3 = jacrev(lambda x: (x ** 2, x * 2), has_aux=True)(x)
+    _, _, aux4 = vjp(lambda x: (x ** 2, x * 2), x, has_aux=True)
+    for a in (aux["twice"], aux2["twice"], aux3, aux4):
+        assert not a.requires_grad
+        np.testing.assert_allclose(a.numpy(), [6.0, 8.0])
+    assert aux["tag"] == "t"
+    # with a captured weight the aux stays connected to it, as torch.func's does
+    W, Wt, xs, _ = _penalty_setup(torch_mod)
+    _, aux = grad(lambda x: (wg.tanh(W @ x).sum(), W @ x), has_aux=True)(xs)
+    (aux ** 2).sum().backward()
+    _, auxt = torch_mod.func.grad(lambda x: (torch_mod.tanh(Wt @ x).sum(), Wt @ x),
+                                  has_aux=True)(torch_mod.tensor(xs))
+    (auxt ** 2).sum().backward()
+    np.testing.assert_allclose(W.grad.data, Wt.grad.numpy(), rtol=1e-12)
+
+
+def test_forward_mode_sees_through_value_and_aux_and_aux_drops_closed_tangents():
+    x, v = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    f = lambda x: ((x ** 3).sum(), x * 2)  # noqa: E731
+    # d/dt of the value sum(x³) along v: sum(3 x² v) = 1.5 - 12
+    _, t_value = jvp(lambda x: value_and_grad(f, has_aux=True)(x)[0][0], (x,), (v,))
+    assert t_value.item() == pytest.approx(-10.5)
+    _, t_aux = jvp(lambda x: grad(f, has_aux=True)(x)[1], (x,), (v,))
+    np.testing.assert_allclose(t_aux.data, 2 * v)
+    out, t_out, aux = jvp(f, (x,), (v,), has_aux=True)
+    np.testing.assert_allclose(t_out.data, 3 * x ** 2 @ v)
+    assert not aux._tangents  # the level is closed: its tangent is not kept alive
+    _, aux = jacfwd(f, has_aux=True)(x)
+    assert not aux._tangents

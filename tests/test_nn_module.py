@@ -137,6 +137,45 @@ def test_load_state_dict_names_mismatched_shapes_and_writes_nothing():
     np.testing.assert_array_equal(net.block.fc.bias.data, before)
 
 
+def test_shared_module_state_dict_follows_torch(torch_mod):
+    # A module used twice: parameters() once (PyTorch de-duplicates), state_dict() under
+    # every path (PyTorch does not), so the two models exchange state dicts.
+    lin, tlin = nn.Linear(3, 3), torch_mod.nn.Linear(3, 3)
+    ours = nn.Sequential(lin, nn.ReLU(), lin).double()
+    theirs = torch_mod.nn.Sequential(tlin, torch_mod.nn.ReLU(), tlin)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert ours.load_state_dict({k: v.detach().numpy() for k, v in
+                                 theirs.state_dict().items()}) == ([], [])
+    x = np.random.default_rng(1).standard_normal((5, 3))
+    np.testing.assert_allclose(ours(wg.tensor(x)).data,
+                               theirs(torch_mod.tensor(x)).detach().numpy(), rtol=1e-12)
+    # Paths that disagree: the last one wins in both
+    sd = {k: np.full(tuple(v.shape), float(i)) for i, (k, v) in
+          enumerate(theirs.state_dict().items())}
+    ours.load_state_dict(sd)
+    theirs.load_state_dict({k: torch_mod.tensor(v) for k, v in sd.items()})
+    np.testing.assert_array_equal(lin.weight.data, tlin.weight.detach().numpy())
+    np.testing.assert_array_equal(lin.bias.data, tlin.bias.detach().numpy())
+    # Missing keys are reported per path too
+    half = {k: v for k, v in sd.items() if k.startswith("0.")}
+    expected = theirs.load_state_dict({k: torch_mod.tensor(v) for k, v in half.items()},
+                                      strict=False)
+    assert ours.load_state_dict(half, strict=False) == \
+        (expected.missing_keys, expected.unexpected_keys)
+
+
+def test_named_modules_with_and_without_duplicates():
+    lin = nn.Linear(2, 2)
+    seq = nn.Sequential(lin, nn.ReLU(), nn.Sequential(lin))
+    assert [n for n, _ in seq.named_modules()] == ["", "0", "1", "2"]
+    assert [n for n, _ in seq.named_modules(remove_duplicate=False)] == \
+        ["", "0", "1", "2", "2.0"]
+    seq.add_module("3", seq)  # a cycle: every path through it is endless
+    with pytest.raises(wg.ArgumentError, match="'3' contains itself"):
+        seq.state_dict()
+
+
 def test_zero_grad():
     lin = nn.Linear(2, 1)
     lin(wg.ones(3, 2)).sum().backward()

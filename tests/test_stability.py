@@ -60,3 +60,29 @@ def test_softmax_family_at_extremes(dtype, scale):
                                [[1, 0, 0], [0, 0, 1]], atol=1e-6)
     np.testing.assert_allclose(wg.logsumexp(wg.tensor(x0), axis=1).data,
                                x0.max(axis=1), rtol=1e-6)
+
+
+@pytest.mark.parametrize("exponent", ["number", "tensor"])
+def test_power_with_exponent_zero_has_gradient_zero_at_base_zero(exponent, torch_mod):
+    """d(x**0)/dx = 0 everywhere, at x = 0 too, where y * x**(y - 1) is 0 * inf (PyTorch
+    masks it the same way): polynomial features 1, x, x**2 at x = 0."""
+    grads = {}
+    for M in (wg, torch_mod):
+        x = M.tensor([0.0, 1.0, 2.0], requires_grad=True)
+        ks = range(3) if exponent == "number" else [M.tensor([float(k)] * 3) for k in range(3)]
+        sum((x ** k).sum() for k in ks).backward()
+        grads[M] = np.asarray(x.grad.tolist())
+    np.testing.assert_array_equal(grads[wg], [1.0, 3.0, 5.0])  # d(1 + x + x**2) = 1 + 2x
+    np.testing.assert_array_equal(grads[wg], grads[torch_mod])
+
+
+def test_std_of_a_constant_slice_has_gradient_zero(torch_mod):
+    """std's gradient (x - mean) / (n std) is 0/0 on a constant slice; PyTorch gives 0."""
+    rows = [[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]]
+    grads = {}
+    for M, kw in ((wg, {"axis": 1}), (torch_mod, {"dim": 1, "correction": 0})):
+        x = M.tensor(rows, requires_grad=True)
+        x.std(**kw).sum().backward()
+        grads[M] = np.asarray(x.grad.tolist())
+    np.testing.assert_array_equal(grads[wg][0], [0.0, 0.0, 0.0])
+    np.testing.assert_allclose(grads[wg], grads[torch_mod], rtol=1e-6)  # float32 vs float64

@@ -1,6 +1,6 @@
 """Interrupt + resume == a straight run, bit for bit: at an epoch boundary and mid-epoch
-(Ctrl-C), with dropout drawing from the global generator, a shuffling loader with its own or
-the global generator, momentum / Adam state and an LR schedule."""
+(Ctrl-C), with dropout drawing from the global generator or its own, a shuffling loader with
+its own or the global generator, momentum / Adam state and an LR schedule."""
 import signal
 
 import numpy as np
@@ -132,3 +132,29 @@ def test_early_stopping_state_survives_a_resume(tmp_path):
     resumed = _run(path, "momentum", False, init_seed=3, callbacks=[stopper()], resume=True)
     assert resumed[2]["epoch"] == [1, 2] and resumed[2].stopped == straight[2].stopped
     _same(straight, resumed)
+
+
+def _dropout_with_own_generator(path, epochs, init_seed=0, resume=False, callbacks=()):
+    wg.manual_seed(init_seed)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(),
+                          nn.Dropout(0.3, generator=wg.Generator().manual_seed(init_seed + 1)),
+                          nn.Linear(16, 2))
+    optimizer = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    loader = DataLoader(DATA, batch_size=16, shuffle=True, generator=wg.Generator(init_seed + 7))
+    history = fit(model, F.cross_entropy, optimizer, loader, epochs, callbacks=callbacks,
+                  checkpoint=path, resume=resume, progress=False)
+    return model, optimizer, history
+
+
+@pytest.mark.parametrize("stop", ["epoch 2 done", "ctrl-c in epoch 2"])
+def test_resume_with_a_dropout_that_owns_its_generator(tmp_path, stop):
+    straight = _dropout_with_own_generator(None, EPOCHS)
+    path = tmp_path / "run.safetensors"
+    if stop == "epoch 2 done":
+        _dropout_with_own_generator(path, 2)
+    else:
+        _dropout_with_own_generator(path, EPOCHS, callbacks=[At(1, 2, ctrl_c)])
+    # other initial weights and another dropout seed: the checkpoint must restore both
+    resumed = _dropout_with_own_generator(path, EPOCHS, init_seed=11, resume=True)
+    _same(straight, resumed)
+    assert straight[0][2].generator.get_state() == resumed[0][2].generator.get_state()

@@ -167,6 +167,71 @@ def test_back_runs_once_per_node_and_constants_pass_through():
     np.testing.assert_allclose(w.grad.data, 2 * x.data)
 
 
+def test_identity_unit_used_twice_gets_each_applications_backward(torch_mod):
+    # A gradient-reversal unit returns its input unchanged, so both applications below get the
+    # same upstream gradient and output arrays; each must still run its own back.
+    @unit(back=lambda dy, y, x, lam: (-lam * dy, None))
+    def reverse_grad(x, lam):
+        return x
+
+    x = np.array([1.0, 2.0])
+    ours = grad(lambda x: (reverse_grad(x, 2.0) + reverse_grad(x, 3.0)).sum())(x)
+
+    class GRL(torch_mod.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, lam):
+            ctx.lam = lam
+            return x.view_as(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            return -ctx.lam * g, None
+
+    xt = torch_mod.tensor(x, requires_grad=True)
+    (GRL.apply(xt, 2.0) + GRL.apply(xt, 3.0)).sum().backward()
+    np.testing.assert_allclose(ours.data, xt.grad.numpy(), rtol=1e-15)  # -(2 + 3)
+
+
+def test_back_runs_once_per_application_of_a_two_input_unit():
+    calls = []
+
+    def back(dy, y, x, w):  # y = x, the first input passed through
+        calls.append(1)
+        return dy, dy * 0 + 1.0
+
+    pass_first = unit(lambda x, w: x, back=back, name="pass_first")
+    x, w = _t([1.0, 2.0]), _t([3.0, 4.0])
+    (pass_first(x, w) + pass_first(x, w)).sum().backward()
+    assert len(calls) == 2  # one per application, not one per input and not one for both
+    np.testing.assert_allclose(x.grad.data, [2.0, 2.0])
+    np.testing.assert_allclose(w.grad.data, [2.0, 2.0])
+
+
+# every name a unit's own machinery uses (or used) for its parameters
+INTERNAL_NAMES = ["k", "ans", "g", "t", "rebuild", "positions", "ns", "self", "inputs",
+                  "arrays", "args", "kwargs", "_consts"]
+
+
+@pytest.mark.parametrize("name", INTERNAL_NAMES)
+def test_any_keyword_argument_passes_through_to_forward_back_and_jvp(name):
+    scaled = unit(lambda x, **kw: x * kw[name], back=lambda dy, y, x, **kw: dy * kw[name],
+                  jvp=lambda d, y, x, **kw: d[0] * kw[name], name="scaled")
+    x, v = np.array([1.0, 2.0, 3.0]), np.array([1.0, -1.0, 0.5])
+    g = grad(lambda x: scaled(x, **{name: 3.0}).sum())(x)
+    np.testing.assert_allclose(g.data, [3.0, 3.0, 3.0])
+    out, tangent = jvp(lambda x: scaled(x, **{name: 3.0}), (x,), (v,))
+    np.testing.assert_allclose(out.data, 3 * x)
+    np.testing.assert_allclose(tangent.data, 3 * v)
+    h = hessian(lambda x: (scaled(x, **{name: 3.0}) * x).sum())(x)  # d²/dx² 3x² = 6 I
+    np.testing.assert_allclose(h.data, 6 * np.eye(3))
+
+
+def test_the_one_reserved_keyword_is_refused_by_name():
+    u = unit(lambda x, **kw: x, back=lambda dy, y, x, **kw: dy, name="ident")
+    with pytest.raises(ArgumentError, match="unit 'ident'.*'_unit_call' is reserved"):
+        u(_t([1.0]), _unit_call=1)
+
+
 def test_malformed_back_results_are_named():
     x = _t([1.0, 2.0])
     wrong_count = unit(lambda x, y: x * y, back=lambda dy, out, x, y: dy * y, name="pair")

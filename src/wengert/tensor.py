@@ -33,7 +33,9 @@ class Tensor:
     _tangents = None       # forward mode: {level: tangent tensor}
     _retains_grad = False
     _hooks = None
-    _rebases = None        # in-place rebases while recording: [(tick, stand-in for the old value)]
+    _rebases = None        # in-place rebases while recording: [(tick, stand-in for the old
+    #                        value, the array written)]
+    _view_src = None       # a view: (the tensor it views, the view primitive, its params)
     name = None
     # NumPy must hand mixed expressions (ndarray * Tensor) to the Tensor's reflected operator.
     __array_ufunc__ = None

@@ -12,7 +12,8 @@ the same :class:`~wengert.autodiff.primitive.Primitive` mechanism as the library
 
 * Tensor arguments are the unit's differentiable inputs, also inside tuples, lists and dicts
   (``affine(X, (W, b))``); every other argument (numbers, arrays, strings) and every keyword
-  argument passes through to ``forward`` and ``back`` unchanged and gets no gradient.
+  argument (of any name but ``_unit_call``) passes through to ``forward`` and ``back``
+  unchanged and gets no gradient.
 * ``back(dy, y, *args, **kwargs)`` returns one gradient per positional argument (with a single
   argument, just its gradient), each shaped like its argument (a tuple for a tuple argument),
   None where there is none. A gradient in the output's shape is summed down to a broadcast
@@ -41,14 +42,28 @@ from .pytree import flatten, unflatten
 from .tensor import Tensor
 
 
+class _Call:
+    """One application of a unit (one recorded node): its constant arguments, and the identity
+    its backward results are cached under. Every call makes its own, so two applications that
+    share their upstream gradient and output arrays (an identity forward used twice on the same
+    input) never share back's results."""
+
+    __slots__ = ("consts", "__weakref__")
+
+    def __init__(self, consts):
+        self.consts = consts
+
+
 class _LastGrads(threading.local):
     # The engine asks for one input's gradient at a time; back computes all of them at once,
-    # so the last call's results are kept, keyed by the (g, y) objects of that node.
+    # so the last call's results are kept, keyed by (application, g, y) of that node: back runs
+    # once per application and backward pass, and nothing is kept beyond the last one.
     key = None
     grads = None
 
 
 _LAST = _LastGrads()
+_CALL = "_unit_call"  # the one keyword a unit's node keeps for itself (see _Call)
 
 
 class Unit:
@@ -66,14 +81,18 @@ class Unit:
     def __repr__(self):
         return f"<unit {self.name}>"
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, /, *args, **kwargs):
+        if _CALL in kwargs:
+            raise ArgumentError(f"unit '{self.name}': the keyword {_CALL!r} is reserved for "
+                                "wengert's own use; rename that argument")
         leaves, treedef = flatten(args)
         positions = tuple(i for i, x in enumerate(leaves) if isinstance(x, Tensor))
         prim = self._prims.get((treedef, positions))
         if prim is None:
             prim = self._prims[(treedef, positions)] = self._primitive(treedef, positions)
         consts = tuple(None if i in positions else x for i, x in enumerate(leaves))
-        return prim(*[leaves[i] for i in positions], _consts=consts, **kwargs)
+        # .apply, not prim(...): Primitive.__call__ has a parameter "self" of its own
+        return prim.apply(*[leaves[i] for i in positions], _unit_call=_Call(consts), **kwargs)
 
     def _primitive(self, treedef, positions):
         def rebuild(inputs, consts):
@@ -82,8 +101,8 @@ class Unit:
                 leaves[p] = x
             return unflatten(treedef, leaves)
 
-        def forward(*arrays, _consts, **kwargs):
-            return self.forward(*rebuild(arrays, _consts), **kwargs)
+        def forward(*arrays, _unit_call, **kwargs):
+            return self.forward(*rebuild(arrays, _unit_call.consts), **kwargs)
 
         vjps = [functools.partial(self._vjp, k, rebuild, positions)
                 for k in range(len(positions))]
@@ -91,14 +110,18 @@ class Unit:
         return Primitive(self.name, forward, vjp=vjps, jvp=jvps, saves="both", register=False,
                          doc=self.forward.__doc__)
 
-    def _vjp(self, k, rebuild, positions, ns, g, ans, *inputs, _consts, **kwargs):
+    # The parameters before "/" are positional-only, so a user's keyword argument of the same
+    # name (k, g, ans, t...) goes to **kwargs and on to forward and back.
+    def _vjp(self, k, rebuild, positions, ns, g, ans, /, *inputs, _unit_call, **kwargs):
         key = _LAST.key
-        if key is not None and key[0]() is g and key[1]() is ans:
+        if (key is not None and key[0]() is _unit_call and key[1]() is g
+                and key[2]() is ans):
             grads = _LAST.grads
         else:
-            args = rebuild(inputs, _consts)
+            args = rebuild(inputs, _unit_call.consts)
             grads = self._call_back(ns, g, ans, args, kwargs, positions)
-            _LAST.key, _LAST.grads = (weakref.ref(g), weakref.ref(ans)), grads
+            _LAST.key = (weakref.ref(_unit_call), weakref.ref(g), weakref.ref(ans))
+            _LAST.grads = grads
         gk, x = grads[k], inputs[k]
         if gk is None:
             return zeros_like(x)
@@ -147,14 +170,15 @@ class Unit:
             flat += leaves
         return [flat[p] for p in positions]
 
-    def _jvp(self, k, rebuild, ns, t, ans, *inputs, _consts, **kwargs):
+    def _jvp(self, k, rebuild, ns, t, ans, /, *inputs, _unit_call, **kwargs):
         if self.jvp is None:
             raise GraphError(f"unit '{self.name}' has no JVP rule, so forward mode (jvp, "
                              "jacfwd, hvp) cannot go through it. Hint: pass "
                              "jvp=fn(dargs, y, *args) to wengert.unit")
         tangents = [t if i == k else zeros_like(x) for i, x in enumerate(inputs)]
-        dargs = rebuild(tangents, [zeros_like(c) if _numeric(c) else None for c in _consts])
-        out = self.jvp(dargs, ans, *rebuild(inputs, _consts), **kwargs)
+        consts = _unit_call.consts
+        dargs = rebuild(tangents, [zeros_like(c) if _numeric(c) else None for c in consts])
+        out = self.jvp(dargs, ans, *rebuild(inputs, consts), **kwargs)
         if not isinstance(out, Tensor):
             raise GraphError(f"unit '{self.name}': jvp returned a {type(out).__name__}; it "
                              "runs on Tensors and must return one. Hint: write it with "

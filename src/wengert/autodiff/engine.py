@@ -14,7 +14,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from ..errors import AnomalyError, GraphError, ShapeError
+from ..errors import AnomalyError, DTypeError, GraphError, ShapeError
 from ..sparse import RowSparse
 from ..tensor import Tensor
 from .anomaly import recorded_at
@@ -63,10 +63,29 @@ def _as_recorded(a, node):
     """The tensor that ``node`` took as input when it recorded ``a``: ``a`` itself, or, if an
     in-place op rebased ``a`` after the node was recorded, the stand-in for ``a``'s value
     before the first such write (see ``_rebase`` in :mod:`wengert.ops.methods`)."""
-    for tick, old in a._rebases:
+    for tick, old, _ in a._rebases:
         if tick > node.seq:
             return old
     return a
+
+
+def _check_view_current(a, node):
+    """Refuse a view that ``node`` took after a write into the tensors it views (through the
+    base or another view) changed its values: its node computed the values before the write,
+    so its gradient would go to the wrong place. A write through the view itself takes the
+    view again (``_record_write`` in :mod:`wengert.ops.methods`), so only other writes count."""
+    made = a._node.seq
+    t = a
+    while t._view_src is not None:
+        base = t._view_src[0]
+        for tick, _, written in base._rebases or ():
+            if made < tick < node.seq and np.may_share_memory(a.data, written):
+                raise GraphError(
+                    f"'{node.prim.name}' used a view (shape {a.shape}) after its base (shape "
+                    f"{base.shape}) was modified in place, and the view's values changed with "
+                    "it. Hint: take the view again after the write (v = y[...] after y[...] = "
+                    "...), or clone() it before")
+        t = base
 
 
 def _version_error(node):
@@ -74,8 +93,10 @@ def _version_error(node):
     recorded, or None."""
     prim = node.prim
     if prim.saves_inputs:
-        later = {id(a): a for a in node.inputs
-                 if isinstance(a, Tensor) and a._version[1] > node.seq}
+        inputs = node.inputs
+        later = {id(a): a for j, a in enumerate(inputs)
+                 if isinstance(a, Tensor) and a._version[1] > node.seq
+                 and (not prim.reads_others_only or _another_needs_grad(inputs, j))}
         if later:
             changed = ", ".join(f"shape {a.shape} {a.dtype} (version {a._version[0]})"
                                 for a in later.values())
@@ -88,6 +109,12 @@ def _version_error(node):
             f"the output of '{prim.name}' (shape {node.out.shape}) was modified in place, but "
             f"'{prim.name}' needs it for backward. Hint: use an out-of-place op or .clone() it")
     return None
+
+
+def _another_needs_grad(inputs, j):
+    """Whether an input other than the j-th gets a gradient (and so its rule reads input j)."""
+    return any(isinstance(b, Tensor) and b.requires_grad
+               for i, b in enumerate(inputs) if i != j)
 
 
 def _conform(gi, data, ns, differentiable):
@@ -184,7 +211,7 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                 break
             g = grads.pop(t)
             if hooked and t._hooks:
-                g = _run_hooks(t, g, differentiable)
+                g = _run_hooks(t, g, differentiable, borrowed)
             node = t._node
             if wanted is not None:
                 if t in wanted:
@@ -224,8 +251,11 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
             while i:  # cheaper than iterating a reversed range
                 i -= 1
                 a = inputs_[i]
-                if rebased and isinstance(a, Tensor) and a._rebases:
-                    a = _as_recorded(a, node)
+                if rebased and isinstance(a, Tensor):
+                    if a._rebases:
+                        a = _as_recorded(a, node)
+                    if a._view_src is not None and a._node is not None:
+                        _check_view_current(a, node)
                 if not isinstance(a, Tensor) or not a.requires_grad:
                     continue
                 if wanted is not None and a not in useful and a not in wanted:
@@ -288,16 +318,24 @@ def _result(g, borrowed, differentiable):
     return Tensor._wrap(g.copy(order="K") if borrowed else g)
 
 
-def _run_hooks(t, g, differentiable):
+def _run_hooks(t, g, differentiable, borrowed):
+    """``t``'s hooks in order, each given the gradient the previous one returned. A returned
+    gradient belongs to the hook's caller (it may hold it), so ``t`` is marked borrowed: it
+    is copied before anything accumulates into it."""
     for hook in list(t._hooks):
         gt = g if differentiable else Tensor._wrap(g)
         r = hook(gt)
         if r is not None:
-            r = r if isinstance(r, Tensor) else Tensor(r)
+            r = r if isinstance(r, Tensor) else Tensor(r, dtype=t.dtype)
             if r.shape != t.shape:
                 raise ShapeError(f"hook returned a gradient of shape {r.shape} for a tensor "
                                  f"of shape {t.shape}")
+            if r.dtype != t.dtype:
+                raise DTypeError(f"hook returned a {r.dtype} gradient for a {t.dtype} tensor; "
+                                 "a gradient has its tensor's dtype. Hint: return "
+                                 f"g.astype('{t.dtype}')")
             g = r if differentiable else r.data
+            borrowed.add(t)
     return g
 
 

@@ -43,7 +43,7 @@ TENSOR._kind = "tensor"
 REGISTRY = {}
 
 # What a primitive's VJP rules read, which decides what the in-place check guards.
-SAVES = ("inputs", "output", "both", "none")
+SAVES = ("inputs", "others", "output", "both", "none")
 
 
 class Node:
@@ -234,8 +234,10 @@ def _make_general(prim):
         result = _new(Tensor)
         result.data = out
         if view and isinstance(args[0], Tensor):
-            # a view shares its base's cell, so writes through either are seen by both
+            # a view shares its base's cell, so writes through either are seen by both, and
+            # knows what it views, so a write into it is recorded on its base too
             result._version = args[0]._version_cell()
+            result._view_src = (args[0], prim, params)
         if record and (not GRAD_OFF[0] or state.grad_enabled) and prim.vjps is not None:
             node = _record(prim, result, args, arrays, params, out, result._version)
         else:
@@ -263,8 +265,10 @@ class Primitive:
             gradient, e.g. a condition or an index); ``None`` altogether makes a
             non-differentiable op whose output never requires grad.
         jvp: one forward-mode rule per input, as ``vjp``.
-        saves: which values the rules read: ``"inputs"``, ``"output"``, ``"both"`` or
-            ``"none"``. Modifying those in place before backward raises an error.
+        saves: which values the rules read: ``"inputs"``, ``"others"`` (each input's rule
+            reads only the other inputs, as ``x * y``: an input modified in place matters only
+            when another input gets a gradient), ``"output"``, ``"both"`` or ``"none"``.
+            Modifying those in place before backward raises an error.
         view: the output shares the first input's memory (reshape, transpose, slicing);
             it then shares its version counter so in-place changes are seen through views.
         register: add the primitive to :data:`REGISTRY` (users' one-off units may not).
@@ -280,7 +284,8 @@ class Primitive:
         self.forward = forward
         self.vjps = tuple(vjp) if vjp is not None else None
         self.jvps = tuple(jvp) if jvp is not None else None
-        self.saves_inputs = saves in ("inputs", "both")
+        self.saves_inputs = saves in ("inputs", "others", "both")
+        self.reads_others_only = saves == "others"
         self.saves_output = saves in ("output", "both")
         self.view = view
         self.__doc__ = doc or forward.__doc__

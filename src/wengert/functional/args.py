@@ -4,8 +4,10 @@ splitting ``(output, aux)``, and deciding when an inner reverse pass must itself
 Nesting. ``grad(grad(f))`` works because the inner ``grad`` runs its backward with
 ``create_graph=True`` when something outside can still differentiate its result: it is called
 while an outer reverse transform evaluates its function (a thread-local depth counts those),
-or one of its arguments already requires grad. Under forward mode (``jvp(grad(f))``) the engine
-pushes tangents through the VJP rules by itself, so no graph is needed there.
+one of its arguments already requires grad, or ``f`` closes over a tensor that requires grad
+(a model weight in a gradient penalty), which :func:`reaches_outside` finds after ``f`` ran.
+Under forward mode (``jvp(grad(f))``) the engine pushes tangents through the VJP rules by
+itself, so no graph is needed there for the tangents alone.
 """
 import contextlib
 import threading
@@ -13,7 +15,7 @@ import threading
 import numpy as np
 
 from ..autodiff.grad_mode import enable_grad
-from ..autodiff.state import STATE
+from ..autodiff.state import REBASED, STATE
 from ..creation import zeros_like
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops.shape import alias
@@ -47,6 +49,68 @@ def needs_graph(*trees):
     if _DEPTH.reverse:
         return True
     return any(isinstance(x, Tensor) and x.requires_grad for t in trees for x in flatten(t)[0])
+
+
+def reaches_outside(trees, inputs):
+    """True when the recorded graph of the tensors in ``trees`` reaches a tensor that requires
+    grad and is none of ``inputs`` (the transform's tracked inputs): a tensor ``f`` captured.
+    Then the transform's results must stay differentiable with respect to it (a gradient
+    penalty's weight, as ``torch.func``). Walks the graph once, iteratively; stops at the first
+    such tensor, and at the inputs, which are leaves when nothing outside requires grad."""
+    seen = set(inputs)
+    stack = []
+    rebased = REBASED[0]
+    for tree in trees:
+        for x in leaves_of(tree):
+            if isinstance(x, Tensor) and x.requires_grad and x not in seen:
+                seen.add(x)
+                stack.append(x)
+    while stack:
+        node = stack.pop()._node
+        if node is None:
+            return True  # a leaf that requires grad and is not an input
+        inputs_ = node.inputs
+        if inputs_ is None:
+            return True  # freed by a backward pass before: recorded outside the transform
+        for a in inputs_:
+            if isinstance(a, Tensor) and a.requires_grad and a not in seen:
+                seen.add(a)
+                stack.append(a)
+                if rebased and a._rebases:  # written in place: the values before count too
+                    for r in a._rebases:  # (tick, stand-in for the old value, ...)
+                        old = r[1]
+                        if old.requires_grad and old not in seen:
+                            seen.add(old)
+                            stack.append(old)
+    return False
+
+
+def released(tree):
+    """``tree`` with every tensor that requires grad detached from the transform's recording,
+    as a result is returned when nothing outside can differentiate it; tangents of open
+    forward-mode levels stay, so an outer ``jvp`` still sees through it."""
+    leaves = leaves_of(tree)
+    if not any(isinstance(x, Tensor) and x.requires_grad for x in leaves):
+        return tree
+    treedef = flatten(tree)[1]
+    out = []
+    for x in leaves:
+        if isinstance(x, Tensor) and x.requires_grad:
+            d = x.detach()
+            if x._tangents:
+                d._tangents = dict(x._tangents)
+            x = d
+        out.append(x)
+    return unflatten(treedef, out)
+
+
+def leaves_of(tree):
+    """The leaves of ``tree``; a tree that cannot be flattened (a dict with keys that do not
+    sort, in an aux) is one leaf."""
+    try:
+        return flatten(tree)[0]
+    except TypeError:
+        return [tree]
 
 
 def fname(f):

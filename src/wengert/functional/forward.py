@@ -12,8 +12,9 @@ import numpy as np
 from ..autodiff.forward import dual_level, make_dual, unpack_dual
 from ..errors import ArgumentError
 from ..pytree import flatten, leaf_paths, unflatten
-from .args import (float_tensor, fname, matching_leaves, normalize_argnums, output_leaves,
-                   split_aux, zeros_for_none)
+from ..tensor import Tensor
+from .args import (float_tensor, fname, leaves_of, matching_leaves, normalize_argnums,
+                   output_leaves, split_aux, zeros_for_none)
 from .reverse import jacobian_blocks, regroup
 
 
@@ -29,9 +30,10 @@ def _push(transform, f, args, kwargs, has_aux, duals):
     return out, aux, outs, tangents, out_def
 
 
-def _forget_level(tensors, level):
+def _forget_level(tensors, level, aux=None):
     # A closed level's tangents are never read again; drop them so they do not stay alive.
-    for t in tensors:
+    # Aux comes back as a plain value of this level too (as in JAX): its tangents go as well.
+    for t in list(tensors) + [x for x in leaves_of(aux) if isinstance(x, Tensor)]:
         if t._tangents:
             t._tangents.pop(level, None)
 
@@ -53,7 +55,7 @@ def jvp(f, primals, tangents, has_aux=False):
         duals = unflatten(p_def, [make_dual(p, t) for p, t in zip(p_leaves, t_leaves)])
         out, aux, outs, tangents_out, out_def = _push("jvp", f, duals, {}, has_aux,
                                                       dict(enumerate(duals)))
-    _forget_level(outs, level)
+    _forget_level(outs, level, aux)
     result = (out, unflatten(out_def, tangents_out))
     return result + (aux,) if has_aux else result
 
@@ -81,7 +83,7 @@ def jacfwd(f, argnums=0, has_aux=False):
                     seeded[j] = make_dual(x, direction.reshape(x.shape))
                     trees = regroup(seeded, treedefs, [len(group) for group in leaves])
                     result = _push("jacfwd", f, args, kwargs, has_aux, dict(zip(nums, trees)))
-                _forget_level(result[2], level)
+                _forget_level(result[2], level, result[1])
                 first = first or result
                 columns[j].append(result[3])
         if first is None:  # no input elements: evaluate once for the output's structure

@@ -9,23 +9,41 @@ import functools
 import numpy as np
 
 from ..autodiff.engine import grad as engine_grad
+from ..autodiff.engine import run_backward
+from ..autodiff.state import HOOKED, STATE
 from ..errors import DTypeError, ShapeError
 from ..ops.shape import reshape, stack
 from ..pytree import unflatten
 from ..tensor import Tensor
 from .args import (fname, matching_leaves, needs_graph, normalize_argnums, output_leaves,
-                   reverse_scope, split_aux, tracked_args, zeros_for_none)
+                   reaches_outside, released, reverse_scope, split_aux, tracked_args,
+                   zeros_for_none)
 
 
-def pullback(outputs, cotangents, inputs, create_graph):
+def pullback(outputs, cotangents, inputs, create_graph, sealed=False):
     """``sum_k cotangent_k . d output_k / d input`` for every input, in one reverse pass; zeros
     for inputs the outputs do not reach. A None cotangent seeds a scalar output with 1. The
-    graph is kept, so the same outputs can be pulled back again (``jacrev``, ``vjp_fn``)."""
+    graph is kept, so the same outputs can be pulled back again (``jacrev``, ``vjp_fn``).
+
+    ``sealed``: the ``inputs`` are the transform's own leaves and every tensor that requires
+    grad in the outputs' graph leads only to them (:func:`reaches_outside` said so). Then no
+    rule can be pruned, so the pass skips the engine's walk for pruning and collects the
+    gradients in the inputs' ``.grad``, which nothing else sees. Not once a tensor has asked
+    for ``retain_grad`` or hooks: such a pass would also fill intermediates' ``.grad``."""
     live = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
     if not live:
         return zeros_for_none([None] * len(inputs), inputs)
-    grads = engine_grad([o for o, _ in live], inputs, [c for _, c in live], retain_graph=True,
-                        create_graph=create_graph, allow_unused=True)
+    roots, seeds = [o for o, _ in live], [c for _, c in live]
+    if not sealed or HOOKED[0]:
+        grads = engine_grad(roots, inputs, seeds, retain_graph=True, create_graph=create_graph,
+                            allow_unused=True)
+        return zeros_for_none(grads, inputs)
+    for x in inputs:
+        x.grad = None
+    run_backward(roots, seeds, True, create_graph)
+    grads = [x.grad for x in inputs]
+    for x in inputs:
+        x.grad = None
     return zeros_for_none(grads, inputs)
 
 
@@ -36,20 +54,33 @@ def regroup(flat, treedefs, counts):
 
 
 def _evaluate(transform, f, args, kwargs, argnums, has_aux):
-    """Record ``f`` on tracked copies of the differentiated arguments."""
+    """Record ``f`` on tracked copies of the differentiated arguments. Also decides ``create``:
+    whether the reverse passes are recorded, so that the results (gradient, value, aux) stay
+    differentiable: when an outer transform or the arguments ask for it (:func:`needs_graph`),
+    or, with grad mode on, when ``f``'s output or aux reaches a captured tensor that requires
+    grad. Otherwise the passes are plain NumPy and value and aux come back detached.
+    ``sealed`` says the graph was walked and leads to the tracked inputs only (see
+    :func:`pullback`)."""
     nums, single = normalize_argnums(transform, f, argnums, len(args))
+    enabled = STATE.grad_enabled
     create = needs_graph(args, kwargs)
     args, leaves, treedefs = tracked_args(transform, f, args, nums)
     with reverse_scope():
         out, aux = split_aux(transform, f, f(*args, **kwargs), has_aux)
-    return out, aux, leaves, treedefs, single, create
+    sealed = False
+    if enabled and not create:
+        create = reaches_outside((out, aux), [x for group in leaves for x in group])
+        sealed = not create
+    if not create:
+        aux = released(aux)
+    return out, aux, leaves, treedefs, single, create, sealed
 
 
 def _value_and_grad(transform, f, argnums, has_aux):
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        out, aux, leaves, treedefs, single, create = _evaluate(transform, f, args, kwargs,
-                                                               argnums, has_aux)
+        out, aux, leaves, treedefs, single, create, sealed = _evaluate(
+            transform, f, args, kwargs, argnums, has_aux)
         if not isinstance(out, Tensor):
             raise DTypeError(f"{transform}({fname(f)}): f must return a scalar Tensor, got a "
                              f"{type(out).__name__}. Hint: use vjp or jacrev for several "
@@ -60,10 +91,10 @@ def _value_and_grad(transform, f, argnums, has_aux):
                 f"{out.shape}. Hint: reduce it (.sum(), .mean()), or use vjp/jacrev for a "
                 "non-scalar output")
         output_leaves(transform, f, out)
-        flat = pullback([out], [None], [x for group in leaves for x in group], create)
+        flat = pullback([out], [None], [x for group in leaves for x in group], create, sealed)
         trees = regroup(flat, treedefs, [len(group) for group in leaves])
         g = trees[0] if single else tuple(trees)
-        return (out if create else out.detach()), aux, g
+        return (out if create else released(out)), aux, g
     return wrapper
 
 
@@ -85,9 +116,11 @@ def grad(f, argnums=0, has_aux=False):
     structure: a dict of parameters gives a dict of gradients. With ``has_aux`` ``f`` returns
     ``(output, aux)`` and the result is ``(gradient, aux)``. Compose freely: ``grad(grad(f))``.
 
-    Arguments that already require grad, and calls nested in another reverse transform, get a
-    recorded backward pass so their result can be differentiated again; under ``no_grad()`` the
-    pass is plain NumPy (the fast way to take gradients of parameters in a training loop)."""
+    Arguments that already require grad, calls nested in another reverse transform, and ``f``
+    closing over a tensor that requires grad (a gradient penalty on a model's weight) get a
+    recorded backward pass so their result can be differentiated again, aux included; otherwise,
+    and always under ``no_grad()``, the pass is plain NumPy (the fast way to take gradients of
+    parameters in a training loop) and aux comes back detached."""
     inner = _value_and_grad("grad", f, argnums, has_aux)
 
     @functools.wraps(f)
@@ -101,18 +134,18 @@ def vjp(f, *primals, has_aux=False):
     """``(f(*primals), vjp_fn)``, or ``(out, vjp_fn, aux)`` with ``has_aux``:
     ``vjp_fn(cotangents)`` (cotangents shaped like the output) returns one tree per primal,
     ``cotangents . J``. It may be called many times; each call is one reverse pass."""
-    out, aux, leaves, treedefs, _, create = _evaluate("vjp", f, primals, {},
-                                                      tuple(range(len(primals))), has_aux)
+    out, aux, leaves, treedefs, _, create, sealed = _evaluate(
+        "vjp", f, primals, {}, tuple(range(len(primals))), has_aux)
     outs, out_def = output_leaves("vjp", f, out)
     flat_inputs = [x for group in leaves for x in group]
 
     def vjp_fn(cotangents):
         cots = matching_leaves("vjp", "cotangents", outs, out_def, cotangents)
         deeper = create or needs_graph(cots)
-        flat = pullback(outs, cots, flat_inputs, deeper)
+        flat = pullback(outs, cots, flat_inputs, deeper, sealed)
         return tuple(regroup(flat, treedefs, [len(group) for group in leaves]))
 
-    value = out if create else unflatten(out_def, [o.detach() for o in outs])
+    value = out if create else released(out)
     return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
 
 
@@ -131,8 +164,8 @@ def jacrev(f, argnums=0, has_aux=False):
     structure with, at each leaf, the structure of the argument(s) in ``argnums``."""
     @functools.wraps(f)
     def jacrev_f(*args, **kwargs):
-        out, aux, leaves, treedefs, single, create = _evaluate("jacrev", f, args, kwargs,
-                                                               argnums, has_aux)
+        out, aux, leaves, treedefs, single, create, sealed = _evaluate(
+            "jacrev", f, args, kwargs, argnums, has_aux)
         outs, out_def = output_leaves("jacrev", f, out)
         flat_inputs = [x for group in leaves for x in group]
         per_output = []
@@ -142,7 +175,7 @@ def jacrev(f, argnums=0, has_aux=False):
                 seed = np.zeros(o.size, dtype=o.dtype)
                 seed[k] = 1
                 for row, g in zip(rows, pullback([o], [seed.reshape(o.shape)], flat_inputs,
-                                                 create)):
+                                                 create, sealed)):
                     row.append(g)
             blocks = [jacobian_blocks(o, x, False, row) for x, row in zip(flat_inputs, rows)]
             trees = regroup(blocks, treedefs, [len(group) for group in leaves])

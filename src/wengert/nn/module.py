@@ -4,14 +4,15 @@ A module registers what is assigned to it: a :class:`Parameter` becomes a parame
 ``Module`` a child, and ``register_buffer`` adds state that is saved but not trained (batch
 norm's running statistics). What walks the tree (``parameters``, ``buffers``,
 ``state_dict``, ``train``) goes through ``named_modules``, in registration order, as
-PyTorch does."""
+PyTorch does: a module reached by two paths (``Sequential(lin, act, lin)``) counts once for
+``parameters`` and ``train``, but ``state_dict`` lists it under every path."""
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from ..autodiff.grad_mode import no_grad
 from ..backend import as_dtype, is_float
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from .errors import StateDictError
 
@@ -124,17 +125,25 @@ class Module:
         self._modules[name] = module
 
     # --- walking the tree ---------------------------------------------------------------------
-    def named_modules(self, prefix="", memo=None):
-        """``(name, module)`` for this module and every descendant, each once, depth first."""
+    def named_modules(self, prefix="", memo=None, remove_duplicate=True):
+        """``(name, module)`` for this module and every descendant, depth first. A module
+        reached by several paths comes once, under its first name; with
+        ``remove_duplicate=False`` it comes under every path (what ``state_dict`` walks, as
+        PyTorch's)."""
         memo = set() if memo is None else memo
-        stack = [(prefix, self)]
+        stack = [(prefix, self, ())]
         while stack:
-            name, module = stack.pop()
-            if id(module) in memo:
-                continue
-            memo.add(id(module))
+            name, module, ancestors = stack.pop()
+            if remove_duplicate:
+                if id(module) in memo:
+                    continue
+                memo.add(id(module))
+            elif id(module) in ancestors:  # every path of a cycle is endless
+                raise ArgumentError(f"{type(module).__name__} at {name!r} contains itself; "
+                                    "a module tree with a cycle has no state_dict")
             yield name, module
-            children = [(f"{name}.{k}" if name else k, m)
+            inside = ancestors + (id(module),)
+            children = [(f"{name}.{k}" if name else k, m, inside)
                         for k, m in module._modules.items() if m is not None]
             stack.extend(reversed(children))
 
@@ -238,9 +247,11 @@ class Module:
     # --- state --------------------------------------------------------------------------------
     def state_dict(self):
         """An ordered ``{dotted name: tensor}`` of parameters and persistent buffers. The
-        tensors are detached and share storage with the module (copy them to snapshot)."""
+        tensors are detached and share storage with the module (copy them to snapshot). A
+        module reached by several paths is listed under each (``0.weight`` and ``2.weight``
+        for ``Sequential(lin, act, lin)``), as in PyTorch, so the two exchange state dicts."""
         out = OrderedDict()
-        for prefix, m in self.named_modules():
+        for prefix, m in self.named_modules(remove_duplicate=False):
             for name, t in m._parameters.items():
                 if t is not None:
                     out[_join(prefix, name)] = t.detach()
@@ -254,7 +265,9 @@ class Module:
 
         Shapes must match. With ``strict`` every key must match too; otherwise the missing
         and unexpected keys are returned as ``(missing_keys, unexpected_keys)``. Nothing is
-        written unless everything fits."""
+        written unless everything fits. The keys are ``state_dict()``'s: a shared module is
+        expected under each of its paths, and where they differ the last one wins (as in
+        PyTorch)."""
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..autodiff.primitive import defop, nondiff
 from ..errors import ArgumentError
+from ..tensor import Tensor
 
 
 def elementwise(name, forward, rules, saves="inputs", doc=None):
@@ -32,7 +33,7 @@ subtract = elementwise("subtract", np.subtract,
                        saves="none", doc="x - y, broadcasting.")
 multiply = elementwise("multiply", np.multiply,
                        [lambda ns, g, ans, x, y: g * y, lambda ns, g, ans, x, y: g * x],
-                       doc="x * y, broadcasting.")
+                       saves="others", doc="x * y, broadcasting.")
 divide = elementwise("divide", np.true_divide,
                      [lambda ns, g, ans, x, y: g / y, lambda ns, g, ans, x, y: -g * ans / y],
                      saves="both", doc="x / y (true division), broadcasting.")
@@ -45,8 +46,16 @@ def _pow_rule_exponent(ns, g, ans, x, y):
     return ns.where(x == 0, 0, g * ans * ns.log(_nonzero(ns, x)))
 
 
-power = elementwise("power", np.power,
-                    [lambda ns, g, ans, x, y: g * y * x ** (y - 1), _pow_rule_exponent],
+def _pow_rule_base(ns, g, ans, x, y):
+    # d(x**y)/dx = y * x**(y-1); 0 where y == 0, as PyTorch: x**0 is constant, at x = 0 too,
+    # where the formula is 0 * inf. There the exponent is replaced, so 0**-1 is never taken.
+    if np.ndim(y) == 0:  # a number (or 0-d exponent): one branch, no where
+        return g * 0 if y == 0 else g * y * x ** (y - 1)
+    zero = y == 0
+    return ns.where(zero, 0, g * y * x ** ns.where(zero, 1, y - 1))
+
+
+power = elementwise("power", np.power, [_pow_rule_base, _pow_rule_exponent],
                     saves="both", doc="x ** y for tensor or scalar exponents.")
 
 # --- exponentials and logarithms --------------------------------------------------------------
@@ -152,8 +161,19 @@ def _clip_rule(ns, g, ans, x, a_min=None, a_max=None):
     return ns.where(inside, g, 0)
 
 
-clip = elementwise("clip", _clip, [_clip_rule], saves="both",
-                   doc="Clamp to [a_min, a_max]; gradient 1 inside (bounds included), 0 outside.")
+_clip = elementwise("clip", _clip, [_clip_rule], saves="both",
+                    doc="Clamp to number or array bounds [a_min, a_max]; gradient 1 inside "
+                        "(bounds included), 0 outside.")
+
+
+def clip(x, a_min=None, a_max=None):
+    """Clamp to [a_min, a_max] (``torch.clamp``); either bound may be None. ``x`` gets the
+    gradient where it is the value (bounds included). A bound that is a Tensor broadcasts and
+    gets the gradient where it is the value; where a_min > a_max the value is a_max."""
+    if not (isinstance(a_min, Tensor) or isinstance(a_max, Tensor)):
+        return _clip(x, a_min=a_min, a_max=a_max)
+    low = x if a_min is None else where(less(x, a_min), a_min, x)
+    return low if a_max is None else where(greater(low, a_max), a_max, low)
 
 where = elementwise(
     "where", np.where,

@@ -51,7 +51,7 @@ linear = defop(
     jvp=[lambda ns, t, ans, x, weight, bias=None: ns.linear(t, weight),
          lambda ns, t, ans, x, weight, bias=None: ns.linear(x, t),
          lambda ns, t, ans, x, weight, bias=None: t],
-    doc="The affine map ``x @ weight.T + bias`` with weight of shape (out, in), as "
+    saves="others", doc="The affine map ``x @ weight.T + bias`` with weight of shape (out, in), as "
         "``torch.nn.functional.linear``; bias may be None.")
 
 

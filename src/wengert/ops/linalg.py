@@ -49,7 +49,7 @@ def _matmul_vjp_b(ns, g, ans, a, b):
 matmul = defop(
     "matmul", _matmul, vjp=[_matmul_vjp_a, _matmul_vjp_b],
     jvp=[lambda ns, t, ans, a, b: ns.matmul(t, b), lambda ns, t, ans, a, b: ns.matmul(a, t)],
-    doc="Matrix product with NumPy's rules: 1-D operands are vectors, leading axes batch "
+    saves="others", doc="Matrix product with NumPy's rules: 1-D operands are vectors, leading axes batch "
         "and broadcast.")
 
 

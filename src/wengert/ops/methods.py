@@ -4,6 +4,7 @@ import warnings
 import numpy as np
 
 from ..autodiff.grad_mode import no_grad
+from ..autodiff.primitive import TENSOR
 from ..autodiff.state import REBASED, STATE, mark_modified, next_stamp
 from ..backend import as_dtype, is_float
 from ..errors import GraphError
@@ -39,16 +40,13 @@ def _radd(self, other):
 def _inplace(op):
     """``x op= y``: writes into x's storage. When a graph records through it, x is rebased
     onto the new node (as PyTorch), and anything that saved x's old value will refuse to
-    backward (version counter)."""
+    backward (version counter). A write into a view is recorded on what it views too."""
     def method(self, other):
         _warn_if_accumulating_a_used_loss(other)
         other_grad = isinstance(other, Tensor) and other.requires_grad
+        if STATE.grad_enabled:
+            _check_not_a_leaf(self, f"an in-place '{op.__name__}'")
         if STATE.grad_enabled and (self.requires_grad or other_grad):
-            if self.requires_grad and self._node is None:
-                raise GraphError(
-                    f"a leaf tensor of shape {self.shape} that requires grad is used in an "
-                    f"in-place '{op.__name__}'. Hint: wrap parameter updates in 'with no_grad():' "
-                    "or use an out-of-place op")
             old = Tensor._wrap(self.data.copy() if op.prim.saves_inputs else self.data,
                                self._node, self.requires_grad)
             if isinstance(other, Tensor) and np.may_share_memory(other.data, self.data):
@@ -57,7 +55,7 @@ def _inplace(op):
                 other = old if other is self else shape.copy(other)
             result = op(old, other)
             self._write(result.data, op.__name__)
-            _rebase(self, result._node, old)
+            _record_write(self, old, result)
             return self
         with no_grad():
             result = op(self, other)
@@ -66,12 +64,72 @@ def _inplace(op):
     return method
 
 
-def _rebase(tensor, node, old):
+def _check_not_a_leaf(t, what):
+    """With grad enabled, a leaf that requires grad (or a view of one) is never written in
+    place: its gradient would be for values it no longer holds (PyTorch's rule)."""
+    leaf = t
+    while leaf._view_src is not None and not (leaf.requires_grad and leaf._node is None):
+        base = leaf._view_src[0]
+        if not np.may_share_memory(leaf.data, base.data):
+            break  # a copy (advanced index, reshape of strided data): the write stays in it
+        leaf = base
+    if leaf.requires_grad and leaf._node is None:
+        of = "" if leaf is t else f"a view (shape {t.shape}) of "
+        raise GraphError(
+            f"{of}a leaf tensor of shape {leaf.shape} that requires grad is used in {what}. "
+            "Hint: wrap parameter updates in 'with no_grad():' or use an out-of-place op")
+
+
+def _record_write(tensor, old, value):
+    """``value`` (a recorded tensor) now holds ``tensor``'s values, which ``old`` held before
+    the write. For a view, the tensors it views changed too (their memory is its memory), so
+    each records the write, from the outermost down (as PyTorch's CopySlices): a base takes
+    ``index_put(base, view, key)`` for a getitem view; a view of all its base's elements
+    (reshape, transpose...) gives the base its inverse, which is the view's own VJP rule.
+    The views are then taken again from their rebased bases, so each one's node is newer than
+    the writes it has seen (the engine refuses a view used after a write it has not seen)."""
+    chain = []  # (view, its base, the view primitive, its params), innermost first
+    t = tensor
+    while t._view_src is not None:
+        base, prim, params = t._view_src
+        if not np.may_share_memory(t.data, base.data):
+            break  # a copy: the write stayed in it
+        chain.append((t, base, prim, params))
+        t = base
+    if not chain:
+        _rebase(tensor, value._node, old, tensor.data)
+        return
+    olds = [old]
+    for t, base, prim, params in chain:
+        base_old = Tensor._wrap(base.data, base._node, base.requires_grad)
+        value = _put_into(base_old, value, prim, params)
+        olds.append(base_old)
+    root = chain[-1][1]
+    _rebase(root, value._node, olds[-1], tensor.data)
+    for (t, base, prim, params), t_old in zip(reversed(chain), reversed(olds[:-1])):
+        _rebase(t, prim.apply(base, **params)._node, t_old, tensor.data)
+
+
+def _put_into(base, value, prim, params):
+    """``base`` with its ``prim`` view holding ``value``, recorded."""
+    if prim is index.getitem.prim:
+        return index.index_put(base, value, key=params["key"])
+    if value.data.size != base.data.size or prim.vjps is None:
+        raise GraphError(
+            f"an in-place write into a '{prim.name}' view of a tensor that is part of a graph "
+            "is not supported. Hint: clone() the view first, or write into the tensor itself")
+    new = prim.vjps[0](TENSOR, value, None, base, **params)  # the inverse of a bijective view
+    return shape.alias(new) if new is value else new
+
+
+def _rebase(tensor, node, old, written):
     """Make ``node`` (which computed the values just written into ``tensor``) the tensor's
     node; its tick moves past the write, which is part of what it recorded. ``old`` stands for
     the value before the write (with the previous node): nodes recorded before it took
     ``tensor`` as input meaning that value, so backward sends their gradients to ``old``
-    (:func:`wengert.autodiff.engine._as_recorded`).
+    (:func:`wengert.autodiff.engine._as_recorded`). ``written`` is the array the write
+    changed (all of ``tensor`` or a view of it), which tells the engine which older views
+    hold stale values.
     The tensor keeps ``old`` (the rebasing node, which also holds it, may be freed first)."""
     tensor._node = node
     tensor.requires_grad = True
@@ -80,7 +138,7 @@ def _rebase(tensor, node, old):
     node.seq = next_stamp()
     if tensor._rebases is None:
         tensor._rebases = []
-    tensor._rebases.append((node.seq, old))
+    tensor._rebases.append((node.seq, old, written))
     REBASED[0] = True
 
 
@@ -99,19 +157,17 @@ def _write(self, values, opname):
 def _setitem(self, key, value):
     key = index.normalize_key(key)
     value_grad = isinstance(value, Tensor) and value.requires_grad
+    if not self.data.flags.writeable:
+        raise GraphError("assignment into a read-only tensor (a broadcast view); clone() it first")
+    if STATE.grad_enabled:
+        _check_not_a_leaf(self, "an assignment (x[...] = v)")
     if STATE.grad_enabled and (self.requires_grad or value_grad):
-        if self.requires_grad and self._node is None:
-            raise GraphError(
-                f"a leaf tensor of shape {self.shape} that requires grad is assigned to in "
-                "place (x[...] = v). Hint: do it under 'with no_grad():' or build a new tensor")
         old = Tensor._wrap(self.data, self._node, self.requires_grad)
         result = index.index_put(old, value, key=key)
         self.data[key] = result.data[key]
         mark_modified(self)
-        _rebase(self, result._node, old)
+        _record_write(self, old, result)
         return
-    if not self.data.flags.writeable:
-        raise GraphError("assignment into a read-only tensor (a broadcast view); clone() it first")
     self.data[key] = value.data if isinstance(value, Tensor) else value
     mark_modified(self)
 

@@ -157,10 +157,20 @@ var = defop(
     doc="Variance over axis with ``ddof`` (0: population, 1: sample, as torch's correction).")
 
 
-def std(x, axis=None, ddof=0, keepdims=False):
-    """Standard deviation: ``sqrt(var(x))`` (its gradient is infinite where std is 0)."""
-    from .elementwise import sqrt
-    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+def _std_grad(ns, ans, x, axis, ddof, keepdims):
+    s = expand(ns, ans, x.shape, axis, keepdims)
+    # var's gradient / (2 std); 0 where std is 0 (a constant slice), as PyTorch
+    return ns.where(s == 0, 0, _var_grad(ns, x, axis, ddof) / ns.where(s == 0, 1, 2 * s))
+
+
+std = defop(
+    "std", lambda x, axis=None, ddof=0, keepdims=False: np.sqrt(_var(x, axis, ddof, keepdims)),
+    vjp=[lambda ns, g, ans, x, axis=None, ddof=0, keepdims=False:
+         expand(ns, g, x.shape, axis, keepdims) * _std_grad(ns, ans, x, axis, ddof, keepdims)],
+    jvp=[lambda ns, t, ans, x, axis=None, ddof=0, keepdims=False:
+         ns.sum(t * _std_grad(ns, ans, x, axis, ddof, keepdims), axis=axis, keepdims=keepdims)],
+    saves="both", doc="Standard deviation over axis with ``ddof``; its gradient is 0 where it "
+                      "is 0 (a constant slice), as PyTorch.")
 
 
 def _logsumexp(x, axis=None, keepdims=False):
