@@ -86,3 +86,20 @@ def test_std_of_a_constant_slice_has_gradient_zero(torch_mod):
         grads[M] = np.asarray(x.grad.tolist())
     np.testing.assert_array_equal(grads[wg][0], [0.0, 0.0, 0.0])
     np.testing.assert_allclose(grads[wg], grads[torch_mod], rtol=1e-6)  # float32 vs float64
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_and_minimum_pass_the_gradient_through_a_nan(name, torch_mod):
+    """Where a NaN makes the value NaN no comparison holds, and PyTorch gives both inputs all
+    of the gradient (ties split it, the input that lost gets none)."""
+    a = [np.nan, 1.0, 2.0, 3.0, np.nan]
+    b = [1.0, np.nan, 2.0, 1.0, np.nan]
+    grads = {}
+    for M in (wg, torch_mod):
+        x = M.tensor(np.array(a), requires_grad=True)
+        y = M.tensor(np.array(b), requires_grad=True)
+        getattr(M, name)(x, y).sum().backward()
+        grads[M] = np.array([x.grad.tolist(), y.grad.tolist()])
+    np.testing.assert_array_equal(grads[wg][:, [0, 1, 4]], 1.0)  # NaN in either: all of it
+    np.testing.assert_array_equal(grads[wg][:, 2], 0.5)          # a tie: half each
+    np.testing.assert_array_equal(grads[wg], grads[torch_mod])

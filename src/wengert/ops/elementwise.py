@@ -136,12 +136,13 @@ erf = elementwise("erf", _erf,
 
 # --- two-input selections ---------------------------------------------------------------------
 def _pick_first(ns, g, ans, x, y):
-    # Ties split the gradient equally between the inputs, as PyTorch's maximum/minimum.
-    return ns.where(ans == x, ns.where(x == y, g * 0.5, g), 0)
+    # As PyTorch's maximum/minimum: ties split the gradient equally, the input that lost gets
+    # none, and where a NaN made the value NaN (no comparison holds) both get all of it.
+    return ns.where(x == y, g * 0.5, ns.where(ans == y, 0, g))
 
 
 def _pick_second(ns, g, ans, x, y):
-    return ns.where(ans == y, ns.where(x == y, g * 0.5, g), 0)
+    return ns.where(x == y, g * 0.5, ns.where(ans == x, 0, g))
 
 
 maximum = elementwise("maximum", np.maximum, [_pick_first, _pick_second], saves="both",
