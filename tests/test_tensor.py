@@ -138,6 +138,18 @@ def test_shape_methods():
     assert m.mT.shape == (3, 2)
 
 
+def test_transpose_with_two_dims_swaps_them_as_torch(torch_mod):
+    a = np.arange(24.0).reshape(2, 3, 4)
+    for dims in [(0, 1), (1, 2), (-1, 0), (2, 2)]:
+        mine = wg.tensor(a).transpose(*dims)
+        theirs = torch_mod.tensor(a).transpose(*dims)
+        np.testing.assert_array_equal(mine.data, theirs.numpy())
+    m = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(wg.tensor(m).transpose(0, 1).data, m.T)  # a swap, not NumPy's identity
+    np.testing.assert_array_equal(wg.tensor(a).transpose((2, 0, 1)).data, a.transpose(2, 0, 1))
+    np.testing.assert_array_equal(wg.tensor(a).transpose(2, 0, 1).data, a.transpose(2, 0, 1))
+
+
 def test_reduction_methods_and_tie_rule():
     x = wg.tensor([[1.0, 3.0, 3.0], [2.0, 0.0, 1.0]], requires_grad=True)
     x.max().backward()

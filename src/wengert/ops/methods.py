@@ -189,6 +189,16 @@ def _astype(self, dtype):
     return ew.cast(self, dtype=dtype)
 
 
+def _transpose(self, axes):
+    """``t.transpose(d0, d1)`` swaps two dims, as PyTorch's; ``t.transpose()`` reverses them
+    and ``t.transpose(axes)`` (a tuple) or three or more dims permute them, as NumPy's. (For
+    NumPy two dims are a permutation too, which on a matrix makes ``transpose(0, 1)`` the
+    identity: written by a PyTorch user, it always means the swap.)"""
+    if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+        return shape.swapaxes(self, axis1=axes[0], axis2=axes[1])
+    return shape.transpose(self, axes=_shape_arg(axes) or None)
+
+
 def _mT(self):
     return shape.swapaxes(self, axis1=-1, axis2=-2)
 
@@ -238,7 +248,7 @@ METHODS = {
     "reshape": lambda self, *shape_: shape.reshape(self, shape=_shape_arg(shape_)),
     "view": lambda self, *shape_: shape.reshape(self, shape=_shape_arg(shape_)),
     "flatten": shape.flatten,
-    "transpose": lambda self, *axes: shape.transpose(self, axes=_shape_arg(axes) or None),
+    "transpose": lambda self, *axes: _transpose(self, axes),
     "permute": lambda self, *axes: shape.transpose(self, axes=_shape_arg(axes)),
     "swapaxes": lambda self, axis1, axis2: shape.swapaxes(self, axis1=axis1, axis2=axis2),
     "squeeze": lambda self, axis=None: shape.squeeze(self, axis=axis),
