@@ -167,3 +167,149 @@ def test_a_copy_of_a_leaf_can_be_written():
     np.testing.assert_array_equal(w.data, [1.0, 2.0, 3.0])
     c.sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), [1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("how", ["autograd.grad", "backward(inputs=)"])
+@pytest.mark.parametrize("write", ["whole", "slice", "reshape"])
+def test_gradients_for_chosen_inputs_follow_rebased_tensors(how, write, torch_mod):
+    """autograd.grad prunes the graph ahead of the pass; an op recorded before an in-place
+    write took the old value, and the pruning must follow it there, as the pass does."""
+    def scenario(M, x, w):
+        y = x * 1
+        z = y * 2          # recorded before the write: took the old y
+        if write == "whole":
+            y += w[0]
+        elif write == "slice":
+            y[1:3] += w
+        else:
+            y.reshape(2, 3)[1] += w[0]
+        return z.sum() + (y * y).sum()
+    results = {}
+    for M in (wg, torch_mod):
+        x = M.tensor(X, requires_grad=True)
+        w = M.tensor([0.5, -1.5], requires_grad=True)
+        loss = scenario(M, x, w)
+        if how == "autograd.grad":
+            results[M] = [np.asarray(g.tolist()) for g in M.autograd.grad(loss, [x, w])]
+        else:
+            loss.backward(inputs=[x, w])
+            results[M] = [np.asarray(x.grad.tolist()), np.asarray(w.grad.tolist())]
+    for mine, theirs in zip(results[wg], results[torch_mod]):
+        np.testing.assert_allclose(mine, theirs)
+
+
+def test_writing_into_a_view_that_a_later_write_changed_is_refused():
+    x = wg.tensor(X, requires_grad=True)
+    w = wg.tensor(3.0, requires_grad=True)
+    y = x * 1
+    v = y[0:2]
+    y *= w             # changes v's values behind its node
+    with pytest.raises(GraphError, match=r"'add' wrote into a view \(shape \(2,\)\) after its"):
+        v += 1.0
+
+
+@pytest.mark.parametrize("make", ["no_grad", "before the base needed grad"])
+def test_writing_into_an_unrecorded_view_of_a_base_that_requires_grad_is_refused(make):
+    """PyTorch refuses both too: the write could not reach the base's graph."""
+    w = wg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    if make == "no_grad":
+        y = w * 1
+        with wg.no_grad():
+            v = y[1:3]
+    else:
+        y = wg.zeros(4, dtype=w.dtype)
+        v = y[1:3]
+        y += w         # y needs a gradient from here on; v was taken before
+    with pytest.raises(GraphError, match=r"view \(shape \(2,\)\) taken while nothing recorded"):
+        v *= 2.0
+
+
+@pytest.mark.parametrize("region", ["interleaved", "columns", "one element elsewhere"])
+def test_a_write_beside_a_view_leaves_the_view_usable(region, torch_mod):
+    def scenario(M, x, w):
+        y = (x * 1).reshape(2, 3)
+        if region == "interleaved":
+            v = y.reshape(6)[0::2]
+            y.reshape(6)[1::2] *= w[0]
+        elif region == "columns":
+            v = y[:, :2]
+            y[:, 2:] *= w[0]
+        else:
+            v = y[0]
+            y[1, 2] = w[1] * 4
+        return (v * v).sum() + (y * y).sum()
+    value, (gx, gw) = _run(wg, scenario)
+    t_value, (t_gx, t_gw) = _run(torch_mod, scenario)
+    assert value == pytest.approx(t_value)
+    np.testing.assert_allclose(gx, t_gx)
+    np.testing.assert_allclose(gw, t_gw)
+
+
+def test_a_copy_made_by_indexing_has_its_own_version_counter(torch_mod):
+    """y[[0]] copies: writing into the copy does not touch what saved y."""
+    results = {}
+    for M in (wg, torch_mod):
+        w = M.tensor(X, requires_grad=True)
+        y = w * 1
+        s = (y * y).sum()
+        c = y[[0, 1]]
+        c += 1.0
+        (s + c.sum()).backward()
+        results[M] = np.asarray(w.grad.tolist())
+    np.testing.assert_allclose(results[wg], results[torch_mod])
+
+
+def test_only_a_value_a_needed_rule_reads_must_stay_unmodified(torch_mod):
+    """linear's rules: x's reads the weight, the weight's reads x, the bias's reads nothing;
+    multiply's each read the other input (saves=((1,), (0,), ()) and "others")."""
+    results = {}
+    for M in (wg, torch_mod):
+        F = wg.nn.functional if M is wg else torch_mod.nn.functional
+        x = M.tensor([[1.0, 2.0]], requires_grad=True)
+        b = M.tensor([1.0, 1.0], requires_grad=True)
+        weight = M.tensor([[1.0, 2.0], [3.0, 4.0]])     # needs no gradient
+        x2, b2, y = x * 1, b * 1, x * 1
+        z = F.linear(x2, weight, b2) + y * 3.0
+        x2 += 1.0      # read by the weight's rule only, which does not run
+        b2 += 1.0      # read by no rule
+        y += 1.0       # multiply by a constant: y's own rule reads the constant only
+        z.sum().backward()
+        results[M] = (np.asarray(x.grad.tolist()), np.asarray(b.grad.tolist()))
+    for mine, theirs in zip(results[wg], results[torch_mod]):
+        np.testing.assert_allclose(mine, theirs)
+
+
+def _fw_cat(M, xs):
+    return M.cat(xs) if M is not wg else wg.concatenate(xs)
+
+
+def _fw_zeros(M, n):
+    return wg.zeros(n, dtype="float64") if M is wg else M.zeros(n, dtype=M.float64)
+
+
+FORWARD_WRITES = {
+    "imul": lambda M, x: (lambda y: (y.__imul__(x), [y])[1])(x * 1),
+    "into zeros": lambda M, x: (lambda z: (z.__iadd__(x), [z])[1])(_fw_zeros(M, 3)),
+    "view": lambda M, x: (lambda y, v: (v.__imul__(x[:2]), [y, v])[1])(
+        *(lambda y: (y, y[1:3]))(_fw_cat(M, [x * 1, x * 2]))),
+    "setitem": lambda M, x: (lambda b: (b.__setitem__(slice(0, 2), x[1:] * 3), [b])[1])(
+        _fw_zeros(M, 4)),
+    "transposed view": lambda M, x: (lambda y, c: (c.__iadd__(x[:2]), [y, c])[1])(
+        *(lambda y: (y, y.reshape(2, 3).T[0]))(_fw_cat(M, [x * 1, x * 2]))),
+    "constant into an element": lambda M, x: (lambda y: (y.__setitem__(1, 7.0), [y])[1])(x * 1),
+}
+
+
+@pytest.mark.parametrize("name", list(FORWARD_WRITES))
+def test_forward_mode_tangents_follow_in_place_writes(name, torch_mod):
+    from torch.autograd import forward_ad as t_fw
+    from wengert.autograd import forward_ad as w_fw
+    tangents = {}
+    for M, fw in ((wg, w_fw), (torch_mod, t_fw)):
+        with fw.dual_level():
+            x = fw.make_dual(M.tensor(np.array([1.0, 2.0, 3.0])),
+                             M.tensor(np.array([1.0, -1.0, 2.0])))
+            outs = FORWARD_WRITES[name](M, x)
+            tangents[M] = [np.asarray(fw.unpack_dual(o).tangent.tolist()) for o in outs]
+    for mine, theirs in zip(tangents[wg], tangents[torch_mod]):
+        np.testing.assert_allclose(mine, theirs)

@@ -40,16 +40,24 @@ def _recorded(roots):
         node = t._node
         if node is None:
             continue
-        inputs = node.inputs
-        if inputs is None:
+        if node.inputs is None:
             raise_freed(node)
         found.append(t)
-        for a in inputs:
+        for a in _inputs_as_recorded(node):
             if isinstance(a, Tensor) and a.requires_grad and a not in seen:
                 seen.add(a)
                 stack.append(a)
     found.sort(key=_by_seq)
     return found
+
+
+def _inputs_as_recorded(node):
+    """``node``'s inputs as the pass sees them: a tensor rebased by an in-place write since
+    is the stand-in for the value the node took (see :func:`_as_recorded`)."""
+    if not REBASED[0]:
+        return node.inputs
+    return [_as_recorded(a, node) if isinstance(a, Tensor) and a._rebases else a
+            for a in node.inputs]
 
 
 def _heap_entry(t):
@@ -69,23 +77,28 @@ def _as_recorded(a, node):
     return a
 
 
-def _check_view_current(a, node):
-    """Refuse a view that ``node`` took after a write into the tensors it views (through the
-    base or another view) changed its values: its node computed the values before the write,
-    so its gradient would go to the wrong place. A write through the view itself takes the
-    view again (``_record_write`` in :mod:`wengert.ops.methods`), so only other writes count."""
+def stale_view(a, until):
+    """The base whose in-place write, after ``a``'s node was recorded and before tick
+    ``until``, changed values of the view ``a`` (through the base or another view), or None.
+    Then ``a``'s node computed values ``a`` no longer holds. A write through ``a`` itself takes
+    the view again (``_record_write`` in :mod:`wengert.ops.methods`), so only other writes
+    count."""
     made = a._node.seq
     t = a
     while t._view_src is not None:
         base = t._view_src[0]
         for tick, _, written in base._rebases or ():
-            if made < tick < node.seq and np.may_share_memory(a.data, written):
-                raise GraphError(
-                    f"'{node.prim.name}' used a view (shape {a.shape}) after its base (shape "
-                    f"{base.shape}) was modified in place, and the view's values changed with "
-                    "it. Hint: take the view again after the write (v = y[...] after y[...] = "
-                    "...), or clone() it before")
+            if made < tick < until and np.shares_memory(a.data, written):
+                return base
         t = base
+    return None
+
+
+def stale_view_error(a, base, what):
+    return GraphError(
+        f"{what} a view (shape {a.shape}) after its base (shape {base.shape}) was modified in "
+        "place, and the view's values changed with it. Hint: take the view again after the "
+        "write (v = y[...] after y[...] = ...), or clone() it before")
 
 
 def _version_error(node):
@@ -94,9 +107,9 @@ def _version_error(node):
     prim = node.prim
     if prim.saves_inputs:
         inputs = node.inputs
+        read = range(len(inputs)) if prim.reads is None else _read_inputs(prim.reads, inputs)
         later = {id(a): a for j, a in enumerate(inputs)
-                 if isinstance(a, Tensor) and a._version[1] > node.seq
-                 and (not prim.reads_others_only or _another_needs_grad(inputs, j))}
+                 if j in read and isinstance(a, Tensor) and a._version[1] > node.seq}
         if later:
             changed = ", ".join(f"shape {a.shape} {a.dtype} (version {a._version[0]})"
                                 for a in later.values())
@@ -111,10 +124,10 @@ def _version_error(node):
     return None
 
 
-def _another_needs_grad(inputs, j):
-    """Whether an input other than the j-th gets a gradient (and so its rule reads input j)."""
-    return any(isinstance(b, Tensor) and b.requires_grad
-               for i, b in enumerate(inputs) if i != j)
+def _read_inputs(reads, inputs):
+    """The positions of the inputs that the rules of inputs needing a gradient read."""
+    return {j for i, a in enumerate(inputs) if isinstance(a, Tensor) and a.requires_grad
+            for j in reads[i]}
 
 
 def _conform(gi, data, ns, differentiable):
@@ -193,7 +206,7 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
         useful = set()
         for t in _recorded(roots):  # inputs before consumers
             if any(a in useful or a in wanted
-                   for a in t._node.inputs if isinstance(a, Tensor)):
+                   for a in _inputs_as_recorded(t._node) if isinstance(a, Tensor)):
                 useful.add(t)
         results = [None] * len(inputs)
 
@@ -255,7 +268,9 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                     if a._rebases:
                         a = _as_recorded(a, node)
                     if a._view_src is not None and a._node is not None:
-                        _check_view_current(a, node)
+                        base = stale_view(a, node.seq)
+                        if base is not None:
+                            raise stale_view_error(a, base, f"'{prim.name}' used")
                 if not isinstance(a, Tensor) or not a.requires_grad:
                     continue
                 if wanted is not None and a not in useful and a not in wanted:

@@ -236,8 +236,9 @@ def _make_general(prim):
         if view and isinstance(args[0], Tensor):
             # a view shares its base's cell, so writes through either are seen by both, and
             # knows what it views, so a write into it is recorded on its base too
-            result._version = args[0]._version_cell()
-            result._view_src = (args[0], prim, params)
+            if np.may_share_memory(out, arrays[0]):  # not a copy (advanced index...)
+                result._version = args[0]._version_cell()
+                result._view_src = (args[0], prim, params)
         if record and (not GRAD_OFF[0] or state.grad_enabled) and prim.vjps is not None:
             node = _record(prim, result, args, arrays, params, out, result._version)
         else:
@@ -265,10 +266,12 @@ class Primitive:
             gradient, e.g. a condition or an index); ``None`` altogether makes a
             non-differentiable op whose output never requires grad.
         jvp: one forward-mode rule per input, as ``vjp``.
-        saves: which values the rules read: ``"inputs"``, ``"others"`` (each input's rule
-            reads only the other inputs, as ``x * y``: an input modified in place matters only
-            when another input gets a gradient), ``"output"``, ``"both"`` or ``"none"``.
-            Modifying those in place before backward raises an error.
+        saves: which values the rules read: ``"inputs"``, ``"output"``, ``"both"``,
+            ``"none"``, ``"others"`` (each input's rule reads only the other inputs, as
+            ``x * y``), or a tuple giving, for each input, the inputs its rule reads (``linear``:
+            ``((1,), (0,), ())``). Modifying those in place before backward raises an error;
+            with ``"others"`` or a tuple, only when an input whose rule reads them needs a
+            gradient.
         view: the output shares the first input's memory (reshape, transpose, slicing);
             it then shares its version counter so in-place changes are seen through views.
         register: add the primitive to :data:`REGISTRY` (users' one-off units may not).
@@ -276,16 +279,22 @@ class Primitive:
 
     def __init__(self, name, forward, vjp=None, jvp=None, saves="inputs", view=False,
                  register=True, doc=None):
-        if saves not in SAVES:
-            raise ValueError(f"saves must be one of {SAVES}, got {saves!r}")
+        if not (saves in SAVES or isinstance(saves, tuple) and vjp is not None
+                and len(saves) == len(vjp)):
+            raise ValueError(f"saves must be one of {SAVES} or a tuple with the inputs each "
+                             f"rule reads (one entry per vjp rule), got {saves!r}")
         if vjp is not None and jvp is not None and len(vjp) != len(jvp):
             raise ValueError(f"primitive {name}: {len(vjp)} vjp rules but {len(jvp)} jvp rules")
         self.name = self.__name__ = name
         self.forward = forward
         self.vjps = tuple(vjp) if vjp is not None else None
         self.jvps = tuple(jvp) if jvp is not None else None
-        self.saves_inputs = saves in ("inputs", "others", "both")
-        self.reads_others_only = saves == "others"
+        self.saves_inputs = isinstance(saves, tuple) or saves in ("inputs", "others", "both")
+        # reads[i]: the inputs rule i reads (None: any input may matter to any rule)
+        n = len(vjp or ())
+        self.reads = (saves if isinstance(saves, tuple) else
+                      tuple(tuple(j for j in range(n) if j != i) for i in range(n))
+                      if saves == "others" else None)
         self.saves_output = saves in ("output", "both")
         self.view = view
         self.__doc__ = doc or forward.__doc__

@@ -51,7 +51,8 @@ linear = defop(
     jvp=[lambda ns, t, ans, x, weight, bias=None: ns.linear(t, weight),
          lambda ns, t, ans, x, weight, bias=None: ns.linear(x, t),
          lambda ns, t, ans, x, weight, bias=None: t],
-    saves="others", doc="The affine map ``x @ weight.T + bias`` with weight of shape (out, in), as "
+    saves=((1,), (0,), ()),  # x's rule reads the weight, the weight's x, the bias's nothing
+    doc="The affine map ``x @ weight.T + bias`` with weight of shape (out, in), as "
         "``torch.nn.functional.linear``; bias may be None.")
 
 

@@ -1,11 +1,13 @@
 """Tensor operators and methods, each a thin call of the one primitive that defines it."""
+import math
 import warnings
 
 import numpy as np
 
+from ..autodiff.engine import stale_view, stale_view_error
 from ..autodiff.grad_mode import no_grad
 from ..autodiff.primitive import TENSOR
-from ..autodiff.state import REBASED, STATE, mark_modified, next_stamp
+from ..autodiff.state import DETOUR, REBASED, STATE, mark_modified, next_stamp
 from ..backend import as_dtype, is_float
 from ..errors import GraphError
 from ..tensor import Tensor
@@ -45,10 +47,9 @@ def _inplace(op):
         _warn_if_accumulating_a_used_loss(other)
         other_grad = isinstance(other, Tensor) and other.requires_grad
         if STATE.grad_enabled:
-            _check_not_a_leaf(self, f"an in-place '{op.__name__}'")
+            _check_writable(self, f"an in-place '{op.__name__}'")
         if STATE.grad_enabled and (self.requires_grad or other_grad):
-            old = Tensor._wrap(self.data.copy() if op.prim.saves_inputs else self.data,
-                               self._node, self.requires_grad)
+            old = _stand_in(self, self.data.copy() if op.prim.saves_inputs else self.data)
             if isinstance(other, Tensor) and np.may_share_memory(other.data, self.data):
                 # y *= y, or a view of y: the op reads the value before the write, which the
                 # write would change under any array the op saved
@@ -60,34 +61,70 @@ def _inplace(op):
         with no_grad():
             result = op(self, other)
         self._write(result.data, op.__name__)
+        if DETOUR[0] and STATE.fw_levels:
+            _record_write(self, None, result)  # the tangents only
         return self
     return method
 
 
-def _check_not_a_leaf(t, what):
-    """With grad enabled, a leaf that requires grad (or a view of one) is never written in
-    place: its gradient would be for values it no longer holds (PyTorch's rule)."""
-    leaf = t
-    while leaf._view_src is not None and not (leaf.requires_grad and leaf._node is None):
-        base = leaf._view_src[0]
-        if not np.may_share_memory(leaf.data, base.data):
-            break  # a copy (advanced index, reshape of strided data): the write stays in it
-        leaf = base
-    if leaf.requires_grad and leaf._node is None:
-        of = "" if leaf is t else f"a view (shape {t.shape}) of "
-        raise GraphError(
-            f"{of}a leaf tensor of shape {leaf.shape} that requires grad is used in {what}. "
-            "Hint: wrap parameter updates in 'with no_grad():' or use an out-of-place op")
+def _stand_in(t, data):
+    """A tensor for ``t``'s value before a write (``data``: that value), with ``t``'s node and
+    forward-mode tangents."""
+    old = Tensor._wrap(data, t._node, t.requires_grad)
+    if t._tangents is not None:
+        old._tangents = t._tangents
+    return old
 
 
-def _record_write(tensor, old, value):
+def _check_writable(t, what):
+    """With grad enabled, refuse writes whose gradient would be wrong (PyTorch refuses them
+    too): into a leaf that requires grad or a view of one (its gradient would be for values it
+    no longer holds); into a view taken while nothing recorded it (under no_grad, or while its
+    base needed no gradient) of a base that requires grad now (the write could not reach the
+    base's graph); into a view whose values a write elsewhere changed since it was taken."""
+    bases = []  # what t views, innermost first, while they share its memory
+    child = t
+    while child._view_src is not None:
+        base = child._view_src[0]
+        if not np.may_share_memory(child.data, base.data):
+            break  # its data was replaced since: the write stays in it
+        bases.append(base)
+        child = base
+    for leaf in [t] + bases:
+        if leaf.requires_grad and leaf._node is None:
+            of = "" if leaf is t else f"a view (shape {t.shape}) of "
+            raise GraphError(
+                f"{of}a leaf tensor of shape {leaf.shape} that requires grad is used in "
+                f"{what}. Hint: wrap parameter updates in 'with no_grad():' or use an "
+                "out-of-place op")
+    if not bases:
+        return
+    if t._node is None:
+        if any(b.requires_grad for b in bases):
+            raise GraphError(
+                f"{what} writes into a view (shape {t.shape}) taken while nothing recorded it "
+                "(under no_grad, or before its base needed a gradient), and its base (shape "
+                f"{bases[-1].shape}) requires grad now: the write could not reach the base's "
+                "gradient. Hint: take the view again with grad enabled (v = y[...]) and write "
+                "into that")
+        return
+    base = stale_view(t, math.inf)
+    if base is not None:
+        raise stale_view_error(t, base, f"{what} wrote into")
+
+
+def _record_write(tensor, old, value, written=None):
     """``value`` (a recorded tensor) now holds ``tensor``'s values, which ``old`` held before
     the write. For a view, the tensors it views changed too (their memory is its memory), so
     each records the write, from the outermost down (as PyTorch's CopySlices): a base takes
     ``index_put(base, view, key)`` for a getitem view; a view of all its base's elements
     (reshape, transpose...) gives the base its inverse, which is the view's own VJP rule.
+    ``written`` is the part of ``tensor`` the write changed (all of it by default).
     The views are then taken again from their rebased bases, so each one's node is newer than
-    the writes it has seen (the engine refuses a view used after a write it has not seen)."""
+    the writes it has seen (the engine refuses a view used after a write it has not seen).
+    Every tensor written takes its new value's forward-mode tangents; with ``old`` None
+    (nothing records: forward mode alone) that is all that happens."""
+    recording = old is not None
     chain = []  # (view, its base, the view primitive, its params), innermost first
     t = tensor
     while t._view_src is not None:
@@ -96,18 +133,26 @@ def _record_write(tensor, old, value):
             break  # a copy: the write stayed in it
         chain.append((t, base, prim, params))
         t = base
+    written = tensor.data if written is None else written
+    tensor._tangents = value._tangents
     if not chain:
-        _rebase(tensor, value._node, old, tensor.data)
+        if recording:
+            _rebase(tensor, value._node, old, written)
         return
     olds = [old]
     for t, base, prim, params in chain:
-        base_old = Tensor._wrap(base.data, base._node, base.requires_grad)
+        base_old = _stand_in(base, base.data)
         value = _put_into(base_old, value, prim, params)
         olds.append(base_old)
     root = chain[-1][1]
-    _rebase(root, value._node, olds[-1], tensor.data)
+    root._tangents = value._tangents
+    if recording:
+        _rebase(root, value._node, olds[-1], written)
     for (t, base, prim, params), t_old in zip(reversed(chain), reversed(olds[:-1])):
-        _rebase(t, prim.apply(base, **params)._node, t_old, tensor.data)
+        again = prim.apply(base, **params)
+        t._tangents = again._tangents
+        if recording:
+            _rebase(t, again._node, t_old, written)
 
 
 def _put_into(base, value, prim, params):
@@ -160,16 +205,33 @@ def _setitem(self, key, value):
     if not self.data.flags.writeable:
         raise GraphError("assignment into a read-only tensor (a broadcast view); clone() it first")
     if STATE.grad_enabled:
-        _check_not_a_leaf(self, "an assignment (x[...] = v)")
+        _check_writable(self, "an assignment (x[...] = v)")
     if STATE.grad_enabled and (self.requires_grad or value_grad):
-        old = Tensor._wrap(self.data, self._node, self.requires_grad)
+        old = _stand_in(self, self.data)
         result = index.index_put(old, value, key=key)
         self.data[key] = result.data[key]
         mark_modified(self)
-        _record_write(self, old, result)
+        _record_write(self, old, result, _region(self.data, key))
+        return
+    if DETOUR[0] and STATE.fw_levels:  # forward mode: the tangents are written too
+        with no_grad():
+            result = index.index_put(self, value, key=key)
+        self.data[key] = result.data[key]
+        mark_modified(self)
+        _record_write(self, None, result, _region(self.data, key))
         return
     self.data[key] = value.data if isinstance(value, Tensor) else value
     mark_modified(self)
+
+
+def _region(data, key):
+    """The part of ``data`` that ``data[key] = ...`` writes, as a view: for a basic key (with
+    an Ellipsis, so that integers alone give a 0-d view rather than a scalar), else all of
+    ``data`` (an advanced key's result is a copy)."""
+    if not index.is_basic(key):
+        return data
+    parts = key if isinstance(key, tuple) else (key,)
+    return data[parts if any(p is Ellipsis for p in parts) else parts + (Ellipsis,)]
 
 
 def _getitem(self, key):
