@@ -313,3 +313,25 @@ def test_forward_mode_tangents_follow_in_place_writes(name, torch_mod):
             tangents[M] = [np.asarray(fw.unpack_dual(o).tangent.tolist()) for o in outs]
     for mine, theirs in zip(tangents[wg], tangents[torch_mod]):
         np.testing.assert_allclose(mine, theirs)
+
+
+def test_divide_saves_what_its_rules_read(torch_mod):
+    """x / y: x's rule reads y, y's reads x and y; the quotient itself is never read."""
+    results = {}
+    for M in (wg, torch_mod):
+        x = M.tensor([1.0, 2.0], requires_grad=True)
+        h = x / 2
+        h += 1                       # the quotient: read by no rule
+        y = x * 1
+        z = y / 3.0
+        y += 1                       # the dividend: read by y's rule only, which does not run
+        ((h * h).sum() + z.sum() + y.sum()).backward()
+        results[M] = np.asarray(x.grad.tolist())
+    np.testing.assert_allclose(results[wg], results[torch_mod])
+    x = wg.tensor([1.0, 2.0], requires_grad=True)
+    c = wg.tensor([2.0, 4.0], requires_grad=True)
+    y = x * 1
+    z = y / c
+    y += 1                           # c's rule reads the dividend: refused, as PyTorch
+    with pytest.raises(GraphError, match="'divide' saved its inputs"):
+        z.sum().backward()

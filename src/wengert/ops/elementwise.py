@@ -35,8 +35,11 @@ multiply = elementwise("multiply", np.multiply,
                        [lambda ns, g, ans, x, y: g * y, lambda ns, g, ans, x, y: g * x],
                        saves="others", doc="x * y, broadcasting.")
 divide = elementwise("divide", np.true_divide,
-                     [lambda ns, g, ans, x, y: g / y, lambda ns, g, ans, x, y: -g * ans / y],
-                     saves="both", doc="x / y (true division), broadcasting.")
+                     # y's rule recomputes x / y rather than read the output, so (as in
+                     # PyTorch) writing into the quotient or into x is fine unless y needs a
+                     # gradient: x's rule reads y, y's reads x and y
+                     [lambda ns, g, ans, x, y: g / y, lambda ns, g, ans, x, y: -g * (x / y) / y],
+                     saves=((1,), (0, 1)), doc="x / y (true division), broadcasting.")
 negative = elementwise("negative", np.negative, [lambda ns, g, ans, x: -g], saves="none",
                        doc="-x.")
 
