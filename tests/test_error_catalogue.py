@@ -488,6 +488,13 @@ CATALOGUE = {
     "nonfinite-loss": (_nonfinite_loss, wg.NonFiniteLossError, r"step.*batch"),
     "cross-entropy-targets": (lambda: F.cross_entropy(wg.ones(2, 3), wg.tensor([0, 5])),
                               wg.ShapeError, r"\[0, 3\).*5"),
+    "loss-weight-shape": (lambda: F.cross_entropy(wg.ones(2, 3), wg.tensor([0, 1]),
+                                                  weight=np.ones(4)),
+                          wg.ShapeError, r"cross_entropy: weight of shape \(4,\).*3 classes"),
+    "loss-mean-undefined": (lambda: F.cross_entropy(wg.ones(2, 3), wg.tensor([-100, -100])),
+                            wg.ArgumentError,
+                            r"reduction='mean'.*every target equals ignore_index.*NaN.*"
+                            r"reduction='sum'"),
     # --- errors added with the full catalogue (grouped by the fix they share) ---
     "shape-op": (lambda: wg.concatenate([wg.ones(2, 3), wg.ones(2, 4)], axis=0), wg.ShapeError,
                  r"concatenate.*\(2, 3\).*\(2, 4\)"),

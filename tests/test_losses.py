@@ -158,7 +158,8 @@ def test_elementwise_losses_match_torch(torch_mod, rng, name, reduction):
 def test_cross_entropy_class_indices_matches_torch(torch_mod, rng, reduction, smoothing, shape):
     x = rng.normal(0, 2, shape)
     t = rng.integers(0, 4, (shape[0],) + shape[2:] if len(shape) > 1 else ())
-    _compare(torch_mod, lambda a, b: F.cross_entropy(a, b, reduction, smoothing),
+    _compare(torch_mod, lambda a, b: F.cross_entropy(a, b, reduction=reduction,
+                                                     label_smoothing=smoothing),
              lambda a, b: torch_mod.nn.functional.cross_entropy(
                  a, b, reduction=reduction, label_smoothing=smoothing), [x], [t])
 
@@ -171,7 +172,8 @@ def test_cross_entropy_probability_targets_match_torch(torch_mod, rng, reduction
     x = rng.normal(0, 2, shape)
     p = rng.random(shape)
     p /= p.sum(axis=1, keepdims=True)
-    _compare(torch_mod, lambda a, b: F.cross_entropy(a, b, reduction, smoothing),
+    _compare(torch_mod, lambda a, b: F.cross_entropy(a, b, reduction=reduction,
+                                                     label_smoothing=smoothing),
              lambda a, b: torch_mod.nn.functional.cross_entropy(
                  a, b, reduction=reduction, label_smoothing=smoothing), [x], [p])
 
@@ -182,7 +184,7 @@ def test_nll_loss_matches_torch(torch_mod, rng, reduction, shape):
     logp = np.log(rng.dirichlet(np.ones(shape[1]), (shape[0],) + shape[2:]))
     logp = np.moveaxis(logp, -1, 1)
     t = rng.integers(0, shape[1], (shape[0],) + shape[2:])
-    _compare(torch_mod, lambda a, b: F.nll_loss(a, b, reduction),
+    _compare(torch_mod, lambda a, b: F.nll_loss(a, b, reduction=reduction),
              lambda a, b: torch_mod.nn.functional.nll_loss(a, b, reduction=reduction),
              [logp], [t])
 
@@ -227,6 +229,314 @@ def test_classification_loss_modules_match_torch_modules(torch_mod, rng):
 def test_loss_module_repr():
     assert repr(nn.CrossEntropyLoss(label_smoothing=0.1)) == \
         "CrossEntropyLoss(reduction='mean', label_smoothing=0.1)"
+
+
+# --- PyTorch's weight, ignore_index and pos_weight options ------------------------------------
+def _targets(rng, shape, ignore):
+    """Class indices for logits of ``shape`` (classes on axis 1); with ``ignore`` not None,
+    every third one (flat order, the first included) set to it."""
+    classes = shape[1] if len(shape) > 1 else shape[0]
+    t = rng.integers(0, classes, (shape[0],) + shape[2:] if len(shape) > 1 else ())
+    if ignore is not None:
+        t.reshape(-1)[::3] = ignore
+    return t
+
+
+CLASS_OPTIONS = {"weight": ({"weight": True}, None), "ignored (-100)": ({}, -100),
+                 "ignore_index=1": ({"ignore_index": 1}, 1),
+                 "weight, ignore_index=2": ({"weight": True, "ignore_index": 2}, 2)}
+
+
+def _class_options(rng, shape, option):
+    kwargs, ignore = CLASS_OPTIONS[option]
+    kwargs = dict(kwargs)
+    if kwargs.get("weight"):  # positive, with a zero: a class that counts for nothing
+        kwargs["weight"] = np.r_[0.0, rng.uniform(0.2, 3.0, shape[1 if len(shape) > 1 else 0]
+                                                  - 1)]
+    return kwargs, _targets(rng, shape, ignore)
+
+
+def _torch_kwargs(torch, kwargs):
+    return {k: torch.as_tensor(v) if k == "weight" else v for k, v in kwargs.items()}
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("option", sorted(CLASS_OPTIONS))
+@pytest.mark.parametrize("shape", [(6, 4), (3, 4, 5), (2, 4, 3, 2)])
+def test_cross_entropy_weight_and_ignore_index_match_torch(torch_mod, rng, reduction,
+                                                           smoothing, option, shape):
+    x = rng.normal(0, 2, shape)
+    kwargs, t = _class_options(rng, shape, option)
+    tkwargs = _torch_kwargs(torch_mod, kwargs)
+    _compare(torch_mod, lambda a, b: F.cross_entropy(a, b, reduction=reduction,
+                                                     label_smoothing=smoothing, **kwargs),
+             lambda a, b: torch_mod.nn.functional.cross_entropy(
+                 a, b, reduction=reduction, label_smoothing=smoothing, **tkwargs), [x], [t])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_weight_one_sample_matches_torch(torch_mod, rng, reduction, smoothing):
+    x, w = rng.normal(0, 2, 5), rng.uniform(0.2, 3, 5)
+    _compare(torch_mod, lambda a, b: F.cross_entropy(a, b, w, reduction=reduction,
+                                                     label_smoothing=smoothing),
+             lambda a, b: torch_mod.nn.functional.cross_entropy(
+                 a, b, torch_mod.as_tensor(w), reduction=reduction, label_smoothing=smoothing),
+             [x], [np.array(3)])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.25])
+@pytest.mark.parametrize("shape", [(5, 4), (2, 4, 3), (4,)])
+def test_cross_entropy_probability_targets_with_weight_match_torch(torch_mod, rng, reduction,
+                                                                   smoothing, shape):
+    x = rng.normal(0, 2, shape)
+    p = rng.random(shape)
+    p /= p.sum(axis=1 if len(shape) > 1 else 0, keepdims=True)
+    w = rng.uniform(0.2, 3.0, shape[1] if len(shape) > 1 else shape[0])
+    _compare(torch_mod, lambda a, b: F.cross_entropy(a, b, weight=w, reduction=reduction,
+                                                     label_smoothing=smoothing,
+                                                     ignore_index=-5),
+             lambda a, b: torch_mod.nn.functional.cross_entropy(
+                 a, b, weight=torch_mod.as_tensor(w), reduction=reduction,
+                 label_smoothing=smoothing, ignore_index=-5), [x], [p])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("option", sorted(CLASS_OPTIONS))
+@pytest.mark.parametrize("shape", [(6, 4), (3, 4, 5)])
+def test_nll_loss_weight_and_ignore_index_match_torch(torch_mod, rng, reduction, option, shape):
+    logp = np.moveaxis(np.log(rng.dirichlet(np.ones(shape[1]), (shape[0],) + shape[2:])), -1, 1)
+    kwargs, t = _class_options(rng, shape, option)
+    tkwargs = _torch_kwargs(torch_mod, kwargs)
+    _compare(torch_mod, lambda a, b: F.nll_loss(a, b, reduction=reduction, **kwargs),
+             lambda a, b: torch_mod.nn.functional.nll_loss(a, b, reduction=reduction, **tkwargs),
+             [logp], [t])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss_weight_one_sample_matches_torch(torch_mod, rng, reduction):
+    logp, w = np.log(rng.dirichlet(np.ones(5))), rng.uniform(0.2, 3, 5)
+    _compare(torch_mod, lambda a, b: F.nll_loss(a, b, w, reduction=reduction),
+             lambda a, b: torch_mod.nn.functional.nll_loss(a, b, torch_mod.as_tensor(w),
+                                                           reduction=reduction),
+             [logp], [np.array(2)])
+
+
+def test_nll_loss_ignored_row_may_hold_minus_infinity(strict_numpy):
+    logp = t64([[-np.inf, 0.0], [np.log(0.25), np.log(0.75)]])
+    loss = F.nll_loss(logp, np.array([-100, 1]), weight=np.array([1.0, 2.0]))
+    assert loss.item() == pytest.approx(-np.log(0.75), rel=1e-14)  # 2 (-log .75) / 2
+    loss.backward()
+    np.testing.assert_array_equal(logp.grad.data, [[0.0, 0.0], [0.0, -1.0]])
+
+
+def test_ignore_index_outside_the_classes_matches_torch(torch_mod, rng):
+    """PyTorch ignores targets equal to ignore_index even where no class has that index;
+    the other targets must still be classes."""
+    x = rng.normal(size=(4, 3))
+    t = np.array([7, 1, 7, 2])
+    _compare(torch_mod, lambda a, b: F.cross_entropy(a, b, ignore_index=7),
+             lambda a, b: torch_mod.nn.functional.cross_entropy(a, b, ignore_index=7), [x], [t])
+    with pytest.raises(wg.ShapeError, match=r"class indices must be in \[0, 3\).*\[1, 5\]"
+                                            r".*ignore_index=7"):
+        F.cross_entropy(t64(x), np.array([7, 1, 5, 2]), ignore_index=7)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weight_shape, pos_weight_shape", [
+    ((3,), None), (None, (3,)), ((4, 3), (3,)), ((4, 1), (1, 3)), ((), (4, 3))])
+def test_bce_with_logits_weight_and_pos_weight_match_torch(torch_mod, rng, reduction,
+                                                           weight_shape, pos_weight_shape):
+    x, y = rng.normal(0, 3, (4, 3)), rng.random((4, 3))
+    kwargs = {k: rng.uniform(0.2, 4.0, s) for k, s in (("weight", weight_shape),
+                                                      ("pos_weight", pos_weight_shape))
+              if s is not None}
+    tkwargs = {k: torch_mod.as_tensor(v) for k, v in kwargs.items()}
+    # the target is differentiated too: PyTorch gives it a gradient
+    _compare(torch_mod, lambda a, b: F.binary_cross_entropy_with_logits(
+                 a, b, reduction=reduction, **kwargs),
+             lambda a, b: torch_mod.nn.functional.binary_cross_entropy_with_logits(
+                 a, b, reduction=reduction, **tkwargs), [x, y], [])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weight_shape", [(4, 3), (3,), (4, 1), ()])
+def test_bce_weight_matches_torch(torch_mod, rng, reduction, weight_shape):
+    p, y = rng.uniform(0.05, 0.95, (4, 3)), rng.random((4, 3))
+    w = rng.uniform(0.2, 4.0, weight_shape)
+    _compare(torch_mod, lambda a, b: F.binary_cross_entropy(a, b, w, reduction=reduction),
+             lambda a, b: torch_mod.nn.functional.binary_cross_entropy(
+                 a, b, torch_mod.as_tensor(w), reduction=reduction), [p], [y])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_bce_with_logits_pos_weight_stable_at_1e4(torch_mod, strict_numpy, dtype):
+    x = np.array([-1e4, 1e4, -1e4, 1e4, 0.0], dtype)
+    y = np.array([1.0, 0.0, 0.0, 1.0, 1.0], dtype)
+    pw, w = np.array([3.0, 3.0, 0.5, 0.5, 3.0]), np.array([2.0, 2.0, 1.0, 1.0, 1.0])
+    xt = wg.tensor(x, requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(xt, y, weight=w, pos_weight=pw, reduction="none")
+    loss.sum().backward()
+    tx = torch_mod.tensor(x, requires_grad=True)
+    tloss = torch_mod.nn.functional.binary_cross_entropy_with_logits(
+        tx, torch_mod.as_tensor(y), weight=torch_mod.as_tensor(w, dtype=tx.dtype),
+        pos_weight=torch_mod.as_tensor(pw, dtype=tx.dtype), reduction="none")
+    tloss.sum().backward()
+    assert loss.dtype == np.dtype(dtype) and xt.grad.dtype == np.dtype(dtype)
+    # 2 * 3 * 1e4, 2 * 1e4, 0, 0, 3 log 2; gradients w (p y (sigmoid - 1) + (1 - y) sigmoid)
+    np.testing.assert_allclose(loss.data, [6e4, 2e4, 0.0, 0.0, 3 * np.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(loss.data, tloss.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(xt.grad.data, [-6.0, 2.0, 0.0, 0.0, -1.5], rtol=1e-6)
+    np.testing.assert_allclose(xt.grad.data, tx.grad.numpy(), rtol=1e-6)
+
+
+FLOAT32_CASES = {  # name: (input kind, our loss, PyTorch's); t has ignored targets
+    "cross_entropy": ("logits", lambda F, T, a, t, p, y, w: F.cross_entropy(
+        a, T(t), weight=T(w), label_smoothing=0.1)),
+    "cross_entropy, probabilities": ("logits", lambda F, T, a, t, p, y, w: F.cross_entropy(
+        a, T(p), weight=T(w))),
+    "nll_loss": ("log p", lambda F, T, a, t, p, y, w: F.nll_loss(a, T(t), weight=T(w))),
+    "bce_with_logits": ("logits", lambda F, T, a, t, p, y, w: F.binary_cross_entropy_with_logits(
+        a, T(y), weight=T(w), pos_weight=T(w))),
+    "bce": ("p", lambda F, T, a, t, p, y, w: F.binary_cross_entropy(a, T(y), weight=T(w))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT32_CASES))
+def test_loss_options_keep_float32(torch_mod, rng, name):
+    """float32 in, float32 out (value and gradient), with weights given in float64."""
+    p = rng.dirichlet(np.ones(4), 6).astype(np.float32)
+    inputs = {"logits": rng.normal(0, 2, (6, 4)).astype(np.float32), "log p": np.log(p), "p": p}
+    kind, loss_fn = FLOAT32_CASES[name]
+    data = dict(t=np.array([0, -100, 2, 3, 1, -100]), p=p,
+                y=rng.random((6, 4)).astype(np.float32), w=rng.uniform(0.5, 2, 4))
+    a = wg.tensor(inputs[kind], requires_grad=True)
+    loss = loss_fn(F, lambda v: v, a, **data)
+    loss.backward()
+    assert loss.dtype == np.float32 and a.grad.dtype == np.float32
+    ta = torch_mod.tensor(inputs[kind], requires_grad=True)
+
+    def to_torch(v):  # PyTorch wants weights of the input's dtype
+        v = torch_mod.as_tensor(v)
+        return v.to(torch_mod.float32) if v.is_floating_point() else v
+
+    tloss = loss_fn(torch_mod.nn.functional, to_torch, ta, **data)
+    tloss.backward()
+    np.testing.assert_allclose(loss.data, tloss.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_all_ignored_targets_sum_to_zero_and_have_no_mean(torch_mod):
+    x, t = t64(np.ones((2, 3))), np.array([-100, -100])
+    for reduction, expected in (("sum", 0.0), ("none", [0.0, 0.0])):
+        tx = torch_mod.ones((2, 3))
+        np.testing.assert_array_equal(F.cross_entropy(x, t, reduction=reduction).data, expected)
+        np.testing.assert_array_equal(torch_mod.nn.functional.cross_entropy(
+            tx, torch_mod.as_tensor(t), reduction=reduction).numpy(), expected)
+        np.testing.assert_array_equal(F.nll_loss(x, t, reduction=reduction).data, expected)
+    # PyTorch's mean is 0/0 = NaN; wengert says why instead
+    assert np.isnan(torch_mod.nn.functional.cross_entropy(torch_mod.ones((2, 3)),
+                                                          torch_mod.as_tensor(t)).item())
+    for loss in (F.cross_entropy, F.nll_loss):
+        with pytest.raises(wg.ArgumentError, match="every target equals ignore_index.*'sum'"):
+            loss(x, t)
+    with pytest.raises(wg.ArgumentError, match="weights of the targets not ignored sum to 0"):
+        F.cross_entropy(x, np.array([0, 0]), weight=np.array([0.0, 1.0, 1.0]))
+    with pytest.raises(wg.ArgumentError, match="there are no targets"):
+        F.cross_entropy(t64(np.ones((0, 3))), np.zeros(0, int))
+
+
+def test_ignored_rows_get_zero_gradient_with_create_graph(rng):
+    """The rules written with the tensor namespace (create_graph) zero the ignored rows
+    too, and agree with the plain-array rules."""
+    x = t64(rng.normal(size=(4, 3)))
+    t, w = np.array([0, -100, 2, 1]), np.array([1.0, 2.0, 0.5])
+    (g,) = wg.autograd.grad(F.cross_entropy(x, t, weight=w, label_smoothing=0.1), [x],
+                            create_graph=True)
+    plain = wg.autograd.grad(F.cross_entropy(x, t, weight=w, label_smoothing=0.1), [x])[0]
+    np.testing.assert_allclose(g.data, plain.data, rtol=1e-14, atol=1e-17)
+    np.testing.assert_array_equal(g.data[1], 0.0)
+
+
+def test_weighted_loss_modules_match_torch_modules(torch_mod, rng):
+    x, w = rng.normal(size=(6, 4)), rng.uniform(0.2, 3, 4)
+    t = np.array([0, 1, 3, 1, 2, -100])
+    tw = torch_mod.as_tensor(w)
+    pairs = [
+        (nn.CrossEntropyLoss(weight=w, ignore_index=1, label_smoothing=0.1),
+         torch_mod.nn.CrossEntropyLoss(weight=tw, ignore_index=1, label_smoothing=0.1),
+         [x], [np.where(t < 0, 1, t)]),
+        (nn.CrossEntropyLoss(wg.tensor(w), reduction="sum"),
+         torch_mod.nn.CrossEntropyLoss(tw, reduction="sum"), [x], [t]),
+        (nn.NLLLoss(weight=w, reduction="none"),
+         torch_mod.nn.NLLLoss(weight=tw, reduction="none"), [x], [t]),
+        (nn.BCEWithLogitsLoss(weight=w[:1], pos_weight=w),
+         torch_mod.nn.BCEWithLogitsLoss(weight=tw[:1], pos_weight=tw),
+         [x, rng.random((6, 4))], []),
+        (nn.BCELoss(weight=w), torch_mod.nn.BCELoss(weight=tw),
+         [rng.uniform(0.1, 0.9, (6, 4))], [rng.random((6, 4))]),
+    ]
+    for ours, theirs, inputs, others in pairs:
+        _compare(torch_mod, ours, theirs, inputs, others)
+        assert list(ours.state_dict()) == list(theirs.state_dict())  # weights are buffers
+    assert repr(nn.CrossEntropyLoss(weight=w, ignore_index=1)) == \
+        "CrossEntropyLoss(ignore_index=1, reduction='mean', label_smoothing=0.0)"
+    assert repr(nn.BCEWithLogitsLoss(pos_weight=w)) == "BCEWithLogitsLoss(reduction='mean')"
+    # the buffers are cast with the module; the loss then follows the input's dtype
+    loss = nn.CrossEntropyLoss(weight=w).float()
+    assert loss.weight.dtype == np.float32
+    assert loss(wg.tensor(x, dtype="float32"), t).dtype == np.float32
+
+
+def test_loss_option_errors():
+    x, t = t64(np.zeros((2, 3))), np.array([0, 1])
+    for loss in (F.cross_entropy, F.nll_loss):
+        with pytest.raises(wg.ShapeError, match=r"weight of shape \(4,\) does not fit 3 "
+                                                r"classes.*\(3,\)"):
+            loss(x, t, weight=np.ones(4))
+        with pytest.raises(wg.ShapeError, match=r"weight of shape \(1, 3\)"):
+            loss(x, t, weight=np.ones((1, 3)))
+    with pytest.raises(wg.ShapeError, match=r"cross_entropy: weight of shape \(2,\)"):
+        F.cross_entropy(x, np.full((2, 3), 1 / 3), weight=np.ones(2))
+    for name in ("weight", "pos_weight"):
+        with pytest.raises(wg.ShapeError, match=name + r" of shape \(2, 2, 3\) does not "
+                                                r"broadcast to the input's shape \(2, 3\)"):
+            F.binary_cross_entropy_with_logits(x, np.zeros((2, 3)), **{name: np.ones((2, 2, 3))})
+        with pytest.raises(wg.ShapeError, match=name + r" of shape \(2,\)"):
+            F.binary_cross_entropy_with_logits(x, np.zeros((2, 3)), **{name: np.ones(2)})
+    with pytest.raises(wg.ShapeError, match=r"binary_cross_entropy: weight of shape \(4, 3\)"):
+        F.binary_cross_entropy(t64(np.full((2, 3), 0.5)), np.zeros((2, 3)), np.ones((4, 3)))
+    # no gradient for the weights, as PyTorch: one that requires grad is refused
+    with pytest.raises(wg.ArgumentError, match=r"weight requires grad.*weight.detach\(\)"):
+        F.cross_entropy(x, t, weight=wg.ones(3, requires_grad=True))
+    with pytest.raises(wg.ArgumentError, match=r"pos_weight requires grad"):
+        F.binary_cross_entropy_with_logits(x, np.zeros((2, 3)),
+                                           pos_weight=wg.ones(3, requires_grad=True))
+    # the third argument is weight now, as in PyTorch
+    with pytest.raises(wg.ArgumentError, match=r"weight='sum' is not an array.*reduction='sum'"):
+        F.cross_entropy(x, t, "sum")
+    with pytest.raises(wg.ArgumentError, match=r"ignore_index=0 applies to class-index"):
+        F.cross_entropy(x, np.full((2, 3), 1 / 3), ignore_index=0)
+    with pytest.raises(ValueError, match=r"reduction='avg'"):
+        F.cross_entropy(x, t, weight=np.ones(3), reduction="avg")
+
+
+def test_loss_option_errors_match_torch_in_kind(torch_mod):
+    """Where wengert raises for an option, PyTorch raises too (its types differ)."""
+    x, t, p = torch_mod.zeros((2, 3)), torch_mod.tensor([0, 1]), torch_mod.full((2, 3), 1 / 3)
+    fn = torch_mod.nn.functional
+    for bad in (lambda: fn.cross_entropy(x, t, weight=torch_mod.ones(4)),
+                lambda: fn.nll_loss(x, t, weight=torch_mod.ones((1, 3))),
+                lambda: fn.cross_entropy(x, p, ignore_index=0),
+                lambda: fn.binary_cross_entropy_with_logits(x, p, weight=torch_mod.ones(2)),
+                lambda: fn.binary_cross_entropy_with_logits(x, p,
+                                                            pos_weight=torch_mod.ones(2, 2, 3)),
+                lambda: fn.cross_entropy(x, t, weight=torch_mod.ones(3, requires_grad=True)),
+                lambda: fn.cross_entropy(x, torch_mod.tensor([0, 3]), ignore_index=7)):
+        with pytest.raises((RuntimeError, ValueError, IndexError)):
+            bad()
 
 
 # --- the decay term ---------------------------------------------------------------------------

@@ -102,6 +102,71 @@ def test_sparse_embedding_gradient_holds_only_used_rows(rng):
     assert repr(sparse) == "Embedding(10, 4, sparse=True)"
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("padding_idx", [2, -1])
+def test_embedding_padding_idx_matches_torch(torch_mod, rng, sparse, padding_idx):
+    ours = nn.Embedding(6, 3, padding_idx=padding_idx, sparse=sparse, dtype="float64")
+    theirs = torch_mod.nn.Embedding(6, 3, padding_idx=padding_idx, sparse=sparse)
+    row = padding_idx % 6
+    np.testing.assert_array_equal(ours.weight.data[row], 0.0)  # initialised to zeros
+    assert ours.padding_idx == theirs.padding_idx == row
+    assert repr(ours) == repr(theirs)
+    with wg.no_grad():  # a padding row that is not zero is read as it is
+        ours.weight.data[row] = 5.0
+    _copy_params(ours, theirs, torch_mod)
+    idx = np.array([[row, 1, row], [0, 4, 1]])
+    out, tout = ours(wg.tensor(idx)), theirs(torch_mod.as_tensor(idx))
+    np.testing.assert_array_equal(out.data, tout.detach().numpy())
+    w = rng.normal(size=out.shape)
+    (out * w).sum().backward()
+    (tout * torch_mod.as_tensor(w)).sum().backward()
+    g, tg = ours.weight.grad, theirs.weight.grad
+    if sparse:  # the padding row is left out of the sparse gradient, as PyTorch's
+        assert isinstance(g, RowSparse) and row not in g.indices
+        assert sorted(set(g.indices.tolist())) == sorted(set(tg.coalesce().indices()[0].tolist()))
+        g, tg = g.to_dense(), tg.to_dense()
+    else:
+        g = g.data
+    np.testing.assert_allclose(g, tg.numpy(), rtol=1e-14)
+    np.testing.assert_array_equal(g[row], 0.0)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_embedding_padding_row_stays_put_while_training(sparse):
+    emb = nn.Embedding(5, 2, padding_idx=0, sparse=sparse, dtype="float64")
+    with wg.no_grad():
+        emb.weight.data[0] = 1.5
+    before = emb.weight.data.copy()
+    opt = (wg.optim.SparseAdam if sparse else wg.optim.Adam)(emb.parameters(), lr=0.1)
+    for idx in ([[0, 3], [0, 0]], [[0, 0]], [[1, 0]]):  # the second batch is all padding
+        opt.zero_grad()
+        (emb(np.array(idx)) ** 2).sum().backward()
+        opt.step()
+    np.testing.assert_array_equal(emb.weight.data[0], 1.5)
+    assert (emb.weight.data[[1, 3]] != before[[1, 3]]).all()
+    np.testing.assert_array_equal(emb.weight.data[[2, 4]], before[[2, 4]])
+
+
+def test_embedding_padding_idx_functional_float32_and_errors(torch_mod, rng):
+    weight = wg.tensor(rng.normal(size=(4, 3)).astype(np.float32), requires_grad=True)
+    idx = np.array([3, 1, 3])
+    out = F.embedding(idx, weight, padding_idx=3)
+    out.sum().backward()
+    tw = torch_mod.tensor(weight.data, requires_grad=True)
+    torch_mod.nn.functional.embedding(torch_mod.as_tensor(idx), tw, padding_idx=3).sum().backward()
+    assert out.dtype == np.float32 and weight.grad.dtype == np.float32
+    np.testing.assert_array_equal(out.data, weight.data[idx])
+    np.testing.assert_array_equal(weight.grad.data, tw.grad.numpy())
+    for bad in (4, -5):
+        with pytest.raises(wg.ArgumentError, match=rf"Embedding: padding_idx={bad} must be in "
+                                                   r"\[-4, 4\)"):
+            nn.Embedding(4, 3, padding_idx=bad)
+        with pytest.raises(AssertionError, match="Padding_idx"):  # PyTorch refuses them too
+            torch_mod.nn.Embedding(4, 3, padding_idx=bad)
+    with pytest.raises(wg.ArgumentError, match=r"embedding: padding_idx=4"):
+        F.embedding(idx, weight, padding_idx=4)
+
+
 def test_embedding_index_errors():
     emb = nn.Embedding(5, 2)
     with pytest.raises(wg.ShapeError, match=r"embedding: indices must be in \[0, 5\)"):

@@ -13,6 +13,7 @@ from ..autodiff.grad_mode import no_grad
 from ..errors import ArgumentError, ShapeError
 from ..ops import layer as _layer
 from ..ops.activation import log_softmax as _log_softmax, softmax as _softmax
+from ..ops.index import index_put
 from ..ops.elementwise import (elu as _elu, erf, leaky_relu as _leaky_relu, relu, sigmoid,
                                softplus as _softplus, sqrt, tanh, where)
 from ..ops.reduce import max as _max, mean, var
@@ -36,12 +37,36 @@ def linear(input, weight, bias=None):
     return _layer.linear(input, weight) if bias is None else _layer.linear(input, weight, bias)
 
 
-def embedding(input, weight, sparse=False):
+def embedding(input, weight, padding_idx=None, sparse=False):
     """Rows of ``weight`` (num_embeddings x dim) at the integer indices ``input`` (any
     shape); the result has shape ``input.shape + (dim,)``. ``sparse=True`` makes the weight's
-    gradient a :class:`~wengert.sparse.RowSparse` of the rows used."""
+    gradient a :class:`~wengert.sparse.RowSparse` of the rows used. Entries equal to
+    ``padding_idx`` (negative counts from the end) read that row but send it no gradient,
+    as PyTorch's: the sparse gradient leaves the row out."""
     indices = input.data if isinstance(input, Tensor) else np.asarray(input)
-    return _layer.embedding(weight, indices=indices, sparse=sparse)
+    if padding_idx is None:
+        return _layer.embedding(weight, indices=indices, sparse=sparse)
+    padding_idx = padding_index("embedding", padding_idx, weight.shape[0])
+    padded = indices == padding_idx
+    if not padded.any():
+        return _layer.embedding(weight, indices=indices, sparse=sparse)
+    # Look up the other entries (their rows get the gradient) and put them into a constant
+    # that holds the padding row's values at the padded entries.
+    others = ~padded
+    rows = _layer.embedding(weight, indices=indices[others], sparse=sparse)
+    data = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    base = np.zeros(indices.shape + data.shape[1:], data.dtype)
+    base[padded] = data[padding_idx]
+    return index_put(base, rows, key=np.nonzero(others))
+
+
+def padding_index(where_, padding_idx, num_embeddings):
+    """``padding_idx`` in [0, num_embeddings) (a negative one counts from the end)."""
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ArgumentError(f"{where_}: padding_idx={padding_idx} must be in "
+                            f"[-{num_embeddings}, {num_embeddings}) for {num_embeddings} "
+                            "embeddings")
+    return padding_idx % num_embeddings
 
 
 def dropout(input, p=0.5, training=True, generator=None):

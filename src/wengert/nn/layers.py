@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ..autodiff.grad_mode import no_grad
 from ..backend import DEFAULT_FLOAT, as_dtype
 from ..ops.shape import flatten
 from . import functional as F, init
@@ -67,27 +68,38 @@ class Linear(Module):
 class Embedding(Module):
     """A lookup table: ``Embedding(n, d)(indices)`` gives the rows ``weight[indices]``
     (shape ``indices.shape + (d,)``). ``weight`` (n, d) starts as N(0, 1). With
-    ``sparse=True`` the weight's gradient is a :class:`~wengert.sparse.RowSparse` holding
-    only the rows used, which ``optim.SGD``, ``Adagrad`` and ``SparseAdam`` update without
-    touching the other rows."""
+    ``padding_idx`` (negative counts from the end) that row starts as zeros and gets no
+    gradient, so it stays as it is while training (as PyTorch's). With ``sparse=True`` the
+    weight's gradient is a :class:`~wengert.sparse.RowSparse` holding only the rows used,
+    which ``optim.SGD``, ``Adagrad`` and ``SparseAdam`` update without touching the other
+    rows."""
 
-    def __init__(self, num_embeddings, embedding_dim, sparse=False, dtype=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, sparse=False,
+                 dtype=None):
         super().__init__()
-        self.num_embeddings, self.embedding_dim, self.sparse = (num_embeddings, embedding_dim,
-                                                                sparse)
+        if padding_idx is not None:
+            padding_idx = F.padding_index("Embedding", padding_idx, num_embeddings)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx, self.sparse = padding_idx, sparse
         self.weight = _param((num_embeddings, embedding_dim), dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        """Draw fresh N(0, 1) values (from wengert's global generator)."""
+        """Draw fresh N(0, 1) values (from wengert's global generator); the padding row,
+        if any, is zeros."""
         init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight.data[self.padding_idx] = 0
 
     def forward(self, indices):
-        return F.embedding(indices, self.weight, sparse=self.sparse)
+        return F.embedding(indices, self.weight, padding_idx=self.padding_idx,
+                           sparse=self.sparse)
 
     def extra_repr(self):
-        return f"{self.num_embeddings}, {self.embedding_dim}" + (", sparse=True"
-                                                                 if self.sparse else "")
+        return (f"{self.num_embeddings}, {self.embedding_dim}"
+                + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
+                + (", sparse=True" if self.sparse else ""))
 
 
 class Dropout(Module):

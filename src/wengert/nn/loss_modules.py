@@ -1,6 +1,9 @@
 """Losses as modules (``nn.CrossEntropyLoss()`` ...): each holds its options and calls its
-function in :mod:`wengert.nn.losses` as ``loss(input, target)``."""
+function in :mod:`wengert.nn.losses` as ``loss(input, target)``. Per-class or per-element
+weights (``weight``, ``pos_weight``) are buffers, as in PyTorch: saved in ``state_dict``
+(when given) and cast by ``to()``."""
 from . import losses
+from ..tensor import Tensor
 from .module import FunctionModule
 
 
@@ -9,6 +12,27 @@ class _ReducedLoss(FunctionModule):
 
     def __init__(self, reduction="mean"):
         super().__init__(reduction=reduction)
+
+
+class _WeightedLoss(FunctionModule):
+    """A loss module with weight buffers (``weight``, ``pos_weight``; None when not given).
+    Its repr shows the options that are always shown and ``ignore_index`` when it is not
+    -100; the weights are in ``state_dict``, as PyTorch shows neither."""
+
+    shown = ()
+
+    def __init__(self, **options):
+        weights = {k: options.pop(k) for k in ("weight", "pos_weight") if k in options}
+        super().__init__(**options)
+        for name, value in weights.items():
+            if value is not None and not isinstance(value, Tensor):
+                value = Tensor(losses._constant(type(self).__name__, name, value, None))
+            self.register_buffer(name, value)
+        self._options = tuple(weights) + self._options
+
+    def extra_repr(self):
+        return ", ".join(f"{k}={getattr(self, k)!r}" for k in self._options
+                         if k in self.shown or (k == "ignore_index" and self.ignore_index != -100))
 
 
 class MSELoss(_ReducedLoss):
@@ -21,31 +45,47 @@ class L1Loss(_ReducedLoss):
     fn = losses.l1_loss
 
 
-class BCELoss(_ReducedLoss):
-    """Binary cross-entropy of probabilities; see
-    :func:`wengert.nn.functional.binary_cross_entropy`."""
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities; ``BCELoss(weight=None, reduction="mean")``;
+    see :func:`wengert.nn.functional.binary_cross_entropy`."""
     fn = losses.binary_cross_entropy
+    shown = ("reduction",)
+
+    def __init__(self, weight=None, reduction="mean"):
+        super().__init__(weight=weight, reduction=reduction)
 
 
-class BCEWithLogitsLoss(_ReducedLoss):
-    """Binary cross-entropy from logits (stable); see
+class BCEWithLogitsLoss(_WeightedLoss):
+    """Binary cross-entropy from logits (stable); ``BCEWithLogitsLoss(weight=None,
+    reduction="mean", pos_weight=None)``; see
     :func:`wengert.nn.functional.binary_cross_entropy_with_logits`."""
     fn = losses.binary_cross_entropy_with_logits
+    shown = ("reduction",)
+
+    def __init__(self, weight=None, reduction="mean", pos_weight=None):
+        super().__init__(weight=weight, pos_weight=pos_weight, reduction=reduction)
 
 
-class NLLLoss(_ReducedLoss):
-    """Negative log-likelihood of log-probabilities; see
-    :func:`wengert.nn.functional.nll_loss`."""
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities; ``NLLLoss(weight=None,
+    ignore_index=-100, reduction="mean")``; see :func:`wengert.nn.functional.nll_loss`."""
     fn = losses.nll_loss
+    shown = ("reduction",)
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+        super().__init__(weight=weight, ignore_index=ignore_index, reduction=reduction)
 
 
-class CrossEntropyLoss(FunctionModule):
-    """Softmax cross-entropy from logits; ``CrossEntropyLoss(label_smoothing=0.1)``; see
+class CrossEntropyLoss(_WeightedLoss):
+    """Softmax cross-entropy from logits; ``CrossEntropyLoss(weight=None, ignore_index=-100,
+    reduction="mean", label_smoothing=0.0)``; see
     :func:`wengert.nn.functional.cross_entropy`."""
     fn = losses.cross_entropy
+    shown = ("reduction", "label_smoothing")
 
-    def __init__(self, reduction="mean", label_smoothing=0.0):
-        super().__init__(reduction=reduction, label_smoothing=label_smoothing)
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        super().__init__(weight=weight, ignore_index=ignore_index, reduction=reduction,
+                         label_smoothing=label_smoothing)
 
 
 class KLDivLoss(FunctionModule):

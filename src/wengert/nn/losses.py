@@ -5,7 +5,7 @@ Every loss takes ``reduction``: ``"mean"`` (default) averages the per-element lo
 same shape where the loss is element-wise (no silent broadcasting of (N, 1) against (N,))."""
 import numpy as np
 
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops import loss as _fused
 from ..ops.activation import log_softmax
 from ..ops.elementwise import abs as _abs, clip, exp, log, maximum, square, where
@@ -50,11 +50,59 @@ def l1_loss(input, target, reduction="mean"):
     return _reduce(_abs(input - target), reduction, "l1_loss")
 
 
-def binary_cross_entropy(input, target, reduction="mean"):
-    """``-[y log p + (1 - y) log(1 - p)]`` for probabilities p in [0, 1]; each log is
-    clamped at -100 (as PyTorch), so p = 0 or 1 gives a finite loss. Prefer
-    :func:`binary_cross_entropy_with_logits`, which is exact for any logit."""
+def _constant(where_, name, value, input):
+    """A loss option given per class or per element (``weight``, ``pos_weight``) as an
+    array of the input's dtype (of its own float dtype when there is no input). PyTorch
+    computes no gradient for these and refuses one that requires grad; so does wengert,
+    rather than leave it silently without one."""
+    if isinstance(value, str):
+        raise ArgumentError(f"{where_}: {name}={value!r} is not an array. Hint: weight comes "
+                            f"before reduction, as in PyTorch; pass reduction={value!r} by "
+                            "keyword")
+    if isinstance(value, Tensor):
+        if value.requires_grad:
+            raise ArgumentError(f"{where_}: {name} requires grad, but the loss has no "
+                                f"gradient for it (as in PyTorch). Hint: pass "
+                                f"{name}.detach()")
+        value = value.data
+    value = np.asarray(value)
+    if value.dtype.kind not in "biuf":
+        raise DTypeError(f"{where_}: {name} must be numbers, got dtype {value.dtype}")
+    if input is not None and np.dtype(input.dtype).kind == "f":
+        return value.astype(input.dtype, copy=False)
+    return value if value.dtype.kind == "f" else value.astype(np.float64)
+
+
+def _elementwise_weight(where_, name, value, input):
+    """``value`` as a constant that broadcasts to the input's shape (without growing it)."""
+    value = _constant(where_, name, value, input)
+    shape = tuple(input.shape)
+    try:
+        fits = np.broadcast_shapes(value.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{where_}: {name} of shape {value.shape} does not broadcast to the "
+                         f"input's shape {shape}. Hint: give it the input's shape, or shape "
+                         f"{shape[-1:]} for one entry per class")
+    return value
+
+
+def _class_weight(where_, weight, input):
+    """``weight`` as a constant with one entry per class (axis 1, or 0 for a 1-D input)."""
+    weight = _constant(where_, "weight", weight, input)
+    _fused.check_class_weight(where_, weight, input.shape[1 if input.ndim >= 2 else 0])
+    return weight
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """``-w [y log p + (1 - y) log(1 - p)]`` for probabilities p in [0, 1]; each log is
+    clamped at -100 (as PyTorch), so p = 0 or 1 gives a finite loss. ``weight`` (no
+    gradient) broadcasts to the input's shape; ``"mean"`` averages the weighted losses.
+    Prefer :func:`binary_cross_entropy_with_logits`, which is exact for any logit."""
     _same_shape("binary_cross_entropy", input, target)
+    if weight is not None:
+        weight = _elementwise_weight("binary_cross_entropy", "weight", weight, input)
     p = _as_array(input)
     if p.size and (p.min() < 0 or p.max() > 1):
         raise ArgumentError(f"binary_cross_entropy: input probabilities must be in [0, 1], got "
@@ -68,16 +116,31 @@ def binary_cross_entropy(input, target, reduction="mean"):
         return maximum(log(clip(q, a_min=tiny)), -100.0)
 
     loss = -(target * clamped_log(input) + (1 - target) * clamped_log(1 - input))
+    if weight is not None:
+        loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
-def binary_cross_entropy_with_logits(input, target, reduction="mean"):
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
+                                     pos_weight=None):
     """Binary cross-entropy of ``sigmoid(x)`` against y, from logits x, computed stably as
     ``max(x, 0) - x y + log(1 + e^(-|x|))`` (one fused primitive; gradient
-    ``sigmoid(x) - y``)."""
-    _same_shape("binary_cross_entropy_with_logits", input, target)
-    return _reduce(_fused.binary_cross_entropy_with_logits(input, target), reduction,
-                   "binary_cross_entropy_with_logits")
+    ``sigmoid(x) - y``). ``pos_weight`` p (per class, broadcast along the last axis)
+    weighs the positive term: ``-[p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]``;
+    ``weight`` multiplies the result. Neither gets a gradient (as PyTorch)."""
+    where_ = "binary_cross_entropy_with_logits"
+    _same_shape(where_, input, target)
+    loss = _fused.binary_cross_entropy_with_logits(input, target)
+    if pos_weight is not None:
+        pos_weight = _elementwise_weight(where_, "pos_weight", pos_weight, input)
+        # PyTorch's (1 - y) x + (1 + (p - 1) y) log(1 + e^-x) is the loss above plus
+        # (p - 1) y log(1 + e^-x), and log(1 + e^-x) is the fused loss at y = 1: exact and
+        # finite for any x.
+        loss = loss + _fused.binary_cross_entropy_with_logits(input, 1.0) * (
+            (pos_weight - 1) * target)
+    if weight is not None:
+        loss = loss * _elementwise_weight(where_, "weight", weight, input)
+    return _reduce(loss, reduction, where_)
 
 
 def _classes_last(input):
@@ -87,11 +150,20 @@ def _classes_last(input):
     return transpose(input, axes=(0,) + tuple(range(2, input.ndim)) + (1,))
 
 
-def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0):
     """Cross-entropy of logits ``input`` ((C,), (N, C) or (N, C, d...): classes on axis 1)
     against either integer class indices (shape (), (N,) or (N, d...)) or class
-    probabilities (the input's shape). ``label_smoothing`` eps mixes the target with the
-    uniform distribution: ``q = (1 - eps) target + eps / C``.
+    probabilities (the input's shape), with PyTorch's options:
+
+    * ``weight`` (C,): class weights (no gradient). Class indices: each target's loss is
+      multiplied by ``weight[t]`` and ``"mean"`` divides by the sum of those weights;
+      probabilities: ``-sum_c w_c q_c log p_c``, ``"mean"`` divides by the number of samples.
+    * ``ignore_index``: class-index targets equal to it add 0 and are not counted by
+      ``"mean"``. A mean over no counted targets (all ignored, or weights summing to 0)
+      raises an ArgumentError where PyTorch gives NaN.
+    * ``label_smoothing`` eps mixes the target with the uniform distribution:
+      ``q = (1 - eps) target + eps / C``.
 
     Class indices use the fused ``softmax_cross_entropy`` primitive:
     ``logsumexp(x) - x[t]``, gradient ``softmax(x) - q``; probabilities use
@@ -99,28 +171,53 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):
     if not 0 <= label_smoothing <= 1:
         raise ArgumentError(f"cross_entropy: label_smoothing={label_smoothing} must be in "
                             "[0, 1]")
+    check_choice("cross_entropy", "reduction", reduction, REDUCTIONS)
+    if weight is not None:
+        weight = _class_weight("cross_entropy", weight, input)
     t = _as_array(target)
-    if t.dtype.kind == "f":
-        _same_shape("cross_entropy (probability targets)", input, target)
-        axis = 1 if input.ndim >= 2 else 0
-        if label_smoothing:
-            target = target * (1 - label_smoothing) + label_smoothing / input.shape[axis]
-        loss = -_sum(target * log_softmax(input, axis=axis), axis=axis)
-    else:
-        loss = _fused.softmax_cross_entropy(_classes_last(input), t,
-                                            label_smoothing=label_smoothing)
+    if t.dtype.kind != "f":
+        return _fused.softmax_cross_entropy(_classes_last(input), t, weight=weight,
+                                            ignore_index=ignore_index,
+                                            label_smoothing=label_smoothing,
+                                            reduction=reduction)
+    _same_shape("cross_entropy (probability targets)", input, target)
+    if ignore_index >= 0:
+        raise ArgumentError(f"cross_entropy: ignore_index={ignore_index} applies to class-index "
+                            "targets; probability targets have no class to ignore (PyTorch "
+                            "refuses it too). Hint: give that class probability 0")
+    axis = 1 if input.ndim >= 2 else 0
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / input.shape[axis]
+    if weight is not None:
+        target = target * weight.reshape(weight.shape + (1,) * (input.ndim - 2))
+    loss = -_sum(target * log_softmax(input, axis=axis), axis=axis)
     return _reduce(loss, reduction, "cross_entropy")
 
 
-def nll_loss(input, target, reduction="mean"):
-    """Negative log-likelihood ``-input[t]`` of log-probabilities ``input`` (classes on
-    axis 1, or 0 for a 1-D input) at integer class indices ``target``. ``nll_loss`` of
-    ``log_softmax`` is ``cross_entropy``."""
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood ``-w_t input[t]`` of log-probabilities ``input`` (classes on
+    axis 1, or 0 for a 1-D input) at integer class indices ``target``, with ``weight`` and
+    ``ignore_index`` as :func:`cross_entropy`'s (``"mean"`` divides by the total weight
+    of the targets not ignored). ``nll_loss`` of ``log_softmax`` is ``cross_entropy``."""
+    check_choice("nll_loss", "reduction", reduction, REDUCTIONS)
     logp = _classes_last(input)
     t = _as_array(target)
-    _fused.check_class_targets("nll_loss", logp, t)
-    picked = take_along_axis(logp, t[..., None], axis=-1)
-    return _reduce(-squeeze(picked, axis=-1), reduction, "nll_loss")
+    ignored = _fused.check_class_targets("nll_loss", logp, t, ignore_index)
+    if weight is None and ignored is None:
+        picked = take_along_axis(logp, t[..., None], axis=-1)
+        return _reduce(-squeeze(picked, axis=-1), reduction, "nll_loss")
+    if weight is not None:
+        weight = _class_weight("nll_loss", weight, input)
+    safe, wt, total = _fused.target_weights(logp, t, weight, ignored)
+    picked = squeeze(take_along_axis(logp, safe[..., None], axis=-1), axis=-1)
+    if ignored is not None:  # an ignored row may hold log 0 = -inf, and 0 * -inf is NaN
+        picked = where(ignored, 0.0, picked)
+    loss = picked * -wt
+    if reduction != "mean":
+        return _reduce(loss, reduction, "nll_loss")
+    if not total:
+        raise _fused.mean_divisor_error("nll_loss", t, ignored)
+    return _sum(loss) / total
 
 
 def kl_div(input, target, reduction="mean", log_target=False):

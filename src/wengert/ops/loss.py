@@ -4,21 +4,27 @@ Each equals a composite of existing primitives and is tested against it; it is a
 because the closed-form rule stays finite where the composite breaks down
 (``log(sigmoid(-1000)) = log(0)``) and because it skips the composite's intermediate nodes:
 
-* ``softmax_cross_entropy(x, t) = logsumexp(x) - x[t]`` per row, gradient ``softmax(x) - q``;
+* ``softmax_cross_entropy(x, t) = logsumexp(x) - x[t]`` per row, gradient ``softmax(x) - q``,
+  with PyTorch's class ``weight``, ``ignore_index``, ``label_smoothing`` and ``reduction``.
+  It reduces inside the primitive because the mean's divisor (the total weight of the
+  targets not ignored) is found here, and because that saves the reduction's node;
 * ``binary_cross_entropy_with_logits(x, y) = max(x, 0) - x*y + log(1 + e^(-|x|))``, gradient
-  ``sigmoid(x) - y``.
-
-Both return the unreduced loss; ``wengert.nn.functional`` applies the reduction."""
+  ``sigmoid(x) - y``, unreduced (``wengert.nn.functional`` weights and reduces it)."""
 import numpy as np
 
 from ..autodiff.primitive import ARRAY, defop
 from .activation import _softmax
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
+from ..tensor import Tensor
+
+REDUCTIONS = ("none", "sum", "mean")
 
 
-def check_class_targets(op, x, target):
+def check_class_targets(op, x, target, ignore_index=-100):
     """Raise unless ``target`` holds integer class indices for the logits (or log
-    probabilities) ``x`` whose classes are on the last axis."""
+    probabilities) ``x`` whose classes are on the last axis, each in [0, classes) or equal
+    to ``ignore_index``. Return the boolean mask of the ignored targets, or None when there
+    are none (then the check costs one min and one max, as without ``ignore_index``)."""
     if target.dtype.kind not in "iu":
         raise DTypeError(f"{op}: targets must be integer class indices, got "
                          f"dtype {target.dtype}. Hint: for class probabilities use "
@@ -26,10 +32,87 @@ def check_class_targets(op, x, target):
     if target.shape != x.shape[:-1]:
         raise ShapeError(f"{op}: targets of shape {target.shape} do not fit "
                          f"an input of shape {x.shape}; they need shape {x.shape[:-1]}")
+    if not target.size:
+        return None
     classes = x.shape[-1]
-    if target.size and (target.min() < 0 or target.max() >= classes):
-        raise ShapeError(f"{op}: class indices must be in [0, {classes}), "
-                         f"got range [{target.min()}, {target.max()}]")
+    if target.min() >= 0 and target.max() < classes:
+        return _mask_if_any(target, ignore_index) if 0 <= ignore_index < classes else None
+    ignored = target == ignore_index
+    counted = target[~ignored]
+    if counted.size and (counted.min() < 0 or counted.max() >= classes):
+        raise ShapeError(f"{op}: class indices must be in [0, {classes}), got range "
+                         f"[{counted.min()}, {counted.max()}] (targets equal to "
+                         f"ignore_index={ignore_index} are skipped)")
+    return ignored
+
+
+def _mask_if_any(target, ignore_index):
+    ignored = target == ignore_index
+    return ignored if ignored.any() else None
+
+
+def ignored_targets(target, ignore_index, classes):
+    """The mask :func:`check_class_targets` returned, for targets it accepted. One
+    reduction shows there is none in the common cases: no target below 0 (for a negative
+    ignore_index, as the default -100) or none at or above ``classes``."""
+    if not target.size:
+        return None
+    if ignore_index < 0:
+        if np.minimum.reduce(target, axis=None) >= 0:
+            return None
+    elif ignore_index >= classes and np.maximum.reduce(target, axis=None) < classes:
+        return None
+    return _mask_if_any(target, ignore_index)
+
+
+def check_class_weight(op, weight, classes):
+    """Raise unless ``weight`` has one entry per class."""
+    if weight.shape != (classes,):
+        raise ShapeError(f"{op}: weight of shape {weight.shape} does not fit {classes} "
+                         f"classes; it needs shape ({classes},), one weight per class")
+
+
+def target_weights(x, target, weight, ignored):
+    """``(safe, wt, total)``: the targets with the ignored ones replaced by class 0 (safe to
+    index with), each target's weight in x's dtype (``weight[t]``, or 1 without a weight;
+    0 where ignored), and their sum: the mean's divisor."""
+    safe = target if ignored is None else np.where(ignored, 0, target)
+    if weight is None:
+        wt = np.ones(target.shape, x.dtype)
+    else:
+        wt = np.asarray(weight.astype(x.dtype, copy=False)[safe])
+    if ignored is not None:
+        wt = np.where(ignored, 0, wt)
+    return safe, wt, np.add.reduce(wt, axis=None)
+
+
+def reduce_rows(op, loss, reduction, divisor, target, ignored):
+    """Reduce per-target losses; the mean divides by ``divisor``, which must not be 0."""
+    if reduction == "none":
+        return loss
+    total = np.add.reduce(loss, axis=None)
+    if reduction == "sum":
+        return total
+    if reduction != "mean":
+        raise ArgumentError(f"{op}: reduction={reduction!r} is not allowed; use one of "
+                            f"{', '.join(map(repr, REDUCTIONS))}")
+    if not divisor:
+        raise mean_divisor_error(op, target, ignored)
+    return total / divisor
+
+
+def mean_divisor_error(op, target, ignored):
+    """The error for a mean over targets of total weight 0, where PyTorch gives NaN: wengert
+    raises, as its ``mean`` of nothing does."""
+    if not target.size:
+        why = "there are no targets"
+    elif ignored is not None and ignored.all():
+        why = "every target equals ignore_index"
+    else:
+        why = "the weights of the targets not ignored sum to 0"
+    return ArgumentError(f"{op}: reduction='mean' divides by the total weight of the targets "
+                         f"not ignored, and {why}, so the mean is undefined (PyTorch gives "
+                         "NaN). Hint: use reduction='sum', or skip such batches")
 
 
 def _at_targets(target):
@@ -40,45 +123,121 @@ def _at_targets(target):
     return np.indices(target.shape, sparse=True) + (target,)
 
 
-def _softmax_cross_entropy(x, target, label_smoothing=0.0):
-    check_class_targets("softmax_cross_entropy", x, target)
+def _softmax_cross_entropy(x, target, weight=None, ignore_index=-100, label_smoothing=0.0,
+                           reduction="none"):
+    ignored = check_class_targets("softmax_cross_entropy", x, target, ignore_index)
     # ufunc reductions: np.max/np.sum add a Python layer that costs more than the work here
     z = x - np.maximum.reduce(x, axis=-1, keepdims=True)
     lse = np.log(np.add.reduce(np.exp(z), axis=-1))
-    picked = z[_at_targets(target)]
-    loss = lse - picked
-    if label_smoothing:
-        # q = (1 - eps) one_hot + eps / C:  -sum(q log p) = (1 - eps) nll + eps (lse - mean z)
-        loss = (1 - label_smoothing) * loss + label_smoothing * (lse - np.mean(z, axis=-1))
-    return loss
-
-
-def _residual(ns, x, target, label_smoothing):
-    """d loss / d logits = softmax(x) - q, q the (smoothed) one-hot target."""
-    q = ns.one_hot(target, num_classes=x.shape[-1], dtype=x.dtype)
-    if label_smoothing:
-        q = q * (1 - label_smoothing) + label_smoothing / x.shape[-1]
-    return ns.softmax(x, axis=-1) - q
-
-
-def _softmax_cross_entropy_vjp(ns, g, ans, x, target, label_smoothing=0.0):
-    if ns is ARRAY:  # plain arrays: the residual built in place in a fresh softmax, no one-hot
-        r = _softmax(x, axis=-1)
+    if weight is None and ignored is None:  # the common case: every row counts once
+        loss = lse - z[_at_targets(target)]
         if label_smoothing:
-            r -= label_smoothing / x.shape[-1]
-        r[_at_targets(target)] -= 1 - label_smoothing
+            # q = (1 - eps) one_hot + eps / C:  -sum(q log p) = (1 - eps) nll + eps (lse - mean z)
+            loss = (1 - label_smoothing) * loss + label_smoothing * (lse - np.mean(z, axis=-1))
+        return reduce_rows("softmax_cross_entropy", loss, reduction, target.size, target, None)
+    classes = x.shape[-1]
+    if weight is not None:
+        check_class_weight("softmax_cross_entropy", weight, classes)
+    safe, wt, total = target_weights(x, target, weight, ignored)
+    loss = wt * (lse - z[_at_targets(safe)])
+    if label_smoothing:
+        # PyTorch: (1 - eps) w_t nll + eps/C sum_c w_c (lse - z_c), the mean over sum w_t
+        if weight is None:
+            smooth = lse - np.mean(z, axis=-1)
+        else:
+            w = weight.astype(x.dtype, copy=False)
+            smooth = (lse * np.add.reduce(w) - z @ w) / classes
+        loss = (1 - label_smoothing) * loss + label_smoothing * smooth
+    if ignored is not None:
+        loss = np.where(ignored, 0, loss)
+    return reduce_rows("softmax_cross_entropy", loss, reduction, total, target, ignored)
+
+
+def _residual(ns, x, target, weight, ignored, label_smoothing):
+    """d loss / d logits per row: ``softmax(x) - q`` with q the (smoothed) one-hot target;
+    with weights ``s * softmax(x) - q``, ``s = (1 - eps) w_t + eps sum(w) / C`` and
+    ``q = (1 - eps) w_t one_hot + eps w / C``; 0 in ignored rows."""
+    classes = x.shape[-1]
+    if weight is None and ignored is None:
+        q = ns.one_hot(target, num_classes=classes, dtype=x.dtype)
+        if label_smoothing:
+            q = q * (1 - label_smoothing) + label_smoothing / classes
+        return ns.softmax(x, axis=-1) - q
+    s, q = _residual_terms(x, target, weight, ignored, label_smoothing)
+    return s[..., None] * ns.softmax(x, axis=-1) - q
+
+
+def _residual_terms(x, target, weight, ignored, label_smoothing):
+    """The constants ``s`` (per row) and ``q`` (per row and class) of :func:`_residual`."""
+    classes = x.shape[-1]
+    safe, wt, _ = target_weights(x, target, weight, ignored)
+    keep = 1 - label_smoothing
+    s = keep * wt
+    q = np.zeros(x.shape, x.dtype)
+    q[_at_targets(safe)] = s
+    if label_smoothing:
+        w = np.ones(classes, x.dtype) if weight is None else weight.astype(x.dtype, copy=False)
+        counted = np.ones(target.shape, x.dtype) if ignored is None else (~ignored).astype(
+            x.dtype)
+        s = s + (label_smoothing / classes) * np.add.reduce(w) * counted
+        q += (label_smoothing / classes) * np.multiply.outer(counted, w)
+    return s, q
+
+
+def _array(a):
+    """The array of a tensor (the rules get tensors when they build a graph)."""
+    return a.data if isinstance(a, Tensor) else a
+
+
+def _seed(g, x, target, weight, ignored, reduction):
+    """The per-row seed: g, or g over the mean's divisor."""
+    if reduction != "mean":
+        return g
+    if weight is None and ignored is None:
+        return g / target.size
+    return g / target_weights(x, target, weight, ignored)[2]
+
+
+def _softmax_cross_entropy_vjp(ns, g, ans, x, target, weight=None, ignore_index=-100,
+                               label_smoothing=0.0, reduction="none"):
+    target = _array(target)
+    ignored = ignored_targets(target, ignore_index, x.shape[-1])
+    g = _seed(g, x, target, weight, ignored, reduction)
+    if ns is ARRAY:  # plain arrays: the residual built in place in a fresh softmax
+        r = _softmax(x, axis=-1)
+        if weight is None and ignored is None:  # no one-hot: subtract at the targets
+            if label_smoothing:
+                r -= label_smoothing / x.shape[-1]
+            r[_at_targets(target)] -= 1 - label_smoothing
+        else:
+            s, q = _residual_terms(x, target, weight, ignored, label_smoothing)
+            r *= s[..., None]
+            r -= q
         r *= g[..., None]
         return r
-    return ns.expand_dims(g, axis=-1) * _residual(ns, x, target, label_smoothing)
+    return ns.expand_dims(g, axis=-1) * _residual(ns, x, target, weight, ignored,
+                                                  label_smoothing)
+
+
+def _softmax_cross_entropy_jvp(ns, t, ans, x, target, weight=None, ignore_index=-100,
+                               label_smoothing=0.0, reduction="none"):
+    target = _array(target)
+    ignored = ignored_targets(target, ignore_index, x.shape[-1])
+    rows = ns.sum(t * _residual(ns, x, target, weight, ignored, label_smoothing), axis=-1)
+    if reduction == "none":
+        return rows
+    return _seed(ns.sum(rows), x, target, weight, ignored, reduction)
 
 
 softmax_cross_entropy = defop(
     "softmax_cross_entropy", _softmax_cross_entropy,
     vjp=[_softmax_cross_entropy_vjp, None],
-    jvp=[lambda ns, t, ans, x, target, label_smoothing=0.0:
-         ns.sum(t * _residual(ns, x, target, label_smoothing), axis=-1), None],
-    doc="Per-row cross-entropy ``logsumexp(x) - x[target]`` of logits x (classes on the last "
-        "axis) and integer targets, with optional label smoothing; stable for any finite x.")
+    jvp=[_softmax_cross_entropy_jvp, None],
+    doc="Cross-entropy ``w_t (logsumexp(x) - x[t])`` of logits x (classes on the last axis) "
+        "and integer targets t, as PyTorch's: optional class ``weight`` (an array, one per "
+        "class; no gradient), targets equal to ``ignore_index`` count 0, label smoothing, "
+        "and ``reduction`` 'none' (per row, the default here), 'sum' or 'mean' (divided by "
+        "the total weight of the targets not ignored). Stable for any finite x.")
 
 
 def _bce_with_logits(x, y):
