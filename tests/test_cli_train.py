@@ -48,6 +48,18 @@ def test_plots_are_written_when_matplotlib_is_present(tmp_path):
         assert (tmp_path / "out" / name).read_bytes()[:4] == b"\x89PNG"
 
 
+def test_plots_are_written_atomically_in_the_format_of_their_suffix(tmp_path):
+    pytest.importorskip("matplotlib")
+    from wengert.train import History, plot_history
+
+    history = History()
+    for epoch in (1, 2):
+        history.append({"epoch": epoch, "loss": 1.0 / epoch, "accuracy": 0.5})
+    plot_history(history, tmp_path / "new" / "h.svg")  # saved through a file object
+    assert b"<svg" in (tmp_path / "new" / "h.svg").read_bytes()[:400]
+    assert [p.name for p in (tmp_path / "new").iterdir()] == ["h.svg"]
+
+
 @pytest.mark.parametrize("flags, message", [
     (["--dataset", "iris"], "argument --dataset: invalid choice: 'iris' (choose from 'spiral', "
                             "'xor', 'circle', 'gaussian', 'moons', 'mnist', 'fashion-mnist')"),
@@ -69,6 +81,7 @@ def test_plots_are_written_when_matplotlib_is_present(tmp_path):
     (["--noise", "lots"], "argument --noise: expected a number >= 0, got 'lots'"),
     (["--lr", "nan"], "argument --lr: expected a positive number, got 'nan'"),
     (["--resume"], "--resume needs --out DIR holding checkpoint.safetensors"),
+    (["--seed", "-1"], "argument --seed: expected a seed >= 0, got '-1'"),
 ])
 def test_bad_arguments_are_argparse_errors_naming_what_is_allowed(flags, message, capsys):
     with pytest.raises(SystemExit) as info:
@@ -129,6 +142,34 @@ def test_ctrl_c_then_resume_equals_a_straight_run(tmp_path, monkeypatch, capsys)
     metrics = [json.loads((tmp_path / d / "metrics.json").read_text())
                for d in ("straight", "resumed")]
     assert metrics[0]["test_loss"] == metrics[1]["test_loss"]
+
+
+def test_resume_refuses_flags_other_than_the_checkpoints(tmp_path, capsys):
+    small = ["--samples", "100", "--hidden", "8"]
+    assert _train(tmp_path, *small, "--epochs", "2") == 0
+    before = (tmp_path / "out" / "checkpoint.safetensors").read_bytes()
+    capsys.readouterr()
+    # another optimizer used to crash the step (KeyError 'momentum'); another --lr or --epochs
+    # was silently replaced by the checkpoint's schedule
+    assert _train(tmp_path, *small, "--epochs", "3", "--optimizer", "sgd", "--resume") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("wengert train: error: ")
+    assert "checkpoint.safetensors: written by a run with other flags: --optimizer adam " \
+           "(this run: sgd), --lr 0.01 (this run: 0.1), --epochs 2 (this run: 3); --resume " \
+           "needs the same flags" in err
+    assert _train(tmp_path, *small, "--epochs", "2", "--lr", "0.5", "--resume") == 1
+    assert "--lr 0.01 (this run: 0.5)" in capsys.readouterr().err
+    assert (tmp_path / "out" / "checkpoint.safetensors").read_bytes() == before
+
+
+def test_resume_extends_a_constant_schedule(tmp_path):
+    flags = ["--samples", "100", "--hidden", "8", "--schedule", "constant"]
+    assert _train(tmp_path, *flags, "--epochs", "1") == 0
+    assert _train(tmp_path, *flags, "--epochs", "2", "--resume") == 0
+    with open(tmp_path / "out" / "history.csv") as f:
+        assert [float(row["lr"]) for row in csv.DictReader(f)] == [0.01, 0.01]
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert (metrics["epochs"], metrics["lr"], metrics["schedule"]) == (2, 0.01, "constant")
 
 
 def test_the_console_entry_point(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from wengert.data import DatasetError, data_root, fashion_mnist, mnist, read_idx
 from wengert.data import images as mnist_module
-from wengert.errors import ArgumentError
+from wengert.errors import ArgumentError, DTypeError
 
 # from shared/data/README.md
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -182,6 +182,13 @@ def test_missing_files_name_the_path_and_the_ways_out(tmp_path):
 def test_unknown_split():
     with pytest.raises(ArgumentError, match=r"split must be one of \('train', 'test'\), got 'val'"):
         mnist(split="val")
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int64", bool])
+def test_a_dtype_that_is_not_floating_is_refused(dtype):
+    # it used to scale by 1/255 in that dtype: every image all zeros
+    with pytest.raises(DTypeError, match="is not a floating type; the images are scaled"):
+        mnist(split="test", dtype=dtype)
 
 
 # --- download (from a local mirror: file:// URLs go through the same urllib path) --------

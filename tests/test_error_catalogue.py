@@ -216,6 +216,15 @@ def _resume_without_checkpoint():
               progress=False, resume=True)
 
 
+def _resume_with_other_flags():
+    from wengert.cli import build_parser, train as cli_train
+    out = tempfile.mkdtemp()
+    parse = build_parser().parse_args
+    small = ["train", "--no-progress", "--out", out, "--samples", "50", "--hidden", "4"]
+    cli_train._train(parse([*small, "--epochs", "1"]))
+    cli_train._train(parse([*small, "--epochs", "1", "--lr", "0.5", "--resume"]))
+
+
 def _early_stopping_monitor():
     from wengert import data, train
     model = nn.Linear(1, 1)
@@ -586,6 +595,10 @@ CATALOGUE = {
     "playground-args": (lambda: _module("wengert.data").spiral(n=1),
                         wg.ArgumentError, r"spiral: n must be an integer >= 2.*1"),
     "mnist-files": (_mnist_labels, wg.DatasetError, r"t10k-labels-idx1-ubyte.gz: label 12"),
+    "mnist-dtype": (lambda: _module("wengert.data").mnist(dtype="uint8"), wg.DTypeError,
+                    r"mnist: dtype='uint8' is not a floating type"),
+    "resume-flags": (_resume_with_other_flags, wg.CheckpointError,
+                     r"written by a run with other flags: --lr 0.01 \(this run: 0.5\)"),
     "dataset-split": (_mnist_split, wg.ArgumentError, r"mnist: split must be one of.*'validation'"),
     "checkpoint-checksum": (_checkpoint_checksum, wg.CheckpointError,
                             r"run.safetensors: bad checksum \(stored [0-9a-f]{64}"),

@@ -145,11 +145,16 @@ def test_cli_prints_the_tables(capsys, tmp_path):
     (["trace", "x", "--at", "x=abc"], "not a number"),
     (["trace", "x", "--at", "x"], "NAME=VALUE"),
     (["trace", "x", "--at", "x=1", "--wrt", "z"], "--wrt z"),
+    (["trace", "x1*x2", "--at", "x1=1,2", "x2=1,2,3"],
+     "could not be broadcast together with shapes (2,) (3,)"),
+    # checked before the tables are printed
+    (["trace", "x", "--at", "x=1", "--dot", "g.txt"], "cannot draw to 'g.txt'"),
 ])
 def test_cli_errors(capsys, argv, message):
     assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("wengert trace: error:") and message in err
+    captured = capsys.readouterr()
+    assert captured.err.startswith("wengert trace: error:") and message in captured.err
+    assert captured.out == ""
 
 
 def test_one_element_arrays_print_as_numbers():

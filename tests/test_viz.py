@@ -78,6 +78,12 @@ def test_render_writes_dot_text_without_graphviz(tmp_path):
         to_dot("not a graph")
 
 
+def test_render_creates_the_folder_and_leaves_no_temporary_file(tmp_path):
+    path = render(_t([1.0]) * 2, tmp_path / "new" / "sub" / "g.gv")
+    assert path.read_text().startswith("digraph")
+    assert [p.name for p in path.parent.iterdir()] == ["g.gv"]
+
+
 @pytest.mark.parametrize("suffix, magic", [(".svg", b"<svg"), (".png", b"\x89PNG")])
 def test_render_with_graphviz(tmp_path, suffix, magic):
     pytest.importorskip("graphviz")

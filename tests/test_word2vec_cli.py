@@ -2,6 +2,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from wengert.cli import main
 from wengert.models.word2vec import WordVectors
@@ -67,3 +68,34 @@ def test_errors_are_reported_with_their_cause(tmp_path, capsys):
     assert main(["word2vec", "--corpus", str(corpus), "--out", str(tmp_path / "o"),
                  "--wordsim", str(tmp_path / "nope.tsv"), "--no-progress"]) == 1
     assert "--wordsim" in capsys.readouterr().err
+
+
+def test_vectors_are_saved_and_a_too_small_evaluation_is_skipped(tmp_path, capsys):
+    corpus = _corpus(tmp_path / "corpus.txt")
+    simlex = tmp_path / "simlex.txt"
+    simlex.write_text("north\tunicorn\t5\ndragon\tking\t3\n")  # no pair fully in the vocabulary
+    out = tmp_path / "run"
+    assert main(["word2vec", "--corpus", str(corpus), "--out", str(out), "--dim", "4",
+                 "--min-count", "1", "--epochs", "1", "--batch-size", "64", "--streams", "8",
+                 "--simlex", str(simlex), "--neighbours", "", "--no-progress"]) == 0
+    assert "wengert word2vec: warning: simlex skipped: " in capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "0 word pair(s) with both words in the vocabulary" in metrics["simlex"]["skipped"]
+    assert len(WordVectors.load(out / "vectors.txt")) == len(WordVectors.load(out / "vectors.bin"))
+
+
+def test_an_unusable_out_is_reported_before_training(tmp_path, capsys):
+    corpus = _corpus(tmp_path / "corpus.txt")
+    (tmp_path / "file").write_text("")
+    assert main(["word2vec", "--corpus", str(corpus), "--out", str(tmp_path / "file" / "o"),
+                 "--min-count", "1", "--no-progress"]) == 1
+    captured = capsys.readouterr()
+    assert "epoch 1" not in captured.out
+    assert captured.err.startswith("wengert word2vec: error: ") and "file/o" in captured.err
+
+
+def test_a_negative_seed_is_an_argument_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["word2vec", "--corpus", "c.txt", "--out", str(tmp_path), "--seed", "-1"])
+    assert info.value.code == 2
+    assert "argument --seed: expected a seed >= 0, got '-1'" in capsys.readouterr().err

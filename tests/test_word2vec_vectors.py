@@ -230,6 +230,29 @@ def test_malformed_and_truncated_files_name_the_file(tmp_path):
         WordVectors.load(ragged, binary=False)
 
 
+@pytest.mark.parametrize("content, binary, message", [
+    (b"1 2\na 1 zz\n", None, "bad.txt: line 2: 'zz' is not a number"),
+    # a text file whose word is not UTF-8 was taken for a truncated binary one
+    (b"1 2\n\xff\xfe 1 2\n", None, "bad.txt: line 2 is not UTF-8 text"),
+    (b"1 2\na " + np.array([1, 2], "<f4").tobytes() + b"\n", False,
+     "bad.txt: line 2 .* binary=True"),
+    (b"1 2\n\xff " + np.array([1, 2], "<f4").tobytes() + b"\n", True,
+     "bad.txt: word 1 .* is not UTF-8"),
+])
+def test_malformed_files_name_the_file_and_the_line(tmp_path, content, binary, message):
+    (tmp_path / "bad.txt").write_bytes(content)
+    with pytest.raises(DatasetError, match=message):
+        WordVectors.load(tmp_path / "bad.txt", binary=binary)
+
+
+def test_a_repeated_word_keeps_its_first_vector_as_gensim_does(tmp_path):
+    (tmp_path / "dup.txt").write_text("3 2\na 1 2\nb 5 6\na 3 4\n")
+    with pytest.warns(UserWarning, match=r"dup.txt: 1 repeated word\(s\), e.g. \['a'\]"):
+        wv = WordVectors.load(tmp_path / "dup.txt")
+    assert wv.words == ["a", "b"]
+    assert np.array_equal(wv["a"], [1, 2]) and np.array_equal(wv["b"], [5, 6])
+
+
 def test_words_with_spaces_cannot_be_saved(tmp_path):
     with pytest.raises(ValueError, match="'new york'"):
         WordVectors(["new york"], np.zeros((1, 2))).save(tmp_path / "v.txt")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_write
 from .blocks import block_scopes
 from .errors import ArgumentError, MissingDependencyError
 from .notation import number, shape_text, summary
@@ -115,27 +116,45 @@ def _emit_clusters(clusters, path, depth):
     return lines
 
 
+#: The file name endings render draws to: DOT text, then Graphviz's output formats.
+DOT_SUFFIXES = ("dot", "gv")
+RENDER_SUFFIXES = (*DOT_SUFFIXES, "svg", "png", "pdf")
+
+
+def render_format(path):
+    """The format ``render`` draws ``path`` in (its suffix, lower case); raises
+    :class:`ArgumentError` for a name it cannot draw to, before anything is computed."""
+    fmt = Path(path).suffix.lower().lstrip(".")
+    if fmt not in RENDER_SUFFIXES:
+        raise ArgumentError(f"render: cannot draw to {Path(path).name!r}; use a .svg, .png, "
+                            ".pdf, .dot or .gv file name")
+    return fmt
+
+
 def render(obj, path, title=None):
     """Draw ``obj``'s graph to ``path``: ``.svg``, ``.png`` or ``.pdf`` through Graphviz, or
-    ``.dot``/``.gv`` as DOT text (no Graphviz needed). Returns the path."""
+    ``.dot``/``.gv`` as DOT text (no Graphviz needed). Creates the parent folder; the file is
+    written atomically (complete or not at all). Returns the path."""
     path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
+    fmt = render_format(path)
     dot = to_dot(obj, title)
-    if fmt in ("dot", "gv"):
-        path.write_text(dot)
-        return path
-    if fmt not in ("svg", "png", "pdf"):
-        raise ArgumentError(f"render: cannot draw to {path.name!r}; use a .svg, .png, .pdf, "
-                            ".dot or .gv file name")
+    if fmt in DOT_SUFFIXES:
+        data = dot.encode()
+    else:
+        data = _graphviz(dot, fmt)
+    with atomic_write(path) as f:
+        f.write(data)
+    return path
+
+
+def _graphviz(dot, fmt):
     try:
         import graphviz
     except ImportError:
         raise MissingDependencyError(f"render needs the graphviz package: {INSTALL_PACKAGE}, "
                                      f"and the dot program: {INSTALL_DOT}") from None
     try:
-        data = graphviz.Source(dot).pipe(format=fmt)
+        return graphviz.Source(dot).pipe(format=fmt)
     except graphviz.ExecutableNotFound:
         raise MissingDependencyError(f"render needs Graphviz's dot program, which is not on "
                                      f"PATH: {INSTALL_DOT}") from None
-    path.write_bytes(data)
-    return path

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from ..errors import ArgumentError, MissingDependencyError
+from ..errors import ArgumentError, WengertError
 
 
 def add_parser(subparsers):
@@ -52,19 +52,22 @@ def _values(pairs):
 def run(args):
     from ..expression import parse
     from ..trace_table import trace
+    from ..viz import render, render_format
+
     try:
         names, values = _values(args.at)
         if args.wrt is not None and args.wrt not in names:
             raise ArgumentError(f"--wrt {args.wrt}: not one of the inputs {names}")
+        if args.dot:  # a bad name is found before the tables, not after
+            render_format(args.dot)
         f = parse(args.expression, names)
         wrt = names.index(args.wrt) if args.wrt else 0
         t = trace(f, *values, wrt=wrt, names=names)
         print({"text": t.to_text, "markdown": t.to_markdown,
                "html": t._repr_html_}[args.format]())
         if args.dot:
-            from ..viz import render
             print(f"graph written to {render(t, args.dot, title=args.expression)}")
-    except (ArgumentError, MissingDependencyError) as exc:
+    except (WengertError, OSError) as exc:  # e.g. --at vectors that do not broadcast
         print(f"wengert trace: error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..atomic import atomic_write
+
 IMAGE_DATASETS = ("mnist", "fashion-mnist")
 DATASETS = ("spiral", "xor", "circle", "gaussian", "moons", *IMAGE_DATASETS)
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
@@ -60,6 +62,7 @@ def _number(kind, minimum, inclusive, wording):
 _positive_int = _number(int, 0, False, "a positive integer")
 _positive_float = _number(float, 0, False, "a positive number")
 _non_negative = _number(float, 0, True, "a number >= 0")
+_seed = _number(int, 0, True, "a seed >= 0")
 
 
 def add_parser(subparsers):
@@ -93,17 +96,18 @@ def add_parser(subparsers):
                         "(default), or constant")
     p.add_argument("--batch-size", type=_positive_int, default=None)
     p.add_argument("--epochs", type=_positive_int, default=None,
-                   help="total epochs (with --resume: including those already done)")
+                   help="total epochs (with --resume: including those already done; only "
+                        "a constant schedule can be extended)")
     p.add_argument("--weight-decay", type=_non_negative, default=None,
                    help="L2 weight decay (default: the optimizer's own, 0.01 for AdamW, "
                         "else 0)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     p.add_argument("--out", type=Path, default=None,
                    help="write metrics.json, history.csv, the checkpoint and plots here")
     p.add_argument("--resume", action="store_true",
                    help=f"continue an interrupted run from --out/{CHECKPOINT} (give the same "
-                        "flags; the result equals an uninterrupted run)")
+                        "flags, else it refuses; the result equals an uninterrupted run)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(run=run, parser=p)
 
@@ -146,14 +150,23 @@ def _train(args):
                    "adam": (optim.Adam, {}), "adamw": (optim.AdamW, {})}[args.optimizer]
     optimizer = make(model.parameters(), lr=lr, **extra, **decay)
     scheduler = CosineAnnealingLR(optimizer, epochs) if args.schedule == "cosine" else None
+    flags = {"dataset": args.dataset, "hidden": list(hidden), "activation": args.activation,
+             "optimizer": args.optimizer, "lr": lr, "schedule": args.schedule,
+             "batch_size": batch_size,
+             "weight_decay": optimizer.param_groups[0]["weight_decay"],
+             "seed": args.seed, "dtype": args.dtype}
+    if args.dataset not in IMAGE_DATASETS:
+        flags.update(samples=args.samples, noise=args.noise)
+    if scheduler is not None:  # the cosine's length; a constant rate runs on for any --epochs
+        flags["epochs"] = epochs
     train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True)
     test_loader = DataLoader(test_set, batch_size=1000)
     checkpoint = None if args.out is None else args.out / CHECKPOINT
 
     began = time.perf_counter()
     history = fit(model, cross_entropy, optimizer, train_loader, epochs, val_loader=test_loader,
-                  scheduler=scheduler, checkpoint=checkpoint, resume=args.resume,
-                  progress=not args.no_progress)
+                  scheduler=scheduler, callbacks=[_run_flags(flags, checkpoint)],
+                  checkpoint=checkpoint, resume=args.resume, progress=not args.no_progress)
     fit_seconds = time.perf_counter() - began
     if history.stopped:
         print(f"wengert train: {history.stopped}", file=sys.stderr)
@@ -176,6 +189,34 @@ def _train(args):
     if args.out is not None:
         _write_outputs(args.out, summary, history, model, train_set, test_set)
     return 0
+
+
+def _run_flags(flags, checkpoint):
+    """A callback that saves ``flags`` (those that shape training) in the checkpoint and, on
+    --resume, refuses a checkpoint written with other values: the checkpoint's optimizer and
+    schedule would silently win over a new --lr or --epochs, or crash the step (another
+    --optimizer)."""
+    from ..train import Callback, CheckpointError
+
+    class RunFlags(Callback):
+        def state_dict(self):
+            return flags
+
+        def load_state_dict(self, saved):
+            differ = [f"--{key.replace('_', '-')} {_flag(saved[key])} (this run: "
+                      f"{_flag(value)})" for key, value in flags.items()
+                      if key in saved and saved[key] != value]
+            if differ:
+                raise CheckpointError(f"{checkpoint}: written by a run with other flags: "
+                                      f"{', '.join(differ)}; --resume needs the same flags "
+                                      "(start a new run in another --out to change them)")
+
+    return RunFlags()
+
+
+def _flag(value):
+    return ",".join(map(str, value)) if isinstance(value, list) else f"{value:g}" \
+        if isinstance(value, float) else str(value)
 
 
 def _datasets(args):
@@ -206,7 +247,8 @@ def _write_outputs(out, summary, history, model, train_set, test_set):
     from ..train import confusion_matrix, predict, predictions
 
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+    with atomic_write(out / "metrics.json") as f:
+        f.write((json.dumps(summary, indent=2) + "\n").encode())
     history.to_csv(out / "history.csv")
     written = ["metrics.json", "history.csv", CHECKPOINT]
     try:

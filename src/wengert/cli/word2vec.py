@@ -5,8 +5,12 @@ and binary formats) and metrics.json to ``--out``.
     wengert word2vec --corpus gutenberg-en-84books.tar.gz --out runs/w2v --epochs 5
 """
 import json
+import os
 import sys
 from pathlib import Path
+
+from ..atomic import atomic_write
+from .train import _number
 
 # Evaluation files looked for under $WENGERT_DATA/text (else ~/.cache/wengert/text) when
 # not given.
@@ -42,7 +46,7 @@ def add_parser(subparsers):
     p.add_argument("--streams", type=int, default=64,
                    help="stretches of the corpus a step advances together (64; divides "
                         "--batch-size)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=_number(int, 0, True, "a seed >= 0"), default=1)
     p.add_argument("--keep-gutenberg-header", action="store_true",
                    help="keep the Project Gutenberg header and footer (dropped by default)")
     for name, file in EVAL_FILES.items():
@@ -76,18 +80,22 @@ def _run(args):
                    seed=args.seed,
                    strip_gutenberg=not args.keep_gutenberg_header)
     eval_paths = _eval_paths(args)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if not os.access(args.out, os.W_OK | os.X_OK):  # found now, not after training
+        raise PermissionError(f"--out {args.out}: the folder is not writable")
     w2v.fit(args.corpus, progress=not args.no_progress, on_epoch=_print_epoch)
     wv = w2v.vectors
+    # saved before evaluating, so an evaluation that fails cannot lose them
+    wv.save(args.out / "vectors.txt")
+    wv.save(args.out / "vectors.bin", binary=True)
     metrics = {"corpus": str(args.corpus), "config": _config(w2v),
                "vocabulary": len(wv), "corpus_words": w2v.vocab.total,
                "epochs": [vars(s) | {"words_per_s": s.words_per_s} for s in w2v.history]}
     print(f"vocabulary {len(wv):,} words; {w2v.vocab.total:,} corpus words in it")
     metrics.update(_evaluate(wv, eval_paths, args.restrict_vocab))
     metrics["neighbours"] = _neighbours(wv, [w for w in args.neighbours.split(",") if w])
-    args.out.mkdir(parents=True, exist_ok=True)
-    wv.save(args.out / "vectors.txt")
-    wv.save(args.out / "vectors.bin", binary=True)
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    with atomic_write(args.out / "metrics.json") as f:
+        f.write((json.dumps(metrics, indent=2) + "\n").encode())
     print(f"wrote {args.out / 'vectors.txt'}, vectors.bin and metrics.json")
     return 0
 
@@ -121,6 +129,8 @@ def _print_epoch(stats):
 
 
 def _evaluate(wv, paths, restrict_vocab):
+    from ..errors import DatasetError
+
     out = {}
     if "analogies" in paths:
         result = wv.evaluate_analogies(paths["analogies"], restrict_vocab=restrict_vocab)
@@ -135,7 +145,12 @@ def _evaluate(wv, paths, restrict_vocab):
                                          for s in result.sections}}
     for name in ("wordsim", "simlex"):
         if name in paths:
-            r = wv.evaluate_word_pairs(paths[name])
+            try:
+                r = wv.evaluate_word_pairs(paths[name])
+            except DatasetError as exc:  # e.g. a small vocabulary holding too few of its pairs
+                print(f"wengert word2vec: warning: {name} skipped: {exc}", file=sys.stderr)
+                out[name] = {"skipped": str(exc)}
+                continue
             print(f"{paths[name].name}: Spearman {r.spearman:.3f}, Pearson {r.pearson:.3f}, "
                   f"{r.oov_ratio:.1f}% of pairs out of vocabulary")
             out[name] = vars(r)

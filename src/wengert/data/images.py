@@ -15,7 +15,7 @@ import numpy as np
 
 from ..atomic import atomic_write
 from ..backend import as_dtype
-from ..errors import ArgumentError
+from ..errors import ArgumentError, DTypeError
 from .dataset import TensorDataset
 from .idx import DatasetError, read_idx
 
@@ -81,7 +81,8 @@ def data_root(root=None):
 
 
 def mnist(root=None, split="train", download=False, flatten=False, dtype="float32"):
-    """The MNIST handwritten digits: images scaled to [0, 1] as ``dtype``, shape
+    """The MNIST handwritten digits: images scaled to [0, 1] as ``dtype`` (a floating type,
+    else :class:`DTypeError`), shape
     (n, 28, 28) or (n, 784) with ``flatten=True``, and int64 labels 0-9. ``split`` is
     "train" (60,000) or "test" (10,000)."""
     return _load(MNIST, root, split, download, flatten, dtype)
@@ -96,6 +97,10 @@ def fashion_mnist(root=None, split="train", download=False, flatten=False, dtype
 def _load(source, root, split, download, flatten, dtype):
     if split not in SPLITS:
         raise ArgumentError(f"{source.folder}: split must be one of {SPLITS}, got {split!r}")
+    if as_dtype(dtype).kind != "f":
+        raise DTypeError(f"{source.folder}: dtype={dtype!r} is not a floating type; the images "
+                         "are scaled to [0, 1]. Hint: use float32 or float64 (read_idx gives "
+                         "the raw uint8 pixels)")
     folder = data_root(root) / source.folder
     paths = [folder / name for name in FILES[split]]
     missing = [p for p in paths if not p.is_file()]

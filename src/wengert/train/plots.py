@@ -3,9 +3,12 @@ boundary of a 2-D classifier, a confusion matrix and a grid of images with predi
 
 Each function returns a ``matplotlib.figure.Figure`` and, given ``path``, saves it there.
 Figures are made without pyplot (Agg canvas), so nothing opens a window or touches global
-state."""
+state. Files are written atomically (complete or not at all)."""
+from pathlib import Path
+
 import numpy as np
 
+from ..atomic import atomic_write
 from ..errors import MissingDependencyError
 from ..tensor import Tensor
 from .inference import predict
@@ -23,7 +26,9 @@ def _figure(width, height):
 
 def _finish(fig, path):
     if path is not None:
-        fig.savefig(path, dpi=100)
+        # a file object has no name to take the format from: give it (None: matplotlib's png)
+        with atomic_write(path) as f:
+            fig.savefig(f, dpi=100, format=Path(path).suffix.lstrip(".").lower() or None)
     return fig
 
 

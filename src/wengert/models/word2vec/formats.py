@@ -8,7 +8,9 @@ Both start with the line ``"<words> <dim>\\n"``. Then, per word:
 * binary: ``word`` + a space + ``dim`` little-endian float32 + ``\\n`` (the C tool writes the
   newline and its readers skip it before the next word).
 
-Words are UTF-8 and must not contain spaces or line breaks."""
+Words are UTF-8 and must not contain spaces or line breaks. A word that comes again is
+ignored, with a warning, as gensim does: the first vector of a word is the one kept."""
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +42,7 @@ def save(path, words, vectors, binary=False):
 def load(path, binary=None):
     """Read ``(words, vectors)`` (float32) from a word2vec file; ``binary=None`` detects the
     format from the first record. Raises :class:`~wengert.data.DatasetError` naming the file
-    for a malformed or truncated one."""
+    for a malformed or truncated one (and the line, or the word's number in a binary file)."""
     path = Path(path)
     data = path.read_bytes()
     header, _, body = data.partition(b"\n")
@@ -55,28 +57,57 @@ def load(path, binary=None):
     if len(words) != count:
         raise DatasetError(f"{path}: the header announces {count} words but {len(words)} "
                            "were read; the file is truncated")
+    first = {}
+    for row, word in enumerate(words):
+        first.setdefault(word, row)
+    if len(first) < len(words):
+        repeated = sorted({w for row, w in enumerate(words) if first[w] != row})
+        warnings.warn(f"{path}: {len(words) - len(first)} repeated word(s), e.g. "
+                      f"{repeated[:3]}; kept the first vector of each (as gensim does)",
+                      stacklevel=3)
+        keep = list(first.values())
+        words, vectors = list(first), vectors[keep]
     return words, vectors
 
 
 def _looks_binary(body, dim):
-    """A text record is ``word`` then ``dim`` numbers on one line; a binary one is not."""
-    line = body.split(b"\n", 1)[0]
+    """A text record is a word then ``dim`` numbers on one line; a binary one is not. Judged
+    on bytes, so that a text file holding a word that is not UTF-8 is not taken for binary."""
+    return len(body.split(b"\n", 1)[0].split()) != dim + 1
+
+
+def _is_number(text):
     try:
-        return len(line.decode().split()) != dim + 1
-    except UnicodeDecodeError:
-        return True
+        np.float32(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _read_text(path, body, count, dim):
     words, rows = [], []
-    for number, line in enumerate(body.decode("utf-8").splitlines()[:count], 2):
+    lines = body.split(b"\n")
+    if lines[-1] == b"":  # the newline that ends the last line
+        lines.pop()
+    for number, raw in enumerate(lines[:count], 2):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DatasetError(f"{path}: line {number} is not UTF-8 text ({exc.reason} at byte "
+                               f"{exc.start}); a binary word2vec file loads with binary=True "
+                               "(or binary=None, which detects it)") from None
         parts = line.rstrip().split(" ")
         if len(parts) != dim + 1:
             raise DatasetError(f"{path}: line {number} has {len(parts) - 1} values, the "
                                f"header says {dim}")
         words.append(parts[0])
         rows.append(parts[1:])
-    return words, np.array(rows, dtype=np.float32).reshape(len(rows), dim)
+    try:
+        return words, np.array(rows, dtype=np.float32).reshape(len(rows), dim)
+    except ValueError:  # only then look for the culprit
+        number, value = next((n, v) for n, row in enumerate(rows, 2) for v in row
+                             if not _is_number(v))
+        raise DatasetError(f"{path}: line {number}: {value!r} is not a number") from None
 
 
 def _read_binary(path, body, count, dim):
@@ -89,7 +120,11 @@ def _read_binary(path, body, count, dim):
         space = body.find(b" ", at)
         if space < 0 or space + 1 + size > len(body):
             break
-        words.append(body[at:space].decode("utf-8"))
+        try:
+            words.append(body[at:space].decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise DatasetError(f"{path}: word {len(words) + 1} (byte {at} after the header) "
+                               f"is not UTF-8 ({exc.reason}); the file is corrupt") from None
         starts.append(space + 1)
         at = space + 1 + size
     vectors = np.empty((len(starts), dim), np.float32)
