@@ -82,14 +82,7 @@ def _check_writable(t, what):
     no longer holds); into a view taken while nothing recorded it (under no_grad, or while its
     base needed no gradient) of a base that requires grad now (the write could not reach the
     base's graph); into a view whose values a write elsewhere changed since it was taken."""
-    bases = []  # what t views, innermost first, while they share its memory
-    child = t
-    while child._view_src is not None:
-        base = child._view_src[0]
-        if not np.may_share_memory(child.data, base.data):
-            break  # its data was replaced since: the write stays in it
-        bases.append(base)
-        child = base
+    bases = [base for _, base, _, _ in _viewed(t)]
     for leaf in [t] + bases:
         if leaf.requires_grad and leaf._node is None:
             of = "" if leaf is t else f"a view (shape {t.shape}) of "
@@ -114,9 +107,10 @@ def _check_writable(t, what):
 
 
 def _record_write(tensor, old, value, written=None):
-    """``value`` (a recorded tensor) now holds ``tensor``'s values, which ``old`` held before
-    the write. For a view, the tensors it views changed too (their memory is its memory), so
-    each records the write, from the outermost down (as PyTorch's CopySlices): a base takes
+    """``value`` (recorded, unless nothing records) now holds ``tensor``'s values, which
+    ``old`` held before the write. For a view, the tensors it views changed too (their
+    memory is its memory), so each records the write, from the outermost down (as PyTorch's
+    CopySlices): a base takes
     ``index_put(base, view, key)`` for a getitem view; a view of all its base's elements
     (reshape, transpose...) gives the base its inverse, which is the view's own VJP rule.
     ``written`` is the part of ``tensor`` the write changed (all of it by default).
@@ -125,14 +119,7 @@ def _record_write(tensor, old, value, written=None):
     Every tensor written takes its new value's forward-mode tangents; with ``old`` None
     (nothing records: forward mode alone) that is all that happens."""
     recording = old is not None
-    chain = []  # (view, its base, the view primitive, its params), innermost first
-    t = tensor
-    while t._view_src is not None:
-        base, prim, params = t._view_src
-        if not np.may_share_memory(t.data, base.data):
-            break  # a copy: the write stayed in it
-        chain.append((t, base, prim, params))
-        t = base
+    chain = _viewed(tensor)
     written = tensor.data if written is None else written
     tensor._tangents = value._tangents
     if not chain:
@@ -153,6 +140,20 @@ def _record_write(tensor, old, value, written=None):
         t._tangents = again._tangents
         if recording:
             _rebase(t, again._node, t_old, written)
+
+
+def _viewed(t):
+    """``[(view, its base, the view primitive, its params)]`` from ``t`` outwards, while each
+    view still shares its base's memory (a tensor whose data was replaced since is where a
+    write into it stays)."""
+    chain = []
+    while t._view_src is not None:
+        base, prim, params = t._view_src
+        if not np.may_share_memory(t.data, base.data):
+            break
+        chain.append((t, base, prim, params))
+        t = base
+    return chain
 
 
 def _put_into(base, value, prim, params):
