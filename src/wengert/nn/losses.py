@@ -15,7 +15,7 @@ from ..ops.shape import squeeze, transpose
 from ..tensor import Tensor
 from .errors import check_choice
 
-REDUCTIONS = ("mean", "sum", "none")
+REDUCTIONS = _fused.REDUCTIONS
 
 
 def _reduce(loss, reduction, where_):

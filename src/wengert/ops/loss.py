@@ -17,7 +17,7 @@ from .activation import _softmax
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
 
-REDUCTIONS = ("none", "sum", "mean")
+REDUCTIONS = ("mean", "sum", "none")  # every loss's reduction options
 
 
 def check_class_targets(op, x, target, ignore_index=-100):
