@@ -10,7 +10,7 @@ import wengert as wg
 from conftest import REPO
 from wengert.check import (central_difference_errors, gradcheck, numerical_grad,
                            numerical_jvp)
-from wengert.errors import ArgumentError, GradcheckError
+from wengert.errors import ArgumentError, GradcheckError, ShapeError
 
 
 def _load_example(name):
@@ -130,3 +130,47 @@ def test_float32_input_warns_and_bad_options_raise():
         gradcheck(lambda i: wg.tensor([1.0])[i], np.array([0]))
     with pytest.raises(ArgumentError, match="no input 5"):
         gradcheck(lambda x: x * 2, np.ones(2)).worst(5)
+
+
+def test_numerical_grad_argnum_counts_all_arguments_and_is_checked():
+    # f(a, b) = sum(a * b^3): df/db = 3 a b^2, derived by hand; x in the last place
+    a, b = np.array([3.0, 5.0]), np.array([1.0, 2.0])
+
+    def f(a, b):
+        return (a * b ** 3).sum()
+    for argnum in (1, -1):
+        np.testing.assert_allclose(numerical_grad(f, b, argnum=argnum, others=(a,)),
+                                   3 * a * b ** 2, rtol=1e-8)
+    np.testing.assert_allclose(numerical_grad(f, a, argnum=-2, others=(b,)), b ** 3, rtol=1e-8)
+    for argnum in (2, -3, 0.5):  # outside f's two arguments: was a silent zero gradient
+        with pytest.raises(ArgumentError, match=f"argnum={argnum!r} but f takes 2"):
+            numerical_grad(f, b, argnum=argnum, others=(a,))
+
+
+def test_numerical_jvp_wants_one_tangent_per_primal_shaped_like_it():
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    with pytest.raises(ArgumentError, match="1 tangents for 2 primals"):
+        numerical_jvp(lambda x, y: x * y, [x, y], [np.ones(2)])
+    # a (2, 1) tangent would broadcast x + eps t to a (2, 2) point
+    with pytest.raises(ShapeError, match=r"tangent 0 has shape \(2, 1\) but primal 0 has "
+                                         r"shape \(2,\)"):
+        numerical_jvp(lambda x: x * x, [x], [np.ones((2, 1))])
+
+
+def test_gradcheck_of_an_empty_input_and_options_that_check_nothing():
+    # an input with no element has an empty Jacobian, in both modes and to second order
+    report = gradcheck(lambda x, w: (x @ w).sum() + (w * w).sum(),
+                       (np.zeros((0, 3)), np.ones((3, 2))), order=2)
+    assert report.passed and {r.input for r in report.results} == {0, 1}
+    report = gradcheck(lambda x: x * 2, np.zeros((0, 3)))
+    assert report.passed and all(np.shape(r.max_abs) == () for r in report.results)
+    with pytest.raises(ArgumentError, match="nothing to compare"):
+        gradcheck(lambda x: x * 2, np.ones(2), full=False, n_random=0)
+
+
+def test_gradcheck_warns_when_f_computes_in_float32():
+    # float64 inputs, a float32 result: the differences are float32 rounding (~1e-2 here)
+    with pytest.warns(UserWarning, match="f returns float32 for float64 inputs"):
+        report = gradcheck(lambda x: (x * x).astype("float32"), np.array([1.0, 2.0]),
+                           raise_exception=False)
+    assert not report.passed

@@ -83,3 +83,30 @@ def test_captured_weights_and_bad_outputs_are_refused():
         checkpoint(lambda h: _layer(h, w1, b1), x).sum().backward()
     with pytest.raises(ArgumentError, match="one Tensor"):
         checkpoint(lambda h: (h, h), x)
+
+
+def test_integer_tensor_arguments_pass_through_reverse_forward_and_second_order(torch_mod):
+    # Token ids as a tensor argument (as torch.utils.checkpoint takes them) get no gradient;
+    # they used to be tracked like weights, which only floats can be.
+    import wengert.nn.functional as F
+    rng = np.random.default_rng(0)
+    ids_np, w_np = np.array([[1, 3], [3, 0]]), rng.standard_normal((4, 3))
+    ids, w = wg.tensor(ids_np), wg.tensor(w_np, requires_grad=True)
+
+    def segment(ids, w):
+        return wg.tanh(F.embedding(ids, w)) ** 2
+
+    checkpoint(segment, ids, w).sum().backward()
+    assert ids.grad is None
+    tw = torch_mod.tensor(w_np, requires_grad=True)
+    torch_mod.utils.checkpoint.checkpoint(
+        lambda i, w: torch_mod.tanh(torch_mod.nn.functional.embedding(i, w)) ** 2,
+        torch_mod.tensor(ids_np), tw, use_reentrant=False).sum().backward()
+    np.testing.assert_allclose(w.grad.data, tw.grad.numpy(), rtol=1e-12)
+    ours = hessian(lambda w: checkpoint(segment, ids, w).sum())(w_np)
+    theirs = torch_mod.autograd.functional.hessian(
+        lambda w: (torch_mod.tanh(torch_mod.nn.functional.embedding(
+            torch_mod.tensor(ids_np), w)) ** 2).sum(), torch_mod.tensor(w_np))
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12, atol=1e-14)
+    from wengert.check import gradcheck
+    assert gradcheck(lambda w: checkpoint(segment, ids, w), w_np, order=2).passed

@@ -121,6 +121,17 @@ def test_jacfwd_takes_one_pass_per_input_and_jacrev_one_evaluation():
     np.testing.assert_allclose(jacobian(f, mode="forward")(x).data, by_hand, rtol=1e-12)
 
 
+def test_jacobians_of_inputs_with_no_elements_have_torch_func_shapes():
+    torch = pytest.importorskip("torch")
+    from torch.func import jacfwd as torch_jacfwd
+
+    x = np.zeros((0, 3))
+    expected = tuple(torch_jacfwd(lambda t: t * 2)(torch.from_numpy(x)).shape)
+    # f still runs on Tensors: there is nothing to seed, but f may use Tensor methods
+    for transform in (jacfwd, jacrev):
+        assert transform(lambda t: (t * 2).reshape(0, 3))(x).shape == expected
+
+
 def test_nested_transforms_by_hand():
     cube = lambda x: x ** 3  # noqa: E731
     x = np.array(1.5)

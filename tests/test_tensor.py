@@ -186,6 +186,10 @@ def test_matmul_shape_mismatch():
         wg.ones(2, 3) @ wg.ones(4, 5)
     with pytest.raises(wg.ShapeError, match="at least 1-D"):
         wg.matmul(wg.tensor(1.0), wg.ones(2))
+    # inner axes that fit (3 and 3): the batch axes (2, 3) and (2, 4) are what differ
+    with pytest.raises(wg.ShapeError,
+                       match=r"batch axes \(2, 3\) and \(2, 4\) do not broadcast"):
+        wg.ones(2, 3, 5, 3) @ wg.ones(2, 4, 3, 6)
 
 
 def test_other_shape_errors():

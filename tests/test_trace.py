@@ -169,3 +169,53 @@ def test_one_element_arrays_print_as_numbers():
     from wengert.viz import to_dot
     dot = to_dot(wg.tensor([2.0], requires_grad=True) * wg.tensor([0.25]))
     assert "0.25" in dot
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1/0 * x", "the constant part 1 / 0 divides by zero"),
+    ("0**-1 + x", r"the constant part 0 \*\* \(-1\) divides by zero"),
+    # Python floats make (-8) ** (1/3) complex; a tensor would hold nan
+    ("(-8)**(1/3) * x", r"the constant part \(-8\) \*\* \(1 / 3\) has no real value"),
+])
+def test_parser_names_a_constant_part_without_a_real_value(text, message):
+    f = parse(text, ["x"])
+    with pytest.raises(ArgumentError, match=message):
+        f(wg.tensor(2.0, dtype="float64"))
+
+
+def test_parser_rejects_a_number_too_large_for_a_float():
+    text = "1" + "0" * 400 + " * x"  # was an OverflowError from float() while evaluating
+    with pytest.raises(ArgumentError, match="too large for a float") as info:
+        parse(text, ["x"])
+    assert str(info.value).splitlines()[2] == "  " + "^" * 401
+
+
+def test_forward_table_marks_only_the_seeded_array_input_as_seed():
+    t = trace(lambda a, b: (a * b).sum(), [1.0, 2.0, 3.0], [4.0, 5.0, 6.0], wrt=1)
+    assert [(r.expr, r.value.tolist()) for r in t.forward[:2]] == [
+        ("0", [0.0, 0.0, 0.0]), ("seed", [1.0, 1.0, 1.0])]
+    assert t.forward[-1].value == pytest.approx(1 + 2 + 3)  # d/db of a.b along ones
+
+
+@pytest.mark.parametrize("op, smaller", [(wg.maximum, False), (wg.minimum, True)])
+def test_max_and_min_rows_show_the_tie_split_the_numbers_hold(op, smaller, torch_mod):
+    # at a tie PyTorch gives each input half the gradient, and so do the tables' numbers
+    t = trace(lambda a, b: op(a, b), 2.0, 2.0)
+    a, b = (torch_mod.tensor(2.0, requires_grad=True) for _ in range(2))
+    (torch_mod.minimum if smaller else torch_mod.maximum)(a, b).backward()
+    adjoint = _row_map(t.adjoint)
+    assert adjoint["v̄0"].value == pytest.approx(a.grad.item()) == 0.5
+    sign = "<" if smaller else ">"
+    assert adjoint["v̄0"].expr == f"v̄2·([v0 {sign} v1] + ½[v0 = v1])"
+    assert adjoint["v̄1"].expr == f"v̄2·([v1 {sign} v0] + ½[v0 = v1])"
+    assert _row_map(t.forward)["v̇2"].value == pytest.approx(0.5)
+
+
+def test_an_index_array_parameter_is_shown_by_dtype_and_shape():
+    index = np.arange(1000) % 3
+    t = trace(lambda a: a[index].sum() + a[np.array([0, 1]), ].sum(), [1.0, 2.0, 3.0])
+    exprs = [r.expr for r in t.evaluation]
+    assert "getitem(v0, key=<int64 1000>)" in exprs  # not a thousand numbers in one row
+    assert "getitem(v0, key=(array([0, 1]),))" in exprs  # a short one still reads in full
+    # each element's adjoint counts its uses, by hand: 334, 333, 333 lookups, plus 1, 1, 0
+    np.testing.assert_array_equal(t.adjoint[-1].value, [335, 334, 333])

@@ -272,3 +272,27 @@ def test_block_labels_its_nodes_and_changes_no_value():
     w1.grad = None
     plain.backward()
     np.testing.assert_allclose(g, w1.grad.data, rtol=1e-15)
+
+
+def test_a_jvp_returning_a_tangent_of_another_shape_is_named():
+    # dargs is a tuple even for one argument: dargs * y makes a (1, 3) tangent for a (3,)
+    # output, which used to surface as a broadcast_to error naming no unit
+    def forward(x):
+        return 1 / (1 + np.exp(-x))
+
+    def back(dy, y, x):
+        return dy * y * (1 - y)
+
+    x = np.array([0.3, -1.2, 2.0])
+    bad = unit(forward, back=back, jvp=lambda dargs, y, x: dargs * y * (1 - y), name="sig")
+    with pytest.raises(ShapeError, match=r"unit 'sig': jvp returned a tangent of shape "
+                                         r"\(1, 3\) for an output of shape \(3,\).*dargs\[0\]"):
+        jvp(bad, (x,), (np.ones(3),))
+    good = unit(forward, back=back, jvp=lambda dargs, y, x: dargs[0] * y * (1 - y))
+    s = forward(x)
+    np.testing.assert_allclose(jvp(good, (x,), (np.ones(3),))[1].data, s * (1 - s),
+                               rtol=1e-14)
+    # a tangent that broadcasts to the output (a scalar) is the engine's to broadcast
+    scalar = unit(forward, back=back, jvp=lambda dargs, y, x: (dargs[0] * y * (1 - y)).sum())
+    np.testing.assert_allclose(jvp(scalar, (x,), (np.ones(3),))[1].data,
+                               np.full(3, (s * (1 - s)).sum()), rtol=1e-14)

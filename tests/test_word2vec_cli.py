@@ -99,3 +99,12 @@ def test_a_negative_seed_is_an_argument_error(tmp_path, capsys):
         main(["word2vec", "--corpus", "c.txt", "--out", str(tmp_path), "--seed", "-1"])
     assert info.value.code == 2
     assert "argument --seed: expected a seed >= 0, got '-1'" in capsys.readouterr().err
+
+
+def test_a_restrict_vocab_below_one_is_an_argument_error(tmp_path, capsys):
+    # a negative one used to slice the vocabulary from its end: all words but the last 5
+    with pytest.raises(SystemExit) as info:
+        main(["word2vec", "--corpus", "c.txt", "--out", str(tmp_path), "--restrict-vocab", "-5"])
+    assert info.value.code == 2
+    assert "argument --restrict-vocab: expected a positive integer, got '-5'" in \
+        capsys.readouterr().err

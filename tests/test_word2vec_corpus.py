@@ -69,12 +69,19 @@ def test_small_blocks_split_neither_words_nor_markers(tmp_path, monkeypatch):
     assert _sentences(c) == [[w.decode() for w in tokenize(text[start:text.index(b"*** END")])]]
 
 
-def test_one_line_file_is_read_in_blocks(tmp_path, monkeypatch):
+@pytest.mark.parametrize("strip_gutenberg", [True, False])
+def test_one_line_file_is_read_in_blocks(tmp_path, monkeypatch, strip_gutenberg):
     text = b" ".join([b"alpha", b"beta", b"gamma"] * 200)  # text8 is one 100 MB line
     path = tmp_path / "text8"
     path.write_bytes(text)
     monkeypatch.setattr(corpus_mod, "BLOCK", 64)
-    assert _sentences(read_corpus(path)) == [[w.decode() for w in text.split()]]
+    monkeypatch.setattr(corpus_mod, "HEADER_SPAN", 32)
+    assert _sentences(read_corpus(path, strip_gutenberg)) == [[w.decode() for w in text.split()]]
+    # Memory does not grow with the line: looking for the Gutenberg header reads the header
+    # span and at most one more block of the line, not the whole line.
+    blocks = [tokens for _, tokens in corpus_mod.iter_token_blocks(path, strip_gutenberg)]
+    assert sum(map(len, blocks)) == 600
+    assert max(sum(len(w) + 1 for w in tokens) for tokens in blocks) <= 32 + 2 * 64
 
 
 def test_sentences_are_capped_and_documents_not_joined(tmp_path):

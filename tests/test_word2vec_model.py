@@ -1,16 +1,19 @@
 """The word2vec network and training: the SGNS/CBOW loss against its formula and a dense
 composite, central differences, row-sparse updates, determinism, and a planted structure
 that training must recover."""
+import re
+
 import numpy as np
 import pytest
 
 import wengert as wg
 from wengert import optim
 from wengert.check import gradcheck
-from wengert.errors import ArgumentError
+from wengert.errors import ArgumentError, NonFiniteLossError, ShapeError
 from wengert.models.word2vec import Word2Vec, Word2VecNet, read_corpus
 from wengert.models.word2vec.batches import Batch
 from wengert.models.word2vec.model import negative_sampling_loss
+from wengert.ops import sgns
 from wengert.sparse import RowSparse
 
 V, DIM, WINDOW, NEG = 12, 5, 2, 3
@@ -55,6 +58,38 @@ def test_loss_is_the_negative_sampling_objective(rng, cbow):
     loss, examples = net(batch)
     np.testing.assert_allclose(loss.item(), _formula(net, batch, cbow), rtol=1e-12)
     assert examples == (batch.mask.any(axis=-1).sum() if cbow else batch.mask.sum())
+
+
+def test_cbow_windows_without_context_are_no_examples(rng):
+    # A one-word sentence's window and those of a stream that ran out have no context words:
+    # CBOW's hidden vector is zero there, and the window must add nothing, not
+    # (1 + negative) log 2, to the loss.
+    net, batch = _net(rng, cbow=True), _batch(rng)
+    batch.mask[0, 1] = False
+    batch.mask[1] = False
+    loss, examples = net(batch)
+    np.testing.assert_allclose(loss.item(), _formula(net, batch, cbow=True), rtol=1e-12)
+    assert examples == batch.mask.any(axis=-1).sum() == 3
+
+
+def test_loss_shape_mismatch_names_the_loss(rng):
+    batch = _batch(rng)
+    x = rng.standard_normal(batch.inputs.shape + (DIM,))
+    y = rng.standard_normal(batch.outputs.shape + (DIM,))
+    for bad_x, bad_y in ((x[:, 1:], y), (x, y[:, 1:]), (x, y[..., 1:])):
+        with pytest.raises(ShapeError, match=r"negative_sampling_loss: input vectors \(2, "):
+            negative_sampling_loss(wg.Tensor(bad_x), wg.Tensor(bad_y), batch.mask)
+
+
+@pytest.mark.parametrize("op, shape, axis", [
+    ("sliding_windows", (4, 6), 2), ("sliding_windows", (4, 6), -3),
+    ("overlap_add", (4, 3, 2), 2), ("overlap_add", (4, 3, 2), -3)])
+def test_sliding_window_axis_out_of_range_is_an_error(op, shape, axis):
+    # NumPy's sliding_window_view and torch's unfold refuse it too; it used to wrap around.
+    args = dict(size=2) if op == "sliding_windows" else {}
+    with pytest.raises(ShapeError, match=re.escape(f"{op}: axis {axis} is out of range for "
+                                                   f"an input of shape {shape}")):
+        getattr(sgns, op)(np.ones(shape), axis=axis, **args)
 
 
 def _dense_composite(U, Vout, batch):
@@ -155,6 +190,16 @@ def test_learning_rate_decays_linearly_to_min_alpha(tmp_path):
     np.testing.assert_allclose(lrs, [0.04 - 0.039 * e / 4 for e in (1, 2, 3, 4)], atol=1e-3)
     assert lrs == sorted(lrs, reverse=True)
     assert all(s.effective_words == len(corpus) for s in w2v.history)  # sample=0 keeps all
+
+
+def test_a_diverging_run_raises_instead_of_training_on_nan(tmp_path):
+    # With lr 1e30 the vectors overflow float32 by the third step; the loss is then not
+    # finite, and fit stops there instead of carrying NaN vectors to the end.
+    corpus = read_corpus(_planted_corpus(tmp_path / "planted.txt", sentences=400))
+    with pytest.raises(NonFiniteLossError, match=r"Word2Vec: the loss is .* at step \d+ of "
+                                                 r"epoch 1; .* Hint: lower alpha"), \
+            np.errstate(over="ignore", invalid="ignore"):  # NumPy's overflow warnings
+        Word2Vec(dim=8, min_count=1, epochs=1, alpha=1e30, batch_size=32, streams=4).fit(corpus)
 
 
 @pytest.mark.parametrize("bad, named", [

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from wengert.data import DatasetError
-from wengert.errors import ShapeError, UnknownWordError
+from wengert.errors import ArgumentError, ShapeError, UnknownWordError
 from wengert.models.word2vec import WordVectors
 
 try:
@@ -53,6 +53,36 @@ def test_most_similar_is_3cosadd_without_the_query_words(wv):
     assert [w for w, _ in wv.most_similar("king", topn=10)][:1] == ["prince"]
     assert len(wv.most_similar("king", topn=10)) == 6  # every other word
     assert [w for w, _ in wv.most_similar("king", topn=2, restrict_vocab=3)] == ["man", "queen"]
+
+
+def test_query_words_beyond_restrict_vocab_take_no_candidate_place(wv):
+    # prince (row 5) is not among the 3 candidates, so all three are returned, by cosine.
+    result = wv.most_similar("prince", topn=10, restrict_vocab=3)
+    expected = sorted(((w, float(_unit(v) @ _unit(VECS[5]))) for w, v in zip(WORDS[:3], VECS)),
+                      key=lambda p: -p[1])
+    assert [w for w, _ in result] == [w for w, _ in expected] == ["king", "man", "queen"]
+    np.testing.assert_allclose([s for _, s in result], [s for _, s in expected], rtol=1e-6)
+    # king is a candidate and excluded, princess is not a candidate: 2 words are left.
+    assert [w for w, _ in wv.most_similar(["king", "princess"], topn=5, restrict_vocab=3)] \
+        == ["queen", "man"]
+    with pytest.raises(ArgumentError, match="most_similar: topn must be an integer, got None"):
+        wv.most_similar("king", topn=None)
+
+
+@needs_gensim
+@pytest.mark.parametrize("restrict", [None, 3, 5])
+def test_most_similar_agrees_with_gensim(rng, restrict):
+    words = [f"w{i}" for i in range(9)]
+    vecs = rng.standard_normal((9, 4)).astype(np.float32)
+    kv = KeyedVectors(4)
+    kv.add_vectors(words, vecs)
+    wv = WordVectors(words, vecs)
+    for positive, negative in ((["w7"], []), (["w1", "w8"], ["w4"]), (["w0"], ["w6"])):
+        for topn in (1, 3, 20):
+            ours = wv.most_similar(positive, negative, topn=topn, restrict_vocab=restrict)
+            theirs = kv.most_similar(positive, negative, topn=topn, restrict_vocab=restrict)
+            assert [w for w, _ in ours] == [w for w, _ in theirs]
+            np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], atol=1e-6)
 
 
 def test_unknown_words_raise_a_key_error_naming_them(wv):
@@ -170,6 +200,19 @@ def test_analogies_and_word_pairs_agree_with_gensim(tmp_path, rng):
     assert r.oov_ratio == pytest.approx(oov)
 
 
+def test_binary_files_of_small_dim_are_detected(tmp_path, rng):
+    # "a " + float32 1.0 (00 00 80 3f) + "\n": two whitespace-separated fields, as a text
+    # record of dim 1 has; only the fields not being numbers tells them apart.
+    path = tmp_path / "v.bin"
+    WordVectors(["a", "b"], np.array([[1.0], [2.0]], np.float32)).save(path, binary=True)
+    assert WordVectors.load(path).vectors.tolist() == [[1.0], [2.0]]
+    for dim in (1, 2, 3):
+        for _ in range(30):
+            vecs = rng.standard_normal((3, dim)).astype(np.float32)
+            WordVectors(["x", "y", "z"], vecs).save(path, binary=True)
+            assert np.array_equal(WordVectors.load(path).vectors, vecs)
+
+
 @pytest.mark.parametrize("binary", [False, True])
 def test_save_load_round_trip_is_exact(tmp_path, rng, binary):
     words = ["the", "naïve", "x", "end"]
@@ -231,7 +274,10 @@ def test_malformed_and_truncated_files_name_the_file(tmp_path):
 
 
 @pytest.mark.parametrize("content, binary, message", [
-    (b"1 2\na 1 zz\n", None, "bad.txt: line 2: 'zz' is not a number"),
+    (b"1 2\na 1 zz\n", False, "bad.txt: line 2: 'zz' is not a number"),
+    (b"2 2\na 1 2\nb 1 zz\n", None, "bad.txt: line 3: 'zz' is not a number"),
+    # a first record that is not a word and numbers is taken for binary: the error says so
+    (b"1 2\na 1 zz\n", None, "bad.txt: .* truncated \\(read as binary.*binary=False reads it"),
     # a text file whose word is not UTF-8 was taken for a truncated binary one
     (b"1 2\n\xff\xfe 1 2\n", None, "bad.txt: line 2 is not UTF-8 text"),
     (b"1 2\na " + np.array([1, 2], "<f4").tobytes() + b"\n", False,

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from .autodiff.grad_mode import no_grad
-from .errors import ArgumentError, GradcheckError
+from .errors import ArgumentError, GradcheckError, ShapeError
 from .ops.shape import concatenate, reshape
 from .pytree import flatten
 from .tensor import Tensor
@@ -36,6 +36,13 @@ def numerical_jvp(f, primals, tangents, eps=1e-6):
     float64 ``primals`` along ``tangents`` (one tangent per primal)."""
     xs = [_array64(p) for p in primals]
     ts = [_array64(t) for t in tangents]
+    if len(ts) != len(xs):
+        raise ArgumentError(f"numerical_jvp: {len(ts)} tangents for {len(xs)} primals; give "
+                            "one tangent per primal")
+    for k, (x, t) in enumerate(zip(xs, ts)):
+        if t.shape != x.shape:  # x + eps * t would broadcast to a different point
+            raise ShapeError(f"numerical_jvp: tangent {k} has shape {t.shape} but primal {k} "
+                             f"has shape {x.shape}")
     plus = _values(f, [x + eps * t for x, t in zip(xs, ts)])
     minus = _values(f, [x - eps * t for x, t in zip(xs, ts)])
     return (plus - minus) / (2 * eps)
@@ -44,9 +51,16 @@ def numerical_jvp(f, primals, tangents, eps=1e-6):
 def numerical_grad(f, x, eps=1e-6, argnum=0, others=()):
     """d f / d x by central differences, for a scalar-valued ``f``: entry i is the directional
     derivative along the unit vector e_i. ``x`` is converted to float64. ``others`` are further
-    positional arguments (held fixed); ``argnum`` is x's position."""
+    positional arguments (held fixed); ``argnum`` is x's position among all of them (negative
+    counts from the end)."""
     x = _array64(x)
     args = [_array64(a) for a in others]
+    n = len(args) + 1
+    if isinstance(argnum, bool) or not isinstance(argnum, (int, np.integer)) or not (
+            -n <= argnum < n):
+        raise ArgumentError(f"numerical_grad: argnum={argnum!r} but f takes {n} positional "
+                            f"argument(s) (x and {len(args)} in others)")
+    argnum = int(argnum) % n
     primals = args[:argnum] + [x] + args[argnum:]
     zeros = [np.zeros_like(a) for a in primals]
     grad = np.zeros_like(x)
@@ -208,6 +222,9 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, order=1,
     """
     if order not in (1, 2):
         raise ArgumentError(f"gradcheck: order must be 1 or 2, got {order!r}")
+    if not full and not n_random:
+        raise ArgumentError("gradcheck: full=False and n_random=0 leave nothing to compare; "
+                            "check the full Jacobian or some random projections")
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     if not modes or set(modes) - {"reverse", "forward"}:
         raise ArgumentError(f"gradcheck: modes must be a subset of ('reverse', 'forward'), "
@@ -235,6 +252,12 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, order=1,
 
     rng = np.random.default_rng(seed)
     flat_f = _flat_output(with_constants)
+    with no_grad():
+        out_dtype = flat_f(*[Tensor(x) for x in xs]).dtype
+    if out_dtype.kind == "f" and out_dtype.itemsize < 8:
+        warnings.warn(f"gradcheck: f returns {out_dtype} for float64 inputs, so the central "
+                      "differences are mostly rounding error; compute f in float64 (a model's "
+                      "float32 weights or an astype inside f lower the precision)", stacklevel=2)
     results = _check(flat_f, xs, eps, atol, rtol, 1, modes, full, n_random, rng)
     if order == 2:
         results += _check(_second_order(flat_f, len(xs), rng), xs, eps, atol, rtol, 2, modes,

@@ -77,6 +77,11 @@ def _check(text, node, variables):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise _error(text, node, f"expression: only numbers are allowed as constants, "
                                          f"got {node.value!r}")
+            try:
+                float(node.value)
+            except OverflowError:
+                raise _error(text, node, "expression: this number is too large for a "
+                                         "float") from None
         elif isinstance(node, ast.Name):
             if node.id not in variables and node.id not in CONSTANTS:
                 hint = (f"{node.id!r} is a function; call it as {node.id}(...)"
@@ -101,10 +106,20 @@ def _check(text, node, variables):
 def _evaluate(node, env):
     if isinstance(node, ast.BinOp):
         left, right = _evaluate(node.left, env), _evaluate(node.right, env)
+        # Between two numbers this is Python arithmetic, which raises or turns complex where
+        # a tensor would hold inf or nan: name the constant part instead.
         try:
-            return BINARY[type(node.op)](left, right)
+            out = BINARY[type(node.op)](left, right)
         except OverflowError:
-            raise ArgumentError("expression: a constant part overflows") from None
+            raise ArgumentError(f"expression: the constant part {ast.unparse(node)} "
+                                "overflows") from None
+        except ZeroDivisionError:
+            raise ArgumentError(f"expression: the constant part {ast.unparse(node)} divides "
+                                "by zero") from None
+        if isinstance(out, complex):  # (-8) ** (1/3)
+            raise ArgumentError(f"expression: the constant part {ast.unparse(node)} has no "
+                                "real value")
+        return out
     if isinstance(node, ast.UnaryOp):
         return UNARY[type(node.op)](_evaluate(node.operand, env))
     if isinstance(node, ast.Constant):

@@ -37,8 +37,11 @@ FORMS = {
     "sigmoid": _same("σ({0})", "{d}·{y}·(1 - {y})"),
     "softplus": _same("softplus {0}", "{d}·σ({0})"),
     "relu": _same("relu {0}", "{d}·[{0} > 0]"),
-    "maximum": _same("max({0}, {1})", "{d}·[{0} ≥ {1}]", "{d}·[{1} ≥ {0}]"),
-    "minimum": _same("min({0}, {1})", "{d}·[{0} ≤ {1}]", "{d}·[{1} ≤ {0}]"),
+    # ties split the derivative, as the rules (and PyTorch's) do
+    "maximum": _same("max({0}, {1})", "{d}·([{0} > {1}] + ½[{0} = {1}])",
+                     "{d}·([{1} > {0}] + ½[{0} = {1}])"),
+    "minimum": _same("min({0}, {1})", "{d}·([{0} < {1}] + ½[{0} = {1}])",
+                     "{d}·([{1} < {0}] + ½[{0} = {1}])"),
     "matmul": ("{0} @ {1}", ["{d} @ {1}", "{0} @ {d}"], ["{d} @ {1}ᵀ", "{0}ᵀ @ {d}"]),
     "sum": ("Σ {0}", ["Σ {d}"], ["{d} (broadcast)"]),
     "mean": ("mean {0}", ["mean {d}"], ["{d}/n (broadcast)"]),
@@ -47,9 +50,19 @@ FORMS = {
 }
 
 
+def _param_text(v):
+    """A parameter as it reads in a call; an array of more than 4 values (an index) by its
+    dtype and shape, so that one table row is not thousands of characters wide."""
+    if isinstance(v, np.ndarray) and v.size > 4:
+        return f"<{v.dtype} {shape_text(v)}>"
+    if isinstance(v, tuple):
+        return "(" + ", ".join(map(_param_text, v)) + ("," if len(v) == 1 else "") + ")"
+    return repr(v)
+
+
 def _params(params):
     shown = {k: v for k, v in params.items() if not k.startswith("_")}
-    return "".join(f", {k}={v!r}" for k, v in shown.items())
+    return "".join(f", {k}={_param_text(v)}" for k, v in shown.items())
 
 
 def expression(op, names, params, y):

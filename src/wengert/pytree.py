@@ -48,7 +48,7 @@ def _build(treedef, it):
     values = [_build(child, it) for child in children]
     if kind is dict:
         return dict(zip(keys, values))
-    if issubclass(kind, tuple) and kind is not tuple:
+    if issubclass(kind, tuple) and hasattr(kind, "_fields"):
         return kind(*values)  # a namedtuple takes its fields positionally
     return kind(values)
 

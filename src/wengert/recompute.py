@@ -32,6 +32,8 @@ def checkpoint(fn, *args, preserve_rng_state=True):
     recomputation sees the global generator's state of the first run (same dropout masks)."""
     leaves, treedef = flatten(args)
     positions = [i for i, x in enumerate(leaves) if isinstance(x, Tensor)]
+    # Integer tensors (indices, token ids) are inputs too, but have no gradient or tangent.
+    floating = [i for i in positions if leaves[i].dtype.kind == "f"]
     rng = default_generator()
     state = rng.get_state() if preserve_rng_state else None
     name = f"checkpoint({getattr(fn, '__name__', 'fn')})"
@@ -61,18 +63,20 @@ def checkpoint(fn, *args, preserve_rng_state=True):
         finally:
             rng.set_state(now)
 
+    def input_tensor(x):
+        x = x if isinstance(x, Tensor) else Tensor._wrap(x)
+        return track(x) if x.dtype.kind == "f" else x
+
     def back(dy, y, *structured):
-        flat, inputs = as_tensors(
-            structured, lambda x: track(x if isinstance(x, Tensor) else Tensor._wrap(x)))
-        tracked = [flat[p] for p in positions]
+        flat, inputs = as_tensors(structured, input_tensor)
+        tracked = [flat[p] for p in floating]
         with replay(), enable_grad():
             out = fn(*inputs)
         _check_captured(name, out, tracked)
         grads = pullback([out], [dy], tracked, needs_graph(structured))
-        for p, g in zip(positions, grads):
+        flat = [None] * len(flat)
+        for p, g in zip(floating, grads):
             flat[p] = g
-        for i in set(range(len(flat))) - set(positions):
-            flat[i] = None
         per_arg = unflatten(treedef, flat)
         return per_arg[0] if len(per_arg) == 1 else per_arg
 
@@ -80,12 +84,12 @@ def checkpoint(fn, *args, preserve_rng_state=True):
         flat, tangents = flatten(structured)[0], flatten(dargs)[0]
 
         def on_inputs(*xs):
-            for p, x in zip(positions, xs):
+            for p, x in zip(floating, xs):
                 flat[p] = x
             return fn(*unflatten(treedef, flat))
         with replay():
-            return jvp(on_inputs, tuple(flat[p] for p in positions),
-                       tuple(tangents[p] for p in positions))[1]
+            return jvp(on_inputs, tuple(flat[p] for p in floating),
+                       tuple(tangents[p] for p in floating))[1]
 
     return Unit(forward, back, jvp=tangent, name=name)(*args)
 

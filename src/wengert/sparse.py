@@ -7,6 +7,8 @@ embedding never allocates the dense ``vocab x dim`` gradient. Sparse-aware optim
 only those rows."""
 import numpy as np
 
+from .errors import ShapeError
+
 
 def scatter_add_rows(target, indices, values):
     """``target[indices] += values`` with repeated indices adding up, as ``np.add.at`` but
@@ -36,6 +38,9 @@ class RowSparse:
 
     is_sparse = True
     base = None
+    # NumPy defers to __radd__, so ``dense + sparse`` (an engine that met a dense gradient
+    # first) is dense, instead of a ufunc adding this object to each element.
+    __array_ufunc__ = None
 
     def __init__(self, indices, values, shape):
         self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
@@ -70,6 +75,10 @@ class RowSparse:
         return out
 
     def __add__(self, other):
+        other_shape = other.shape if isinstance(other, RowSparse) else np.shape(other)
+        if other_shape != self.shape:
+            raise ShapeError(f"RowSparse: cannot add a gradient of shape {other_shape} to one "
+                             f"of shape {self.shape}")
         if isinstance(other, RowSparse):
             return RowSparse(np.concatenate([self.indices, other.indices]),
                              np.concatenate([self.values, other.values]), self.shape)

@@ -127,7 +127,8 @@ class Trace:
             g = np.zeros_like(t.data) if g is None else g.data
             if k < n_in:
                 self.evaluation.append(Row(name, input_names[k], t.data, block))
-                self.forward.append(Row(_dot(name), number(d) if d.size == 1 else "seed", d,
+                seeded = "seed" if k == wrt else "0"  # only the wrt input has a tangent
+                self.forward.append(Row(_dot(name), number(d) if d.size == 1 else seeded, d,
                                         block))
             else:
                 node = t._node

@@ -183,6 +183,10 @@ class Unit:
             raise GraphError(f"unit '{self.name}': jvp returned a {type(out).__name__}; it "
                              "runs on Tensors and must return one. Hint: write it with "
                              "wengert ops")
+        if not _broadcasts_from(out.shape, ans.shape):  # the engine broadcasts it up
+            raise ShapeError(f"unit '{self.name}': jvp returned a tangent of shape {out.shape} "
+                             f"for an output of shape {ans.shape}. Hint: dargs is structured "
+                             "like the arguments, a tuple even for one argument (dargs[0])")
         return out
 
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..atomic import atomic_write
-from .train import _number
+from .train import _number, _positive_int
 
 # Evaluation files looked for under $WENGERT_DATA/text (else ~/.cache/wengert/text) when
 # not given.
@@ -52,7 +52,7 @@ def add_parser(subparsers):
     for name, file in EVAL_FILES.items():
         p.add_argument(f"--{name}", type=Path, default=None,
                        help=f"evaluation file (default $WENGERT_DATA/text/{file} if present)")
-    p.add_argument("--restrict-vocab", type=int, default=30000,
+    p.add_argument("--restrict-vocab", type=_positive_int, default=30000,
                    help="candidate words for analogies (30000, as gensim's evaluation)")
     p.add_argument("--neighbours", default=",".join(NEIGHBOURS),
                    help="comma-separated words whose nearest neighbours are printed")

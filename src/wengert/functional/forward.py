@@ -87,8 +87,9 @@ def jacfwd(f, argnums=0, has_aux=False):
                 first = first or result
                 columns[j].append(result[3])
         if first is None:  # no input elements: evaluate once for the output's structure
+            trees = regroup(flat_inputs, treedefs, [len(group) for group in leaves])
             with dual_level():
-                first = _push("jacfwd", f, args, kwargs, has_aux, {})
+                first = _push("jacfwd", f, args, kwargs, has_aux, dict(zip(nums, trees)))
         _, aux, outs, _, out_def = first
         per_output = []
         for m, o in enumerate(outs):

@@ -16,10 +16,14 @@ def _matmul(a, b):
         if not sa or not sb:
             raise ShapeError(f"matmul: operands must be at least 1-D, got shapes {sa} and "
                              f"{sb}; use * for scalars") from None
+        inner = sb[0] if len(sb) == 1 else sb[-2]
+        if sa[-1] == inner:  # the contracted axes fit, so the batch axes are what differ
+            raise ShapeError(f"matmul: shapes {sa} and {sb} do not fit: their batch axes "
+                             f"{sa[:-2]} and {sb[:-2]} do not broadcast") from None
         raise ShapeError(f"matmul: shapes {sa} and {sb} do not fit: the last axis "
                          f"of the first ({sa[-1]}) must equal the "
                          f"{'only' if len(sb) == 1 else 'second-to-last'} axis of the second "
-                         f"({sb[0] if len(sb) == 1 else sb[-2]})") from None
+                         f"({inner})") from None
 
 
 def _mT(ns, x):

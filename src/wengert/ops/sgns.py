@@ -15,8 +15,17 @@ from ..errors import ShapeError
 PASS_COST = 100  # see _overlap_add
 
 
+def _check_axis(op, axis, ndim, shape):
+    """``axis`` in ``[-ndim, ndim)`` made non-negative; out of range is an error, not a wrap."""
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"{op}: axis {axis} is out of range for an input of shape {shape} "
+                         f"(valid: {-ndim} to {ndim - 1})")
+    return axis % ndim
+
+
 def _sliding_windows(x, size, axis=0):
-    axis = axis % max(x.ndim, 1)
+    if x.ndim:
+        axis = _check_axis("sliding_windows", axis, x.ndim, x.shape)
     if x.ndim == 0 or not 1 <= size <= x.shape[axis]:
         raise ShapeError(f"sliding_windows: windows of size {size} along axis {axis} do not fit "
                          f"an input of shape {x.shape}")
@@ -28,7 +37,8 @@ def _overlap_add(w, axis=0):
     if w.ndim < 2:
         raise ShapeError(f"overlap_add: expected windows of shape (..., B, size, ...), got "
                          f"{w.shape}")
-    axis = axis % (w.ndim - 1)
+    # the window axis follows the count axis, so the last axis cannot be `axis`
+    axis = _check_axis("overlap_add", axis, w.ndim - 1, w.shape)
     lead = (slice(None),) * axis
     count, size = w.shape[axis:axis + 2]
     out = np.zeros(w.shape[:axis] + (count + size - 1,) + w.shape[axis + 2:], dtype=w.dtype)

@@ -62,8 +62,9 @@ def _blocks(f, strip_gutenberg):
     """Raw byte blocks of one document, each ending at a line break (or a space, for a
     one-line file such as text8) so no word or marker is cut in two."""
     rest = b""
-    if strip_gutenberg:  # the header span, completed to a whole line
-        rest = _after_start(f.read(HEADER_SPAN) + f.readline())
+    if strip_gutenberg:  # the header span, completed to a whole line of at most a block (a
+        # one-line file such as text8 would otherwise be read whole)
+        rest = _after_start(f.read(HEADER_SPAN) + f.readline(BLOCK))
     while True:
         block = f.read(BLOCK)
         data = rest + block

@@ -51,12 +51,15 @@ def load(path, binary=None):
     except ValueError:
         raise DatasetError(f"{path}: the first line {header[:60]!r} is not '<words> <dim>', "
                            "so this is not a word2vec file") from None
-    if binary is None:
+    guessed = binary is None
+    if guessed:
         binary = _looks_binary(body, dim)
     words, vectors = (_read_binary if binary else _read_text)(path, body, count, dim)
     if len(words) != count:
+        how = (f" (read as binary, line 2 not being a word and {dim} numbers; binary=False "
+               "reads it as text)" if guessed and binary else "")
         raise DatasetError(f"{path}: the header announces {count} words but {len(words)} "
-                           "were read; the file is truncated")
+                           f"were read; the file is truncated{how}")
     first = {}
     for row, word in enumerate(words):
         first.setdefault(word, row)
@@ -71,9 +74,12 @@ def load(path, binary=None):
 
 
 def _looks_binary(body, dim):
-    """A text record is a word then ``dim`` numbers on one line; a binary one is not. Judged
-    on bytes, so that a text file holding a word that is not UTF-8 is not taken for binary."""
-    return len(body.split(b"\n", 1)[0].split()) != dim + 1
+    """A text record is a word then ``dim`` numbers on one line; a binary one is not. The
+    ``4 * dim`` bytes of a binary record can split into ``dim`` fields too (most float32
+    values do when ``dim`` is 1), so the fields must also read as numbers. Judged on bytes,
+    so that a text file holding a word that is not UTF-8 is not taken for binary."""
+    fields = body.split(b"\n", 1)[0].split()
+    return len(fields) != dim + 1 or not all(_is_number(v) for v in fields[1:])
 
 
 def _is_number(text):

@@ -12,6 +12,7 @@ noise words, which is how they are computed (stable for any logit)."""
 import numpy as np
 
 from ... import nn
+from ...errors import ShapeError
 from ...nn import functional as F
 from ...ops.linalg import matmul
 from ...ops.reduce import sum as reduce_sum
@@ -48,13 +49,17 @@ def negative_sampling_loss(x, y, mask, cbow=False):
     tokens a run spans, ``y`` (..., L, 1 + negative, dim) the output vectors of each window's
     centre and noise words, ``mask`` (..., L, S) which slots are context words (slot ``j`` of
     window ``b`` is token ``b + j``)."""
+    _check_shapes(x.shape, y.shape, mask.shape)
     slots = sliding_windows(x, size=mask.shape[-1], axis=-2)    # (..., L, S, dim), a view
     weight = mask[..., None].astype(x.dtype)                    # (..., L, S, 1)
     if cbow:
         count = np.maximum(weight.sum(axis=-2, keepdims=True), 1)
         hidden = matmul(swapaxes(weight / count, axis1=-1, axis2=-2), slots)  # (..., L, 1, dim)
         logits = matmul(hidden, swapaxes(y, axis1=-1, axis2=-2))  # (..., L, 1, 1 + negative)
-        weight, examples = 1.0, int(mask.any(axis=-1).sum())
+        # A window without context words (a one-word sentence, a stream that ran out) is no
+        # example: its zero hidden vector would add (1 + negative) log 2 to the loss.
+        weight = mask.any(axis=-1)[..., None, None].astype(x.dtype)  # (..., L, 1, 1)
+        examples = int(weight.sum())
     else:
         # Every slot is scored (one batched matmul); those that are not pairs (the centre,
         # beyond the reduced window or the sentence) are dropped by weight 0, which is
@@ -66,3 +71,14 @@ def negative_sampling_loss(x, y, mask, cbow=False):
     labels[..., 0] = 1
     loss = F.binary_cross_entropy_with_logits(logits, labels, reduction="none")
     return reduce_sum(loss * weight), examples
+
+
+def _check_shapes(x, y, mask):
+    """The shapes negative_sampling_loss documents, checked so that a mismatch is named here
+    and not as a matmul of intermediate shapes."""
+    lead, (runs, size) = mask[:-2], mask[-2:]
+    if (len(x) != len(mask) or len(y) != len(mask) + 1 or x[:-2] != lead or y[:-3] != lead
+            or x[-2] != runs + size - 1 or y[-3] != runs or x[-1] != y[-1]):
+        raise ShapeError(f"negative_sampling_loss: input vectors {x}, output vectors {y} and "
+                         f"mask {mask} do not fit: for runs of L windows of S slots they must "
+                         "be (..., L + S - 1, dim), (..., L, 1 + negative, dim) and (..., L, S)")

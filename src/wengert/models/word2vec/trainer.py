@@ -1,6 +1,7 @@
 """Training word2vec: corpus -> vocabulary -> epochs of mini-batches through
 :class:`~wengert.models.word2vec.model.Word2VecNet` -> ``backward()`` -> ``optim.SGD`` on
 the rows in the batch, with the original tool's linearly decaying learning rate."""
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ... import optim
-from ...errors import ArgumentError
+from ...errors import ArgumentError, NonFiniteLossError
 from ...random import Generator
 from .batches import epoch_batches
 from .corpus import Corpus, read_corpus
@@ -37,8 +38,10 @@ class EpochStats:
 class Word2Vec:
     """Skip-gram (or CBOW) with negative sampling, trained as the original tool and gensim
     do; every hyperparameter has gensim's name and default except ``dim`` (gensim's
-    ``vector_size``), ``batch_size`` (windows per step) and ``streams`` (how many stretches
-    of the corpus a step advances together, ``batch_size / streams`` windows each; see
+    ``vector_size``), ``cbow`` (gensim's ``sg=0``, its default), ``max_vocab`` (the first
+    words of the sorted vocabulary; gensim's ``max_final_vocab`` raises ``min_count``
+    instead), ``batch_size`` (windows per step) and ``streams`` (how many stretches of the
+    corpus a step advances together, ``batch_size / streams`` windows each; see
     :mod:`.batches`).
 
     ``Word2Vec(epochs=5, seed=1).fit("corpus.tar.gz").vectors.most_similar("king")``.
@@ -138,17 +141,26 @@ class _Run:
         start, seen, loss_sum, examples, words, shown = time.perf_counter(), 0, 0.0, 0, 0, 0
         offset = (epoch - 1) * self.ids.size
         lr = w2v.alpha
-        for batch in epoch_batches(self.ids, self.bounds, self.keep, self.cdf, self.rng,
-                                   w2v.window, w2v.negative, w2v.streams,
-                                   w2v.batch_size // w2v.streams):
+        batches = epoch_batches(self.ids, self.bounds, self.keep, self.cdf, self.rng,
+                                w2v.window, w2v.negative, w2v.streams,
+                                w2v.batch_size // w2v.streams)
+        for step, batch in enumerate(batches, 1):
             # Linear decay over all epochs by corpus position, as the original tool.
             lr = w2v.alpha - (w2v.alpha - w2v.min_alpha) * (offset + seen) / self.total
             opt.param_groups[0]["lr"] = lr
             opt.zero_grad()
             loss, n = w2v.net(batch)
+            value = loss.item()
+            if not math.isfinite(value):
+                raise NonFiniteLossError(
+                    f"Word2Vec: the loss is {value} at step {step} of epoch {epoch}; training "
+                    f"stopped before that step's update. Hint: lower alpha (the learning rate "
+                    f"is {lr:.5g} now) or batch_size ({w2v.batch_size}): a step applies the "
+                    "summed gradient of its windows, and a word repeated in many of them "
+                    "overshoots")
             loss.backward()
             opt.step()
-            loss_sum += loss.item()
+            loss_sum += value
             examples += n
             words += batch.windows
             seen = batch.done

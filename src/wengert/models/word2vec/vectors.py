@@ -2,7 +2,7 @@
 word2vec file formats (:mod:`.formats`) and benchmarks (:mod:`.evaluation`)."""
 import numpy as np
 
-from ...errors import ShapeError, UnknownWordError
+from ...errors import ArgumentError, ShapeError, UnknownWordError
 from . import evaluation, formats
 
 
@@ -66,13 +66,17 @@ class WordVectors:
         negative = [negative] if isinstance(negative, str) else list(negative)
         if not positive and not negative:
             raise ValueError("most_similar: give at least one positive or negative word")
+        if not isinstance(topn, (int, np.integer)):
+            raise ArgumentError(f"most_similar: topn must be an integer, got {topn!r}")
         rows = [self.get_index(w) for w in positive + negative]
         signs = np.array([1.0] * len(positive) + [-1.0] * len(negative), np.float32)
         query = signs @ self.unit[rows]
         candidates = self.unit[:restrict_vocab]
         scores = candidates @ (query / max(np.linalg.norm(query), 1e-30))
-        scores[[r for r in rows if r < len(candidates)]] = -np.inf
-        top = min(topn, len(candidates) - len(set(rows)))
+        # Query words beyond restrict_vocab are not candidates, so they take no place.
+        excluded = {r for r in rows if r < len(candidates)}
+        scores[list(excluded)] = -np.inf
+        top = min(topn, len(candidates) - len(excluded))
         best = np.argpartition(-scores, top - 1)[:top] if top > 0 else np.array([], int)
         best = best[np.argsort(-scores[best], kind="stable")]
         return [(self.words[i], float(scores[i])) for i in best]
