@@ -47,6 +47,12 @@ def test_seed13_central_difference_error_falls_then_rises():
     assert at_eps < 1e-9  # the checker's default step sits in the stable range
 
 
+def test_central_difference_errors_need_a_nonzero_derivative():
+    # d/dx x**2 at 0 is 0: every relative error would divide by it
+    with pytest.raises(ArgumentError, match="exact is 0"):
+        central_difference_errors(lambda x: x ** 2, 0.0, 0.0, [1e-3])
+
+
 def test_seed13_plot_example_runs(tmp_path, capsys):
     example = _load_example("central_differences")
     example.main([str(tmp_path / "cd.png")])

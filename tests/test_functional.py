@@ -301,6 +301,20 @@ def test_results_stay_connected_to_captured_weights_like_torch_func(torch_mod, n
     np.testing.assert_allclose(W.grad.data, Wt.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
+def test_hvp_stays_differentiable_in_a_tangent_that_requires_grad(torch_mod):
+    # u . H v is linear in v: its gradient with respect to v is H u (H symmetric)
+    rng = np.random.default_rng(6)
+    x, v0, u = rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal(3)
+    f = lambda x: (wg.sin(x) * x ** 3).sum()  # noqa: E731
+    v = wg.tensor(v0, requires_grad=True)
+    (hvp(f, (x,), (v,))[0] * u).sum().backward()
+    vt = torch_mod.tensor(v0, requires_grad=True)
+    ft = lambda x: (torch_mod.sin(x) * x ** 3).sum()  # noqa: E731
+    hv = torch_mod.func.jvp(torch_mod.func.grad(ft), (torch_mod.tensor(x),), (vt,))[1]
+    (hv * torch_mod.tensor(u)).sum().backward()
+    np.testing.assert_allclose(v.grad.data, vt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
 def test_without_captured_tensors_or_under_no_grad_results_are_plain():
     rng = np.random.default_rng(4)
     x = rng.standard_normal(3)

@@ -139,6 +139,15 @@ def test_analogy_file_needs_section_headers(tmp_path, wv):
         wv.evaluate_analogies(tmp_path / "missing.txt")
 
 
+def test_evaluation_files_that_are_not_utf8_are_named(tmp_path, wv):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes(b": family\nman king woman queen\nmann k\xf6nig frau k\xf6nigin\n")
+    with pytest.raises(DatasetError, match="latin1.txt is not UTF-8 text"):
+        wv.evaluate_analogies(path)
+    with pytest.raises(DatasetError, match="latin1.txt is not UTF-8 text"):
+        wv.evaluate_word_pairs(path)
+
+
 def test_word_pairs_spearman_with_ties_and_oov(tmp_path, wv):
     path = tmp_path / "pairs.tsv"
     path.write_text("# header\n# word1\tword2\tscore\nking\tqueen\t8\nking\tprince\t9\n"

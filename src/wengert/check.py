@@ -79,6 +79,9 @@ def central_difference_errors(f, exact, x, deltas):
     """Relative error ``|D_delta f(x) - exact| / |exact|`` of the symmetric difference quotient
     ``D_delta f(x) = (f(x + delta) - f(x - delta)) / (2 delta)`` for each step in ``deltas``
     (float64). Plotted against ``delta`` it falls (truncation) and then rises (rounding)."""
+    if exact == 0:
+        raise ArgumentError("central_difference_errors: exact is 0, so relative errors are "
+                            "undefined; pick a point x where the derivative is not 0")
     x = np.float64(x)
     return np.array([abs((f(x + d) - f(x - d)) / (2 * d) - exact) / abs(exact)
                      for d in np.asarray(deltas, dtype=np.float64)])

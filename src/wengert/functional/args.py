@@ -48,7 +48,10 @@ def needs_graph(*trees):
         return False
     if _DEPTH.reverse:
         return True
-    return any(isinstance(x, Tensor) and x.requires_grad for t in trees for x in flatten(t)[0])
+    # A forward-mode tangent that requires grad counts too: the JVP of this reverse pass
+    # (hvp's forward-over-reverse) must stay differentiable with respect to it.
+    return any(isinstance(x, Tensor) and (x.requires_grad or (x._tangents is not None and any(
+        d.requires_grad for d in x._tangents.values()))) for t in trees for x in flatten(t)[0])
 
 
 def reaches_outside(trees, inputs):

@@ -76,7 +76,13 @@ def _lines(path):
     if not path.is_file():
         raise FileNotFoundError(f"evaluation file {path} does not exist")
     with open(path, encoding="utf-8") as f:
-        yield from f
+        number = 0
+        try:
+            for number, line in enumerate(f, 1):
+                yield line
+        except UnicodeDecodeError:  # decoded by blocks: the bad byte is somewhere after
+            raise DatasetError(f"{path} is not UTF-8 text (a byte after line {number} is "
+                               "not); evaluation files are UTF-8") from None
 
 
 def analogies(wv, path, restrict_vocab=30000, case_insensitive=True):
