@@ -28,7 +28,7 @@ def peak_mb():
 
 def measure(candidate, steps):
     import numpy as np
-    from mlp_step import BATCH, LR, SIZES, make_problem, numpy_step, torch_step, wengert_step
+    from mlp_step import BATCH, LR, SIZES, make_problem, numpy_step
     rng = np.random.default_rng(0)
     data = rng.random((60_000, SIZES[0]), dtype=np.float32)
     labels = rng.integers(0, SIZES[-1], 60_000)

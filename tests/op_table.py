@@ -13,7 +13,6 @@ A registered primitive that no case covers fails the suite.
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-import numpy as np
 
 
 @dataclass

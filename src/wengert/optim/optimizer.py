@@ -166,7 +166,6 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
-
 def _cast_state(value, param, name, where):
     """A copy of a saved state value; arrays shaped like the parameter take its dtype."""
     if not isinstance(value, (np.ndarray, Tensor)):
