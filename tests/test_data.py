@@ -117,3 +117,19 @@ def test_random_split_fractions_and_loading_a_subset():
 def test_random_split_rejects_lengths_that_do_not_add_up():
     with pytest.raises(wg.ArgumentError, match="summing to the dataset's length 10"):
         random_split(_rows(10), [5, 4])
+
+
+class ListSamples(Dataset):
+    """Samples as lists of fields, which PyTorch's default_collate batches field by field."""
+
+    def __len__(self):
+        return 3
+
+    def __getitem__(self, i):
+        return [wg.tensor([float(i), 2.0 * i]), i]
+
+
+def test_loader_batches_samples_given_as_lists_field_by_field():
+    x, y = next(iter(DataLoader(ListSamples(), batch_size=3)))
+    np.testing.assert_array_equal(x.data, [[0, 0], [1, 2], [2, 4]])
+    np.testing.assert_array_equal(y.data, [0, 1, 2])

@@ -47,6 +47,18 @@ def test_mnist_pixels_are_the_bytes_over_255(data_dir):
     np.testing.assert_allclose(images, raw / 255.0, rtol=1e-15)
 
 
+def test_pixels_equal_torchvisions_division_by_255(data_dir, torch_mod):
+    """ToTensor's img.float().div(255), correctly rounded: a multiply by a rounded 1/255 was
+    one ulp off for 126 of the 256 byte values in float32."""
+    with gzip.open(data_dir / "mnist" / "t10k-images-idx3-ubyte.gz") as f:
+        raw = np.frombuffer(f.read(), np.uint8, offset=16).reshape(10000, 784)
+    assert len(np.unique(raw)) == 256  # every byte value is checked
+    for dtype, torch_dtype in (("float32", torch_mod.float32), ("float64", torch_mod.float64)):
+        images = mnist(data_dir, "test", flatten=True, dtype=dtype).tensors[0].data
+        expected = torch_mod.from_numpy(raw.copy()).to(torch_dtype).div(255).numpy()
+        np.testing.assert_array_equal(images, expected)
+
+
 def test_fashion_mnist(data_dir):
     ds = fashion_mnist(data_dir, "test")
     assert np.bincount(ds.tensors[1].data).tolist() == [1000] * 10
@@ -110,6 +122,14 @@ def test_truncated_header(tmp_path):
 def test_too_short_for_a_magic_number(tmp_path):
     with pytest.raises(DatasetError, match="too short"):
         read_idx(_write(tmp_path / "x.gz", b"\x00\x00"))
+
+
+def test_sizes_whose_product_wraps_int64_are_still_truncated(tmp_path):
+    # 65536**4 == 2**64, which int64 arithmetic wraps to 0: an empty body looked complete
+    path = _write(tmp_path / "x.idx", _idx((65536,) * 4, data=b""), compress=False)
+    with pytest.raises(DatasetError, match=r"truncated: shape \(65536, 65536, 65536, 65536\) "
+                                           r"of uint8 needs 18446744073709551616 bytes"):
+        read_idx(path)
 
 
 def test_trailing_bytes(tmp_path):

@@ -231,3 +231,106 @@ def test_history_csv_round_trips(tmp_path):
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert [float(r["loss"]) for r in rows] == history["loss"]
     assert history.rows()[1]["epoch"] == 2
+
+
+def test_a_metric_returning_a_numpy_scalar_is_recorded_as_a_float(tmp_path):
+    model, optimizer = _setup()
+
+    def agreement(outputs, targets):
+        return np.mean(outputs.argmax(axis=1) == targets)  # np.float64, as NumPy gives it
+
+    history = fit(model, F.cross_entropy, optimizer, DataLoader(_blobs(), 16), 1,
+                  metrics=[agreement], progress=False)
+    assert type(history["agreement"][0]) is float
+    history.to_csv(tmp_path / "h.csv")
+    with open(tmp_path / "h.csv", newline="") as f:
+        row = next(csv.DictReader(f))
+    assert float(row["agreement"]) == history["agreement"][0]  # not "np.float64(...)"
+
+
+def test_confusion_matrix_rejects_classes_outside_num_classes():
+    logits = np.eye(3)
+    with pytest.raises(wg.ShapeError, match=r"classes must be in \[0, 3\), got \[3\].*"
+                                            r"num_classes >= 4"):
+        confusion_matrix(logits, np.array([0, 1, 3]), 3)
+    with pytest.raises(wg.ShapeError, match=r"got \[-1\]"):
+        confusion_matrix(logits, np.array([0, -1, 2]), 3)
+    with pytest.raises(wg.ShapeError, match="3 predictions .* but 2 targets"):
+        confusion_matrix(logits, np.array([0, 1]), 3)
+
+
+def test_loaders_that_yield_no_batches_are_named_not_divided_by():
+    model, optimizer = _setup()
+    empty = DataLoader(_blobs(8), batch_size=16, drop_last=True)  # 8 < 16: no full batch
+    assert len(empty) == 0 and list(empty) == []  # as PyTorch's DataLoader
+    hint = r"8 samples, batch_size=16, drop_last=True\), so there is no loss to average"
+    with pytest.raises(wg.ArgumentError, match="fit: train_loader yields no batches .*" + hint):
+        fit(model, F.cross_entropy, optimizer, empty, 1, progress=False)
+    before = _params(model)
+    with pytest.raises(wg.ArgumentError, match="fit: val_loader yields no batches"):
+        fit(model, F.cross_entropy, optimizer, DataLoader(_blobs(), 16), 1, val_loader=empty,
+            progress=False)
+    for saved, now in zip(before, _params(model)):  # refused before training an epoch
+        np.testing.assert_array_equal(saved, now)
+    with pytest.raises(wg.ArgumentError, match="evaluate: the loader yields no batches"):
+        evaluate(model, F.cross_entropy, empty)
+    X, y = _blobs(16).tensors
+    one_pass = ((X[i:i + 8], y[i:i + 8]) for i in (0, 8))  # a generator is spent after epoch 1
+    with pytest.raises(wg.ArgumentError, match="train_loader in epoch 2 yields no batches.*"
+                                               "not a generator"):
+        fit(model, F.cross_entropy, optimizer, one_pass, 2, progress=False)
+
+
+def test_evaluation_gives_each_submodule_its_own_mode_back():
+    """A submodule kept in eval mode inside a training model (a frozen dropout or batch norm)
+    stays so after predict/evaluate, as Lightning restores it."""
+    model = nn.Sequential(nn.Linear(2, 8), nn.Dropout(0.5), nn.Linear(8, 2))
+    model.train()
+    model[1].eval()
+    predict(model, wg.zeros(1, 2))
+    evaluate(model, F.cross_entropy, DataLoader(_blobs(), 64))
+    assert [m.training for m in model.modules()] == [True, True, False, True]
+
+
+def _score_run(scores, epochs, stopper):
+    """Train with a validation score that takes the given values, snapshotting each epoch."""
+    scores, snapshots = iter(scores), {}
+
+    def score(outputs, targets):  # the validation batch has 7 rows, training batches 8
+        return next(scores) if len(targets) == 7 else 0.0
+
+    class Snapshot(Callback):
+        def on_epoch_end(self, state, logs):
+            snapshots[logs["epoch"]] = _params(state.model)
+
+    model, optimizer = _setup()
+    history = fit(model, F.cross_entropy, optimizer, DataLoader(_blobs(16), 8), epochs,
+                  val_loader=DataLoader(_blobs(7, seed=4), 7), metrics=[score],
+                  callbacks=[Snapshot(), stopper], progress=False)
+    return model, history, snapshots
+
+
+def test_early_stopping_restores_the_best_weights_when_the_epochs_run_out():
+    """Keras 3: restore_best_weights acts at the end of training, stopped early or not."""
+    stopper = EarlyStopping("val_score", patience=5, mode="max", restore_best_weights=True)
+    model, history, snapshots = _score_run([0.5, 0.9, 0.7], 3, stopper)
+    assert history["epoch"] == [1, 2, 3] and history.stopped is None
+    for best, now in zip(snapshots[2], _params(model)):
+        np.testing.assert_array_equal(best, now)
+    assert not np.array_equal(snapshots[3][0], snapshots[2][0])
+
+
+def test_an_early_stopping_instance_starts_afresh_in_each_fit():
+    """Keras resets the count in on_train_begin; a stale one stopped the next run at once."""
+    stopper = EarlyStopping("val_score", patience=1, mode="max")
+    _, first, _ = _score_run([0.9, 0.1], 10, stopper)
+    assert first["epoch"] == [1, 2]
+    _, second, _ = _score_run([0.1, 0.2, 0.3, 0.3], 10, stopper)  # worse than 0.9 throughout
+    assert second["epoch"] == [1, 2, 3, 4] and "best 0.3 at epoch 3" in second.stopped
+
+
+def test_early_stopping_min_delta_is_a_magnitude():
+    """Keras takes abs(min_delta): -0.5 must not count a drop of 0.2 as an improvement."""
+    stopper = EarlyStopping("val_score", patience=1, min_delta=-0.5, mode="max")
+    _, history, _ = _score_run([0.9, 0.7], 10, stopper)
+    assert history["epoch"] == [1, 2] and "best 0.9 at epoch 1" in history.stopped

@@ -158,3 +158,92 @@ def test_resume_with_a_dropout_that_owns_its_generator(tmp_path, stop):
     resumed = _dropout_with_own_generator(path, EPOCHS, init_seed=11, resume=True)
     _same(straight, resumed)
     assert straight[0][2].generator.get_state() == resumed[0][2].generator.get_state()
+
+
+class CtrlCInValidation(DataLoader):
+    """A validation loader that presses Ctrl-C when epoch ``at`` (1-based) validates."""
+
+    def __init__(self, at, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.at, self.calls = at, 0
+
+    def __iter__(self):
+        self.calls += 1
+        if self.calls == self.at:
+            signal.raise_signal(signal.SIGINT)
+        return super().__iter__()
+
+
+def _with_validation(path, val_loader, init_seed=0, resume=False, callbacks=()):
+    wg.manual_seed(init_seed)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loader = DataLoader(DATA, batch_size=16, shuffle=True, generator=wg.Generator(init_seed))
+    history = fit(model, F.cross_entropy, optimizer, loader, EPOCHS, val_loader=val_loader,
+                  callbacks=callbacks, checkpoint=path, resume=resume, progress=False)
+    return model, optimizer, history
+
+
+@pytest.mark.parametrize("at", [2, EPOCHS])
+def test_ctrl_c_during_validation_stops_at_that_epochs_end(tmp_path, at):
+    """It took one more step in the next epoch, or (in the last epoch) was dropped unsaid."""
+    val = moons(30, seed=1)
+    straight = _with_validation(None, DataLoader(val, 10))
+    path = tmp_path / "run.safetensors"
+    steps = []
+
+    class Steps(Callback):
+        def on_batch_end(self, state, logs):
+            steps.append(state.step)
+
+    _, _, history = _with_validation(path, CtrlCInValidation(at, val, 10), callbacks=[Steps()])
+    assert steps[-1] == 7 * at  # 100 samples in batches of 16: 7 steps an epoch
+    assert history.stopped == (f"interrupted after epoch {at} (step {7 * at}); saved {path}: "
+                               "resume=True continues from there")
+    assert history["epoch"] == list(range(1, at + 1))
+    resumed = _with_validation(path, DataLoader(val, 10), init_seed=5, resume=True)
+    _same(straight, resumed)
+    assert resumed[2]["val_loss"] == straight[2]["val_loss"]
+
+
+def test_resume_restores_a_shuffling_validation_loaders_generator(tmp_path):
+    """Its order sets the order of the sums, so val_loss differed in the last bits."""
+    val = moons(997, noise=0.3, seed=1)
+
+    def val_loader():
+        return DataLoader(val, 7, shuffle=True, generator=wg.Generator(2))
+
+    straight = _with_validation(None, val_loader())
+    path = tmp_path / "run.safetensors"
+    _with_validation(path, val_loader(), callbacks=[At(1, 2, ctrl_c)])
+    resumed = _with_validation(path, val_loader(), init_seed=5, resume=True)
+    _same(straight, resumed)
+    assert resumed[2]["val_loss"] == straight[2]["val_loss"]
+
+
+def test_resuming_a_run_that_early_stopping_ended_trains_no_further(tmp_path):
+    def stopper():
+        return EarlyStopping("loss", patience=1, min_delta=10.0, restore_best_weights=True)
+
+    straight = _run(None, "momentum", False, callbacks=[stopper()])
+    assert straight[2]["epoch"] == [1, 2]
+    path = tmp_path / "run.safetensors"
+    _run(path, "momentum", False, callbacks=[stopper()])
+    resumed = _run(path, "momentum", False, init_seed=3, callbacks=[stopper()], resume=True)
+    assert resumed[2]["epoch"] == [1, 2] and resumed[2].stopped == straight[2].stopped
+    _same(straight, resumed)
+
+
+def test_resuming_mid_epoch_over_other_data_is_refused(tmp_path):
+    path = tmp_path / "run.safetensors"
+    _run(path, "momentum", False, callbacks=[At(0, 2, ctrl_c)])
+    wg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 2))
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+    smaller = DataLoader(moons(60, seed=0), batch_size=16, shuffle=True)
+    with pytest.raises(CheckpointError, match=r"run.safetensors: was saved in the middle of an "
+                                              r"epoch over 100 samples, but this train_loader's "
+                                              r"dataset has 60"):
+        fit(model, F.cross_entropy, optimizer, smaller, EPOCHS,
+            scheduler=StepLR(optimizer, step_size=1, gamma=0.7), checkpoint=path, resume=True,
+            progress=False)

@@ -70,7 +70,7 @@ def fetch(dataset, indices):
     if hasattr(dataset, "__getitems__"):
         return dataset.__getitems__(indices)
     samples = [dataset[int(i)] for i in indices]
-    if not isinstance(samples[0], tuple):
+    if not isinstance(samples[0], (tuple, list)):  # a list is a sample of fields, as in PyTorch
         samples = [(s,) for s in samples]
     return tuple(Tensor(np.stack([np.asarray(s[k].data if isinstance(s[k], Tensor) else s[k])
                                   for s in samples]))

@@ -5,6 +5,7 @@ wrong.
 Layout: two zero bytes, a type code, the number of dimensions d; then d big-endian uint32
 sizes; then the values, big-endian, in C order. ``.gz`` files are decompressed first."""
 import gzip
+import math
 import zlib
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def read_idx(path):
                            f"the file has {len(raw)}")
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     dtype = IDX_DTYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    # Python ints: a corrupt header's sizes can multiply past 2**63, which int64 would wrap
+    # (4 sizes of 65536 to 0) and so pass an empty body as complete
+    expected = math.prod(shape) * dtype.itemsize
     found = len(raw) - header
     if found < expected:
         raise DatasetError(f"{path}: truncated: shape {shape} of {dtype.name} needs {expected} "

@@ -115,8 +115,9 @@ def _load(source, root, split, download, flatten, dtype):
     images, labels = read_idx(paths[0]), read_idx(paths[1])
     _validate(paths, images, labels, SIZES[split], len(source.classes))
     images = images.reshape(len(images), -1) if flatten else images
-    # multiply by the reciprocal in the target dtype: one pass, no float64 temporary
-    scaled = np.multiply(images, as_dtype(dtype).type(1 / 255), dtype=as_dtype(dtype))
+    # divide in the target dtype: one pass, no float64 temporary, and correctly rounded like
+    # torchvision's x / 255 (times a rounded 1/255 is off by an ulp for half the bytes)
+    scaled = np.divide(images, as_dtype(dtype).type(255), dtype=as_dtype(dtype))
     return ImageDataset(scaled, labels.astype(np.int64), source.classes)
 
 

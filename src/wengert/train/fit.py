@@ -54,8 +54,12 @@ def fit(model, loss_fn, optimizer, train_loader, epochs, val_loader=None,
 
     With ``checkpoint=PATH`` the full state (model, optimizer, scheduler, epoch, history,
     RNG states, the epoch's sample order) is saved there after every epoch, and on Ctrl-C:
-    the first interrupt finishes the current step, saves, and returns (``history.stopped``
-    says so); ``resume=True`` continues from ``PATH`` exactly as if never stopped.
+    the first interrupt finishes the current step (or the epoch's validation and save),
+    saves, and returns (``history.stopped`` says so); ``resume=True`` continues from
+    ``PATH`` exactly as if never stopped.
+
+    A loader that yields no batches (``drop_last=True`` with fewer samples than
+    ``batch_size``) raises :class:`ArgumentError`: there is nothing to average.
 
     A NaN or Inf loss raises :class:`NonFiniteLossError` before that step updates anything.
     """
@@ -64,9 +68,15 @@ def fit(model, loss_fn, optimizer, train_loader, epochs, val_loader=None,
     state = FitState(model, optimizer, scheduler, History())
     where = None
     if resume:
-        where = _restore(checkpoint, state, train_loader, callbacks)
-    generator = getattr(train_loader, "generator", None)
+        where = _restore(checkpoint, state, train_loader, val_loader, callbacks)
+    for name, loader in (("train_loader", train_loader), ("val_loader", val_loader)):
+        if loader is not None and _length(loader) == 0:
+            raise _no_batches(f"fit: {name}", loader)
+    generators = _loader_generators(train_loader, val_loader)
     model.train()
+    for callback in callbacks:
+        callback.on_train_begin(state)
+    interrupted = False
     with _DeferredInterrupt() as interrupt:
         while state.epoch < epochs and state.stop is None:
             totals = Totals(functions, where and where.totals)
@@ -82,13 +92,27 @@ def fit(model, loss_fn, optimizer, train_loader, epochs, val_loader=None,
             where = None
             if interrupt.requested:
                 bar.close()
-                state.stop = _interrupted(state, checkpoint, done, order, totals, generator,
-                                          callbacks)
+                if checkpoint is not None:
+                    _save(checkpoint, state, generators, callbacks,
+                          resume={"batch": done, "order": order, "totals": totals.state_dict()})
+                state.stop = _interrupted(f"interrupted in epoch {state.epoch + 1} after batch "
+                                          f"{done - 1} (step {state.step})", checkpoint)
+                interrupted = True
                 break
+            if totals.count == 0:
+                raise _no_batches(f"fit: train_loader in epoch {state.epoch + 1}", train_loader)
             logs = _end_epoch(state, totals, loss_fn, val_loader, functions, callbacks)
             bar.close(logs)
             if checkpoint is not None:
-                _save(checkpoint, state, generator, callbacks)
+                _save(checkpoint, state, generators, callbacks)
+            if interrupt.requested:  # Ctrl-C during the validation or the save: stop here
+                state.stop = _interrupted(f"interrupted after epoch {state.epoch} (step "
+                                          f"{state.step})", checkpoint)
+                interrupted = True
+                break
+    if not interrupted:  # a paused run has not ended: its callbacks will go on after resume
+        for callback in callbacks:
+            callback.on_train_end(state)
     state.history.stopped = state.stop
     return state.history
 
@@ -101,7 +125,21 @@ def evaluate(model, loss_fn, loader, metrics=("accuracy",)):
         for *inputs, target in loader:
             output = model(*inputs)
             totals.add(len(target), loss_fn(output, target).item(), output.data, target.data)
+    if totals.count == 0:
+        raise _no_batches("evaluate: the loader", loader)
     return totals.means()
+
+
+def _no_batches(what, loader):
+    """The error for a loader that yields no batch, where a mean would be 0 / 0."""
+    sizes = ""
+    if getattr(loader, "drop_last", False) and hasattr(loader, "dataset"):
+        sizes = (f" ({len(loader.dataset)} samples, batch_size={loader.batch_size}, "
+                 "drop_last=True)")
+    return ArgumentError(f"{what} yields no batches{sizes}, so there is no loss to average. "
+                         "Hint: a batch_size no larger than the dataset, drop_last=False, or "
+                         "a loader that can be iterated again each epoch (a list, a "
+                         "DataLoader; not a generator, which is spent after one pass)")
 
 
 def _train_epoch(state, loss_fn, batches, start, totals, bar, interrupt, callbacks):
@@ -167,24 +205,28 @@ def _length(loader):
         return None
 
 
-def _save(path, state, generator, callbacks, **position):
+def _loader_generators(train_loader, val_loader):
+    """The loaders' own generators by checkpoint key. The validation loader's counts too: a
+    shuffled one sums its batches in another order, so val_* would differ in the last bits."""
+    return {"loader_rng": getattr(train_loader, "generator", None),
+            "val_loader_rng": getattr(val_loader, "generator", None)}
+
+
+def _save(path, state, generators, callbacks, **position):
     save_checkpoint(path, state.model, state.optimizer, state.scheduler,
                     epoch=state.epoch, step=state.step, history=dict(state.history),
-                    loader_rng=None if generator is None else generator.get_state(),
+                    **{key: None if g is None else g.get_state() for key, g in generators.items()},
                     callbacks={name: c.state_dict() for name, c in _named(callbacks).items()
                                if c.state_dict()}, **position)
 
 
-def _interrupted(state, checkpoint, done, order, totals, generator, callbacks):
-    where = f"interrupted in epoch {state.epoch + 1} after batch {done - 1} (step {state.step})"
+def _interrupted(where, checkpoint):
     if checkpoint is None:
         return f"{where}; nothing saved (pass checkpoint=PATH to make runs resumable)"
-    _save(checkpoint, state, generator, callbacks,
-          resume={"batch": done, "order": order, "totals": totals.state_dict()})
     return f"{where}; saved {checkpoint}: resume=True continues from there"
 
 
-def _restore(checkpoint, state, loader, callbacks):
+def _restore(checkpoint, state, loader, val_loader, callbacks):
     if checkpoint is None:
         raise ArgumentError("fit: resume=True needs checkpoint=PATH to resume from")
     if not Path(checkpoint).is_file():
@@ -192,9 +234,9 @@ def _restore(checkpoint, state, loader, callbacks):
     extra = load_checkpoint(checkpoint, state.model, state.optimizer, state.scheduler)
     state.epoch, state.step = extra["epoch"], extra["step"]
     state.history = History(extra["history"])
-    generator = getattr(loader, "generator", None)
-    if generator is not None and extra["loader_rng"] is not None:
-        generator.set_state(extra["loader_rng"])
+    for key, generator in _loader_generators(loader, val_loader).items():
+        if generator is not None and extra.get(key) is not None:  # older files lack val's
+            generator.set_state(extra[key])
     named = _named(callbacks)
     unknown = sorted(set(extra["callbacks"]) - set(named))
     if unknown:
@@ -202,7 +244,17 @@ def _restore(checkpoint, state, loader, callbacks):
                               "run does not have; pass the same callbacks to resume")
     for name, saved in extra["callbacks"].items():
         named[name].load_state_dict(saved)
-    return _Resume(**extra["resume"]) if "resume" in extra else None
+    if "resume" not in extra:
+        return None
+    where = _Resume(**extra["resume"])
+    dataset = getattr(loader, "dataset", None)
+    if where.order is not None and dataset is not None and len(where.order) != len(dataset):
+        # the saved order would index past the end of a smaller dataset, or never visit the
+        # new samples of a larger one
+        raise CheckpointError(f"{checkpoint}: was saved in the middle of an epoch over "
+                              f"{len(where.order)} samples, but this train_loader's dataset "
+                              f"has {len(dataset)}; resume with the same training data")
+    return where
 
 
 def _named(callbacks):

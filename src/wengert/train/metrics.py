@@ -26,20 +26,34 @@ def labels(targets):
         targets.reshape(len(targets)).astype(np.int64)
 
 
-def accuracy(outputs, targets):
-    """The fraction of rows whose predicted class equals the target class."""
+def _classes(name, outputs, targets):
+    """Predicted and true classes, of equal lengths (else a ShapeError naming both shapes)."""
     pred, true = predictions(outputs), labels(targets)
     if pred.shape != true.shape:
-        raise ShapeError(f"accuracy: {len(pred)} predictions from outputs of shape "
+        raise ShapeError(f"{name}: {len(pred)} predictions from outputs of shape "
                          f"{as_array(outputs).shape} but {len(true)} targets of shape "
                          f"{as_array(targets).shape}")
+    return pred, true
+
+
+def accuracy(outputs, targets):
+    """The fraction of rows whose predicted class equals the target class."""
+    pred, true = _classes("accuracy", outputs, targets)
     return float(np.mean(pred == true))
 
 
 def confusion_matrix(outputs, targets, num_classes=None):
     """``m[i, j]`` = how many samples of true class i were predicted as class j."""
-    pred, true = predictions(outputs), labels(targets)
-    k = num_classes or int(max(pred.max(), true.max())) + 1
+    pred, true = _classes("confusion_matrix", outputs, targets)
+    both = np.concatenate([true, pred])
+    k = num_classes or (int(both.max()) + 1 if both.size else 0)
+    outside = both[(both < 0) | (both >= k)]
+    if outside.size:
+        raise ShapeError(f"confusion_matrix: classes must be in [0, {k}), got "
+                         f"{sorted(set(outside.tolist()))} (targets in [{true.min()}, "
+                         f"{true.max()}], predictions in [{pred.min()}, {pred.max()}]). "
+                         f"Hint: pass num_classes >= {int(both.max()) + 1} (the output "
+                         "layer's size) and check the labels")
     return np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
 
 
@@ -77,7 +91,9 @@ class Totals:
         self.count += n
         self.sums["loss"] += loss * n
         for name, fn in self.functions.items():
-            self.sums[name] += fn(outputs, targets) * n
+            # float(): a NumPy scalar from a user's metric would reach the history, whose CSV
+            # would then read "np.float64(0.5)"
+            self.sums[name] += float(fn(outputs, targets)) * n
 
     def means(self):
         return {k: v / self.count for k, v in self.sums.items()}
