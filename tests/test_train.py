@@ -9,7 +9,7 @@ from wengert import nn, optim
 from wengert.data import DataLoader, TensorDataset, spiral
 from wengert.nn import functional as F
 from wengert.optim.lr_scheduler import CosineAnnealingLR, StepLR
-from wengert.train import (Callback, EarlyStopping, NonFiniteLossError, accuracy,
+from wengert.train import (Callback, EarlyStopping, History, NonFiniteLossError, accuracy,
                            confusion_matrix, evaluate, fit, predict)
 
 
@@ -231,6 +231,22 @@ def test_history_csv_round_trips(tmp_path):
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert [float(r["loss"]) for r in rows] == history["loss"]
     assert history.rows()[1]["epoch"] == 2
+
+
+def test_history_keeps_epochs_aligned_when_keys_come_and_go(tmp_path):
+    # a val_loader added on resume: val_loss exists from epoch 2 only; lr is logged once
+    history = History()
+    history.append({"epoch": 1, "loss": 0.9})
+    history.append({"epoch": 2, "loss": 0.7, "val_loss": 0.8})
+    history.append({"epoch": 3, "loss": 0.5, "val_loss": 0.6, "lr": 0.1})
+    assert history["val_loss"] == [None, 0.8, 0.6] and history["lr"] == [None, None, 0.1]
+    history.append({"epoch": 4, "loss": 0.4})  # a row without validation
+    assert history.rows()[3] == {"epoch": 4, "loss": 0.4, "val_loss": None, "lr": None}
+    history.to_csv(tmp_path / "h.csv")
+    with open(tmp_path / "h.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["epoch"], r["val_loss"], r["lr"]) for r in rows] == [
+        ("1", "", ""), ("2", "0.8", ""), ("3", "0.6", "0.1"), ("4", "", "")]
 
 
 def test_a_metric_returning_a_numpy_scalar_is_recorded_as_a_float(tmp_path):

@@ -41,6 +41,15 @@ def test_history_curves(tmp_path):
     np.testing.assert_allclose(acc_ax.lines[1].get_ydata(), [0.45, 0.65, 0.75])
 
 
+def test_history_with_validation_from_a_later_epoch_is_drawn_from_there():
+    h = History()
+    h.append({"epoch": 1, "loss": 0.9})
+    h.append({"epoch": 2, "loss": 0.7, "val_loss": 0.8})
+    val = plot_history(h).axes[0].lines[1]
+    assert val.get_label() == "val_loss"
+    np.testing.assert_allclose(np.asarray(val.get_ydata(), float), [np.nan, 0.8])
+
+
 def test_history_without_accuracy_has_one_panel():
     h = History({"epoch": [1, 2], "loss": [0.5, 0.4]})
     assert len(plot_history(h).axes) == 1

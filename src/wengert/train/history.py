@@ -12,16 +12,24 @@ class History(dict):
         self.stopped = stopped
 
     def append(self, logs):
-        """Add one epoch's row."""
+        """Add one epoch's row. A key that earlier epochs lacked (a ``val_loader`` added on
+        resume) gets None for them, and one this row lacks gets None, so every column keeps
+        one value per epoch and rows stay aligned."""
+        epochs = max(map(len, self.values()), default=0)
         for key, value in logs.items():
-            self.setdefault(key, []).append(value)
+            self.setdefault(key, [None] * epochs).append(value)
+        for column in self.values():
+            if len(column) == epochs:
+                column.append(None)
 
     def rows(self):
         """The epochs as a list of ``{key: value}`` dicts."""
         return [dict(zip(self, values)) for values in zip(*self.values())]
 
     def to_csv(self, path):
-        """Write one line per epoch, with a header of the keys."""
+        """Write one line per epoch, with a header of the keys; a missing value is an empty
+        cell."""
         with atomic_write(path) as f:
-            lines = [",".join(self)] + [",".join(map(repr, r.values())) for r in self.rows()]
+            lines = [",".join(self)] + [",".join("" if v is None else repr(v) for v in r.values())
+                                        for r in self.rows()]
             f.write(("\n".join(lines) + "\n").encode())
