@@ -247,3 +247,17 @@ def test_resuming_mid_epoch_over_other_data_is_refused(tmp_path):
         fit(model, F.cross_entropy, optimizer, smaller, EPOCHS,
             scheduler=StepLR(optimizer, step_size=1, gamma=0.7), checkpoint=path, resume=True,
             progress=False)
+
+
+def test_resuming_mid_epoch_with_another_batch_size_is_refused(tmp_path):
+    path = tmp_path / "run.safetensors"
+    _run(path, "momentum", False, callbacks=[At(0, 2, ctrl_c)])  # stops after 3 batches of 16
+    wg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 2))
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+    other = DataLoader(moons(100, seed=0), batch_size=32, shuffle=True)
+    with pytest.raises(CheckpointError, match=r"after 3 batches of 16 samples, but this "
+                                              r"train_loader has batch_size=32"):
+        fit(model, F.cross_entropy, optimizer, other, EPOCHS,
+            scheduler=StepLR(optimizer, step_size=1, gamma=0.7), checkpoint=path, resume=True,
+            progress=False)

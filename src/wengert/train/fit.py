@@ -39,6 +39,7 @@ class _Resume:
     batch: int
     order: object
     totals: dict
+    batch_size: int = None  # the loader's; None in files from before it was saved
 
 
 def fit(model, loss_fn, optimizer, train_loader, epochs, val_loader=None,
@@ -94,7 +95,8 @@ def fit(model, loss_fn, optimizer, train_loader, epochs, val_loader=None,
                 bar.close()
                 if checkpoint is not None:
                     _save(checkpoint, state, generators, callbacks,
-                          resume={"batch": done, "order": order, "totals": totals.state_dict()})
+                          resume={"batch": done, "order": order, "totals": totals.state_dict(),
+                                  "batch_size": getattr(train_loader, "batch_size", None)})
                 state.stop = _interrupted(f"interrupted in epoch {state.epoch + 1} after batch "
                                           f"{done - 1} (step {state.step})", checkpoint)
                 interrupted = True
@@ -254,6 +256,14 @@ def _restore(checkpoint, state, loader, val_loader, callbacks):
         raise CheckpointError(f"{checkpoint}: was saved in the middle of an epoch over "
                               f"{len(where.order)} samples, but this train_loader's dataset "
                               f"has {len(dataset)}; resume with the same training data")
+    batch_size = getattr(loader, "batch_size", None)
+    if where.batch_size is not None and batch_size != where.batch_size:
+        # the epoch goes on from batch `where.batch`, a sample position in batches of the
+        # saved size
+        raise CheckpointError(f"{checkpoint}: was saved in the middle of an epoch after "
+                              f"{where.batch} batches of {where.batch_size} samples, but this "
+                              f"train_loader has batch_size={batch_size}; resume with the "
+                              "same batch size")
     return where
 
 
