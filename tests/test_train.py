@@ -182,9 +182,9 @@ def test_early_stopping_waits_patience_epochs_without_improvement():
     assert history.stopped.startswith("early stopping: val_loss did not improve for 3 epochs")
 
 
-def test_early_stopping_restores_the_best_weights():
-    scores = iter([0.5, 0.9, 0.7, 0.6, 0.6, 0.6])
-    snapshots = {}
+def _score_run(scores, epochs, stopper):
+    """Train with a validation score that takes the given values, snapshotting each epoch."""
+    scores, snapshots = iter(scores), {}
 
     def score(outputs, targets):  # the validation batch has 7 rows, training batches 8
         return next(scores) if len(targets) == 7 else 0.0
@@ -194,10 +194,15 @@ def test_early_stopping_restores_the_best_weights():
             snapshots[logs["epoch"]] = _params(state.model)
 
     model, optimizer = _setup()
-    stopper = EarlyStopping("val_score", patience=2, mode="max", restore_best_weights=True)
-    history = fit(model, F.cross_entropy, optimizer, DataLoader(_blobs(16), 8), 10,
+    history = fit(model, F.cross_entropy, optimizer, DataLoader(_blobs(16), 8), epochs,
                   val_loader=DataLoader(_blobs(7, seed=4), 7), metrics=[score],
                   callbacks=[Snapshot(), stopper], progress=False)
+    return model, history, snapshots
+
+
+def test_early_stopping_restores_the_best_weights():
+    stopper = EarlyStopping("val_score", patience=2, mode="max", restore_best_weights=True)
+    model, history, snapshots = _score_run([0.5, 0.9, 0.7, 0.6, 0.6, 0.6], 10, stopper)
     assert history["epoch"] == [1, 2, 3, 4]
     assert "best 0.9 at epoch 2" in history.stopped
     for best, now in zip(snapshots[2], _params(model)):
@@ -306,24 +311,6 @@ def test_evaluation_gives_each_submodule_its_own_mode_back():
     predict(model, wg.zeros(1, 2))
     evaluate(model, F.cross_entropy, DataLoader(_blobs(), 64))
     assert [m.training for m in model.modules()] == [True, True, False, True]
-
-
-def _score_run(scores, epochs, stopper):
-    """Train with a validation score that takes the given values, snapshotting each epoch."""
-    scores, snapshots = iter(scores), {}
-
-    def score(outputs, targets):  # the validation batch has 7 rows, training batches 8
-        return next(scores) if len(targets) == 7 else 0.0
-
-    class Snapshot(Callback):
-        def on_epoch_end(self, state, logs):
-            snapshots[logs["epoch"]] = _params(state.model)
-
-    model, optimizer = _setup()
-    history = fit(model, F.cross_entropy, optimizer, DataLoader(_blobs(16), 8), epochs,
-                  val_loader=DataLoader(_blobs(7, seed=4), 7), metrics=[score],
-                  callbacks=[Snapshot(), stopper], progress=False)
-    return model, history, snapshots
 
 
 def test_early_stopping_restores_the_best_weights_when_the_epochs_run_out():
