@@ -420,3 +420,63 @@ def test_a_session_the_server_dropped_is_replaced(tab, server):
     p.click("#step")
     tab.wait_number("#epoch", lambda e: e == 1)
     assert without_http_errors(tab.errors, 404) == [], tab.errors
+
+
+# JavaScript: the colour the page painted at plane coordinates (x, y) on the boundary canvas
+BOUNDARY_PIXEL = """([x, y]) => {
+  const c = document.getElementById('boundary'), r = window.devicePixelRatio || 1;
+  const area = plotArea(c.clientWidth, c.clientHeight);
+  const px = area.x + (x + 6) / 12 * area.size, py = area.y + (6 - y) / 12 * area.size;
+  return Array.from(c.getContext('2d').getImageData(Math.round(px * r), Math.round(py * r), 1, 1).data);
+}"""
+
+
+def _grey(rgba):
+    """A neutral colour (no class shown): orange is (245, 147, 34), blue (8, 119, 189)."""
+    r, g, b = rgba[:3]
+    return max(r, g, b) - min(r, g, b) < 12
+
+
+def test_a_model_that_diverged_in_its_first_epoch_shows_no_class_and_plays_again(tab):
+    p = tab.page
+    # SGD at learning rate 10 through five linear layers, one point a step: NaN within
+    # the first of 250 steps of epoch 0 (the page's own function that every control calls)
+    p.evaluate("sendConfig({learning_rate: 10, optimizer: 'sgd', activation: 'linear', "
+               "hidden: [4, 2, 2, 2, 2], batch_size: 1})")
+    p.wait_for_function("app.config.batch_size === 1")
+    p.click("#play")
+    p.wait_for_function("app.snapshot.step > 0 && !app.snapshot.running")
+    p.wait_for_selector("#play[aria-pressed='false']")
+    assert p.evaluate("app.snapshot.epoch") == 0
+    # NaN weights: no loss and no probability, so no class may be painted
+    assert tab.text("#test-loss") == "–" and tab.text("#train-loss") == "–"
+    p.wait_for_timeout(200)  # the next animation frame has drawn the state
+    corner = p.evaluate(BOUNDARY_PIXEL, [-5.7, 5.7])  # no data point there
+    assert _grey(corner), corner
+    output = p.evaluate("Array.from(document.querySelector('#network .node.output canvas')"
+                        ".getContext('2d').getImageData(5, 5, 1, 1).data)")
+    assert _grey(output), output
+    # the button shows play, so one click plays (the server trains a step, then stops again)
+    step = p.evaluate("app.snapshot.step")
+    with p.expect_request(lambda r: r.url.endswith("/play")):
+        p.click("#play")
+    p.wait_for_function(f"app.snapshot.step > {step}")
+    assert tab.errors == []
+
+
+def test_the_picked_point_is_dropped_when_the_data_change(tab):
+    p = tab.page
+    box = p.locator("#boundary").bounding_box()
+    p.mouse.click(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.45)
+    p.wait_for_selector("#trace-view table")
+    # another activation keeps the points: the panel stays, for the new model
+    p.select_option("#activation", "relu")
+    p.wait_for_function("app.config.activation === 'relu'")
+    assert p.is_visible("#inspector") and p.evaluate("app.selected") is not None
+    # another data set moves them: the panel closes rather than trace a point not on the map
+    p.click("#dataset-xor")
+    p.wait_for_function("app.config.dataset === 'xor'")
+    p.wait_for_selector("#inspector", state="hidden")
+    assert p.evaluate("app.selected") is None
+    assert "Click a point" in tab.text("#selected-point")
+    assert tab.errors == []

@@ -30,6 +30,9 @@ with warnings.catch_warnings():
 import wengert.playground  # noqa: E402
 from wengert.errors import MissingDependencyError  # noqa: E402
 from wengert.playground import create_app  # noqa: E402
+from wengert.playground.config import ConfigError  # noqa: E402
+from wengert.playground.live import LiveSession  # noqa: E402
+from wengert.playground.manager import SessionManager  # noqa: E402
 from wengert.playground.server import listen, make_server  # noqa: E402
 
 from conftest import REPO  # noqa: E402
@@ -91,7 +94,8 @@ def test_page_and_static_files_are_served_without_escaping_the_folder(client):
     assert r.status_code == 200 and "<title>Playground</title>" in r.text
     assert client.get("/static/app.js").text == "console.log('hi');"
     for path in ["/static/missing.js", "/static/../secret.txt", "/static/%2e%2e/secret.txt",
-                 "/static/..%2fsecret.txt", "/static/"]:
+                 "/static/..%2fsecret.txt", "/static/", "/static/app%00.js",
+                 "/static/" + "a" * 5000]:
         r = client.get(path)
         assert r.status_code == 404, path
         assert "not for the web" not in r.text and r.json()["field"] is None
@@ -303,7 +307,7 @@ def test_bad_configs_are_400_naming_the_field_and_value(client, config, field, w
             assert word in body["error"], (word, body["error"])
 
 
-@pytest.mark.parametrize("body, status, field, words", [
+BAD_BODIES = [
     (b'{"config": {"noise": ', 400, None, ["invalid JSON"]),
     (b'{"config": {"noise": NaN}}', 400, None, ["invalid JSON", "NaN"]),
     (b'{"config": {"noise": 1e999}}', 400, "noise", ["noise", "finite"]),
@@ -312,7 +316,20 @@ def test_bad_configs_are_400_naming_the_field_and_value(client, config, field, w
     (b'{"cfg": {}}', 400, "cfg", ["unknown key 'cfg'", "config"]),
     (b'\xff\xfe', 400, None, ["invalid JSON"]),
     (b'{"config": {"dataset": "' + b"x" * 70_000 + b'"}}', 413, None, ["too large", "65536"]),
-])
+    # small enough for the size limit, too deep for Python's JSON parser
+    (b"[" * 30_000, 400, None, ["invalid JSON", "nested too deeply"]),
+    # integers too large for a float (JSON has no size limit on numbers)
+    (b'{"config": {"learning_rate": 1' + b"0" * 999 + b'}}', 400, "learning_rate",
+     ["learning_rate", "out of range", "1e-05 to 10"]),
+    (b'{"config": {"noise": -1' + b"0" * 999 + b'}}', 400, "noise", ["noise", "out of range"]),
+    (b'{"config": {"seed": 1' + b"0" * 999 + b'}}', 400, "seed", ["seed", "out of range"]),
+    (b'{"config": {"features": ["' + b"x" * 60_000 + b'"]}}', 400, "features",
+     ["features", "unknown feature 'xxx"]),
+]
+
+
+@pytest.mark.parametrize("body, status, field, words", BAD_BODIES,
+                         ids=[f"{i}-{status}" for i, (_, status, _, _) in enumerate(BAD_BODIES)])
 def test_bad_request_bodies(client, body, status, field, words):
     r = client.post("/api/sessions", content=body,
                     headers={"content-type": "application/json"})
@@ -320,6 +337,7 @@ def test_bad_request_bodies(client, body, status, field, words):
     assert r.json()["field"] == field
     for word in words:
         assert word in r.json()["error"]
+    assert len(r.json()["error"]) < 300  # the value is named, not repeated in full
 
 
 def test_an_empty_body_makes_a_default_session(client):
@@ -365,6 +383,36 @@ def test_the_session_cap_gives_429_until_one_is_deleted(tmp_path):
         assert "limit is 2" in r.json()["error"] and r.json()["field"] is None
         assert client.delete(f"/api/sessions/{first}").status_code == 204
         _create(client)
+
+
+def test_a_session_created_while_the_server_shuts_down_is_closed_not_kept():
+    manager = SessionManager()
+    built = []
+
+    class ShutdownDuringBuild(LiveSession):
+        def __init__(self, *args):
+            manager.close_all()  # Ctrl-C arrives while the session is being built
+            super().__init__(*args)
+            built.append(self)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("wengert.playground.manager.LiveSession", ShutdownDuringBuild)
+        with pytest.raises(ConfigError) as info:
+            manager.create({})
+    assert info.value.status == 503 and len(manager) == 0
+    built[0].join(5)
+    assert built[0].closed and not built[0]._thread.is_alive()
+
+
+def test_every_new_state_has_a_higher_version(client):
+    """Answers and events travel separately; the version tells a page which state is newer."""
+    sid = _create(client)["id"]
+    versions = [client.get(f"/api/sessions/{sid}").json()["state"]["version"]]
+    for action in ("step", "reset", "play", "pause", "step"):
+        versions.append(_act(client, sid, action)["version"])
+    r = client.put(f"/api/sessions/{sid}/config", json={"config": {"seed": 2}})
+    versions.append(r.json()["state"]["version"])
+    assert versions == sorted(set(versions)), versions
 
 
 def test_sessions_are_independent(client):

@@ -2,6 +2,7 @@
 loss history, rounding for JSON, and a session's training thread (no starlette needed)."""
 import json
 import math
+import threading
 import time
 
 import numpy as np
@@ -101,3 +102,87 @@ def test_the_seed_fixes_the_whole_run():
         b.train_epoch()
     np.testing.assert_array_equal(a.model[0].weight.data, b.model[0].weight.data)
     assert a.steps == b.steps == 3 * a.steps_per_epoch
+
+
+# a config that diverges within its first epoch: SGD at learning rate 10 through five linear
+# layers, one point per step (250 steps an epoch)
+DIVERGES_AT_ONCE = {"learning_rate": 10, "optimizer": "sgd", "activation": "linear",
+                    "hidden": [4, 2, 2, 2, 2], "batch_size": 1}
+
+
+def test_a_session_diverging_mid_epoch_reports_null_losses_not_the_last_epochs():
+    session = Session(DIVERGES_AT_ONCE)
+    session.train_for(2.0)
+    assert session.diverged() and session.epoch == 0
+    weights = np.concatenate([p.data.ravel() for p in session.model.parameters()])
+    assert not np.isfinite(weights).all()  # the model the losses must describe is NaN
+    assert math.isnan(session.train_loss) and math.isnan(session.test_loss)
+
+
+def _weights(session):
+    return [p.data.copy() for p in session.model.parameters()]
+
+
+def test_reset_and_config_changes_while_other_sessions_train_leave_step_0():
+    """Sessions take turns training: a thread waiting for its turn when its session is reset
+    (or reconfigured, or paused) must not train that batch once its turn comes."""
+    big = {"hidden": [8] * 6, "batch_size": 1,
+           "features": ["x1", "x2", "x1^2", "x2^2", "x1x2", "sin_x1", "sin_x2"]}
+    others = [LiveSession(f"other{i}", big) for i in range(2)]
+    live = LiveSession("target", {"batch_size": 1})
+    try:
+        for other in others:
+            other.play()
+        for change in ("reset", "configure", "reset", "configure"):
+            live.play()
+            time.sleep(0.1)
+            if change == "reset":
+                live.reset()
+                expected = _weights(Session({"batch_size": 1}))
+            else:
+                live.configure({"learning_rate": 0.01})
+                expected = _weights(Session({"batch_size": 1, "learning_rate": 0.01}))
+            time.sleep(0.3)  # several turns of the other sessions
+            state = json.loads(live.published[1])
+            assert (live.session.steps, state["step"], state["running"]) == (0, 0, False), change
+            for have, want in zip(_weights(live.session), expected):
+                np.testing.assert_array_equal(have, want)
+    finally:
+        for s in others + [live]:
+            s.close()
+        for s in others + [live]:
+            s.join(5)
+
+
+class _PlayWhileClearing(threading.Event):
+    """An Event whose clear() lets another thread press play first, as a play request can
+    arrive while a pause request is half done."""
+
+    def __init__(self, live):
+        super().__init__()
+        self.live = live
+
+    def clear(self):
+        player = threading.Thread(target=self.live.play)
+        player.start()
+        player.join(0.2)  # play finishes here unless pause holds the controls
+        super().clear()
+        self.player = player
+
+
+def test_a_play_during_a_pause_leaves_a_session_that_is_training_or_says_it_is_paused():
+    live = LiveSession("race", {"batch_size": 1})
+    try:
+        live.play()
+        live._wake = _PlayWhileClearing(live)
+        live.pause()
+        live._wake.player.join(5)
+        time.sleep(0.2)
+        state, steps = json.loads(live.published[1]), live.session.steps
+        time.sleep(0.4)
+        assert state["running"] == (live.session.steps > steps), \
+            f"the state says running={state['running']} but steps went {steps} -> " \
+            f"{live.session.steps}"
+    finally:
+        live.close()
+        live.join(5)

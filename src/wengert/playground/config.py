@@ -67,7 +67,7 @@ def validate(changes, base=None):
                           f"{_kind(changes)}", "config")
     unknown = [k for k in changes if k not in DEFAULTS]
     if unknown:
-        raise ConfigError(f"unknown config key {unknown[0]!r}; the keys are "
+        raise ConfigError(f"unknown config key {_short(unknown[0])}; the keys are "
                           f"{', '.join(DEFAULTS)}", str(unknown[0]))
     config = dict(base if base is not None else default_config())
     for key, value in changes.items():
@@ -91,8 +91,14 @@ def _kind(value):
     """How a JSON value reads in an error message: its JSON type and a short repr."""
     names = {bool: "a boolean", str: "a string", list: "a list", dict: "an object",
              type(None): "null", int: "a number", float: "a number"}
+    return f"{names.get(type(value), type(value).__name__)} ({_short(value)})"
+
+
+def _short(value):
+    """``repr(value)`` cut to 40 characters: a request may send a 60 KB string or a
+    thousand-digit integer, and the error message should not repeat all of it."""
     text = repr(value)
-    return f"{names.get(type(value), type(value).__name__)} ({text[:40]})"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _choice(key, value, choices):
@@ -110,11 +116,13 @@ def _number(key, value, low, high):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{key}: expected a number from {low} to {high}, got "
                           f"{_kind(value)}", key)
-    if not math.isfinite(value):
+    # only floats can be NaN or infinite; math.isfinite would overflow on a huge JSON integer
+    if isinstance(value, float) and not math.isfinite(value):
         raise ConfigError(f"{key}: {value} is not a finite number; allowed {low} to {high}",
                           key)
     if not low <= value <= high:
-        raise ConfigError(f"{key}: {value} is out of range; allowed {low} to {high}", key)
+        raise ConfigError(f"{key}: {_short(value)} is out of range; allowed {low} to {high}",
+                          key)
     return value
 
 
@@ -125,7 +133,8 @@ def _integer(key, value, low, high, what=None):
         raise ConfigError(f"{name}: expected a whole number from {low} to {high}, got "
                           f"{_kind(value)}", key)
     if not low <= value <= high:
-        raise ConfigError(f"{name}: {value} is out of range; allowed {low} to {high}", key)
+        raise ConfigError(f"{name}: {_short(value)} is out of range; allowed {low} to {high}",
+                          key)
     return int(value)
 
 
@@ -138,7 +147,7 @@ def _features(value):
                           f"{', '.join(FEATURES)}", "features")
     for name in value:
         if not isinstance(name, str) or name not in FEATURES:
-            raise ConfigError(f"features: unknown feature {name!r}; choose from "
+            raise ConfigError(f"features: unknown feature {_short(name)}; choose from "
                               f"{', '.join(FEATURES)}", "features")
     if len(set(value)) != len(value):
         twice = next(n for n in value if value.count(n) > 1)

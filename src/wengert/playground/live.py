@@ -42,6 +42,10 @@ class LiveSession:
         self.streams = 0          # event streams connected now
         self.idle_since = time.monotonic()
         self._wake = threading.Event()  # set while running or closed
+        # running and _wake change together under this lock: a play and a pause from two
+        # request threads at once must not leave running true with _wake clear (a session
+        # that says it trains but does not)
+        self._control = threading.Lock()
         self._closing = threading.Event()
         self._publish_cost = 0.0
         self.publish()
@@ -66,9 +70,13 @@ class LiveSession:
         snapshots are published in the order their states happened."""
         with self.session.lock:
             start = time.perf_counter()
+            version = self.published[0] + 1
             state = snapshot.snapshot(self.session, self.pictures, self.running)
+            # an action's answer and the event stream travel separately, so a page can get
+            # an older state after a newer one; the version lets it keep the newest
+            state["version"] = version
             text = json.dumps(state, separators=(",", ":"), allow_nan=False)
-            self.published = (self.published[0] + 1, text)
+            self.published = (version, text)
             self._publish_cost = time.perf_counter() - start
 
     # --- control actions (called from request threads) ---------------------------------------
@@ -76,8 +84,9 @@ class LiveSession:
     def play(self):
         """Start (or keep) training in the background."""
         self._check_open()
-        self.running = True
-        self._wake.set()
+        with self._control:
+            self.running = True
+            self._wake.set()
         self.publish()
 
     def pause(self):
@@ -116,10 +125,11 @@ class LiveSession:
 
     def close(self):
         """Stop the thread (it ends after its current slice); the session is unusable after."""
-        self.closed = True
-        self.running = False
-        self._closing.set()
-        self._wake.set()
+        with self._control:
+            self.closed = True
+            self.running = False
+            self._closing.set()
+            self._wake.set()
 
     def join(self, timeout=None):
         """Wait for the training thread to end (after :meth:`close`)."""
@@ -145,8 +155,9 @@ class LiveSession:
 
     def _stop_training(self):
         self._check_open()
-        self.running = False
-        self._wake.clear()
+        with self._control:
+            self.running = False
+            self._wake.clear()
 
     def _train(self):
         last_publish = 0.0
@@ -156,10 +167,16 @@ class LiveSession:
                 return
             start = time.perf_counter()
             with TRAINING_TURN, self.session.lock:
+                if not self.running:
+                    # paused, reset or reconfigured while this thread waited for its turn:
+                    # train_for would still take one batch, a step the user never asked for
+                    # (on a fresh model after reset or a config change)
+                    continue
                 self.session.train_for(SLICE_S, lambda: self.running)
                 if self.session.diverged():  # NaN/Inf: nothing more to learn
-                    self.running = False
-                    self._wake.clear()
+                    with self._control:
+                        self.running = False
+                        self._wake.clear()
                 now = time.perf_counter()
                 if now - last_publish >= max(PUBLISH_S, 4 * self._publish_cost) \
                         or not self.running:

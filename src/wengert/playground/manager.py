@@ -46,11 +46,16 @@ class SessionManager:
             live = LiveSession(session_id, config)
         except BaseException:
             with self._lock:
-                del self._sessions[session_id]
+                self._sessions.pop(session_id, None)  # close_all may have cleared it
             raise
         with self._lock:
-            self._sessions[session_id] = live
-        return live
+            # close_all ran during the build: a session added now would outlive the server's
+            # shutdown with nobody to close it
+            if not self.closing:
+                self._sessions[session_id] = live
+                return live
+        live.close()
+        raise ConfigError("the server is shutting down", None, status=503)
 
     def get(self, session_id):
         """The live session ``session_id``; ConfigError 404 when there is none."""

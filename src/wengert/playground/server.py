@@ -79,6 +79,9 @@ async def _json_body(request, allowed=("config",)):
         data = json.loads(body, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(f"request body: invalid JSON ({exc})") from None
+    except RecursionError:
+        # 64 KB of "[" is small enough to pass the size check and deep enough for the parser
+        raise ConfigError("request body: invalid JSON (nested too deeply)") from None
     if not isinstance(data, dict):
         raise ConfigError(f"request body: expected a JSON object such as "
                           f"{{\"config\": {{...}}}}, got {type(data).__name__}")
@@ -238,8 +241,12 @@ def create_app(max_sessions=8, grace_s=30.0, static_dir=None):
 async def _static_file(static, path):
     """A file under ``static`` (no way out of it: the resolved path must stay inside)."""
     root = static.resolve()
-    target = (root / path).resolve()
-    if not target.is_relative_to(root) or not target.is_file():
+    try:
+        target = (root / path).resolve()
+        found = target.is_relative_to(root) and target.is_file()
+    except (OSError, ValueError):  # a NUL byte or a name too long for the file system
+        found = False
+    if not found:
         raise ConfigError(f"not found: /static/{path[:80]}" if path != "index.html" else
                           f"the page is missing: {root / 'index.html'} does not exist",
                           None, status=404)

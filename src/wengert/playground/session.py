@@ -130,18 +130,23 @@ class Session:
             self._order = None
             self.epoch += 1
             self._measure()
+        elif not math.isfinite(self.batch_loss):
+            # diverged mid-epoch: the last epoch's losses describe weights that are gone, and
+            # would show a finite loss beside the NaN pictures of the model now
+            self.train_loss, self.test_loss = self._losses()
         return len(rows)
+
+    def _losses(self):
+        """The data loss (no penalty) of the model now on the training and the test set."""
+        with no_grad(), np.errstate(over="ignore", invalid="ignore"):
+            return tuple(float(problem.data_loss(self.model(Tensor(x)), Tensor(y)).item())
+                         for x, y in ((self.train_x, self.train_labels),
+                                      (self.test_x, self.test_labels)))
 
     def _measure(self):
         """Record the data loss (no penalty) on both sets for the current epoch."""
-        with no_grad(), np.errstate(over="ignore", invalid="ignore"):
-            train = float(problem.data_loss(self.model(Tensor(self.train_x)),
-                                            Tensor(self.train_labels)).item())
-            test = float(problem.data_loss(self.model(Tensor(self.test_x)),
-                                           Tensor(self.test_labels)).item())
-        self.train_loss, self.test_loss = train, test
-        self.history.add(self.epoch, train, test)
-        return train
+        self.train_loss, self.test_loss = self._losses()
+        self.history.add(self.epoch, self.train_loss, self.test_loss)
 
     def diverged(self):
         """True when the loss is no longer a finite number (learning rate far too large)."""

@@ -57,6 +57,7 @@ const CHOICE_LABELS = {
 const LR_PRESETS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const REG_PRESETS = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const NOTICE_MS = 4000;
+const PICK_HINT = "Click a point on the map to see its computational graph and Wengert trace.";
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -161,12 +162,14 @@ function maxAbs(values) {
 }
 
 /** Scale a neuron's map for colour: features to [-1, 1] by their largest size, activations as
- * they are unless they leave [-1, 1] (ReLU, ELU), outputs in [0, 1] as 2p - 1. */
+ * they are unless they leave [-1, 1] (ReLU, ELU), outputs in [0, 1] as 2p - 1. A null (the
+ * server's NaN) stays null, drawn neutral: in JavaScript null >= 0 and 2 * null - 1 is -1, which
+ * would paint a diverged model as certain of class 0. */
 function scaleMap(values, kind) {
   if (kind === "output") {
     let inUnit = true;
-    for (const v of values) if (!(v >= 0 && v <= 1)) { inUnit = false; break; }
-    if (inUnit) return values.map((v) => 2 * v - 1);
+    for (const v of values) if (v !== null && !(v >= 0 && v <= 1)) { inUnit = false; break; }
+    if (inUnit) return values.map((v) => v === null ? null : 2 * v - 1);
   }
   const m = maxAbs(values);
   if (kind === "feature" || m > 1) return m > 0 ? values.map((v) => v / m) : values;
@@ -275,8 +278,7 @@ const app = {
   session: null,
   events: null,
   queue: Promise.resolve(),  // server calls run one after another
-  wantRunning: false,        // what the user last asked for (guards against late SSE events)
-  afterReset: false,         // the model was rebuilt; drop late events of the old one
+  wantRunning: false,        // the latest state's running, or what the user just asked for
   selected: null,            // {x1, x2, label, split}
   hover: null,               // {layer, index} of the neuron whose map the big canvas shows
   layoutKey: "",
@@ -325,8 +327,7 @@ async function createSession() {
   app.session = data.id;
   document.body.dataset.session = data.id;
   app.config = data.config;
-  app.wantRunning = false;
-  app.afterReset = true;
+  app.snapshot = null;  // a new session counts its state versions from 1
   syncControls();
   applySnapshot(data.state);
   openEvents();
@@ -339,8 +340,6 @@ function openEvents() {
   source.addEventListener("state", (e) => {
     let snap;
     try { snap = JSON.parse(e.data); } catch { return; }
-    if (!app.wantRunning && snap.running) return;          // a late event from before "pause"
-    if (app.afterReset && snap.epoch > 0) return;           // a late event of the old model
     applySnapshot(snap);
   });
   source.addEventListener("error", () => {
@@ -400,14 +399,13 @@ function sendConfig(partial) {
     }
     clearErrors();
     const wasRunning = app.wantRunning;
-    app.wantRunning = false;
-    app.afterReset = true;
     app.config = data.config;
     syncControls();
     applySnapshot(data.state);
     showNotice(wasRunning
       ? "Model reset: new settings, fresh weights, epoch 0. Training paused — press play to go on."
       : "Model reset: new settings, fresh weights, epoch 0.");
+    if (app.selected && !findSelected()) closeInspector();
     refreshInspector();
   });
 }
@@ -425,12 +423,7 @@ function action(name) {
       showError(err.message, err.field);
       return;
     }
-    if (name === "reset") {
-      app.afterReset = true;
-      showNotice("Model reset: fresh weights, epoch 0.");
-    } else if (name === "play" || name === "step") {
-      app.afterReset = false;
-    }
+    if (name === "reset") showNotice("Model reset: fresh weights, epoch 0.");
     if (data.config) app.config = data.config;
     applySnapshot(data.state);
     if (name === "step" || name === "reset") refreshInspector();
@@ -560,11 +553,7 @@ function wireControls() {
 
   const board = $("boundary");
   board.addEventListener("click", (e) => pickPoint(e));
-  $("inspector-close").addEventListener("click", () => {
-    $("inspector").hidden = true;
-    app.selected = null;
-    scheduleDraw();
-  });
+  $("inspector-close").addEventListener("click", closeInspector);
   $("inspector-refresh").addEventListener("click", () => refreshInspector());
   $("graph-fit").addEventListener("click", () => {
     const view = $("graph-view");
@@ -615,11 +604,15 @@ function syncControls() {
 // ---------------------------------------------------------------------------------------------
 // Snapshots
 
+/** Show a state of the session, unless a newer one is on show already: an action's answer and
+ * the event stream arrive by separate connections, so an event published before a pause, a
+ * reset or a new config can arrive after its answer (and the answer to "play" after the event
+ * of a model that diverged at once). */
 function applySnapshot(snap) {
-  if (!snap) return;
+  if (!snap || (app.snapshot && snap.version < app.snapshot.version)) return;
   app.snapshot = snap;
   const running = Boolean(snap.running);
-  if (!running && app.wantRunning && snap.epoch > 0) app.wantRunning = false;  // server stopped
+  app.wantRunning = running;
   $("play").setAttribute("aria-pressed", String(running));
   $("play").setAttribute("aria-label", running ? "Pause" : "Play");
   $("step").disabled = running;  // the server steps only a paused session
@@ -686,7 +679,7 @@ function drawBoundary() {
   } else if (snap?.boundary?.length) {
     size = grid.size;
     const disc = $("discretize").checked;
-    values = snap.boundary.map((p) => disc ? (p >= 0.5 ? 1 : -1) : 2 * p - 1);
+    values = snap.boundary.map((p) => p === null ? null : disc ? (p >= 0.5 ? 1 : -1) : 2 * p - 1);
   }
   ctx.fillStyle = "#f4f5f6";
   ctx.fillRect(area.x, area.y, area.size, area.size);
@@ -780,6 +773,27 @@ function openInspector() {
   const box = $("inspector");
   box.hidden = false;
   refreshInspector().then(() => box.scrollIntoView({ behavior: "smooth", block: "start" }));
+}
+
+function closeInspector() {
+  $("inspector").hidden = true;
+  app.selected = null;
+  $("selected-point").textContent = PICK_HINT;
+  scheduleDraw();
+}
+
+/** Whether the picked point is still one of the data points (updating its split): a new data
+ * set, noise level, seed or split moves the points, and the panel would go on tracing a point
+ * that is no longer on the map, with a label that is not its class. */
+function findSelected() {
+  const p = app.selected, pts = app.snapshot?.points ?? {};
+  for (const split of ["train", "test"]) {
+    if ((pts[split] ?? []).some(([x, y, lab]) => x === p.x1 && y === p.x2 && lab === p.label)) {
+      p.split = split;
+      return true;
+    }
+  }
+  return false;
 }
 
 function refreshInspector() {
