@@ -74,3 +74,18 @@ def test_fans_need_two_dims_and_a_known_mode():
         init.xavier_uniform_(_param(5))
     with pytest.raises(ValueError, match="mode='fan_avg'.*'fan_in', 'fan_out'"):
         init.kaiming_normal_(_param(2, 2), mode="fan_avg")
+
+
+@pytest.mark.parametrize("fn", [init.kaiming_uniform_, init.kaiming_normal_])
+@pytest.mark.parametrize("mode", ["fan_in", "fan_out"])
+def test_kaiming_of_an_empty_tensor_is_a_no_op(torch_mod, fn, mode):
+    # A zero fan used to divide by zero, so Linear(0, 3) could not be built; PyTorch
+    # returns the empty tensor unchanged (with a warning).
+    theirs = torch_mod.zeros(3, 0)
+    with pytest.warns(UserWarning, match="zero-element"):
+        getattr(torch_mod.nn.init, fn.__name__)(theirs, mode=mode)
+    for shape in ((3, 0), (0, 3)):
+        w = _param(*shape)
+        assert fn(w, mode=mode) is w and w.shape == shape
+    layer = nn.Linear(0, 3)
+    assert layer.weight.shape == (3, 0) and (layer.bias.data == 0).all()

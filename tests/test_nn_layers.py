@@ -1,5 +1,7 @@
 """Layers and activations against PyTorch (values and gradients in float64), the sparse
 embedding gradient, dropout's statistics and seeding, Maxout and MLP."""
+import re
+
 import numpy as np
 import pytest
 
@@ -263,6 +265,37 @@ def test_batch_norm_cumulative_average_and_no_tracking(torch_mod, rng):
 def test_batch_norm_needs_more_than_one_value_per_channel():
     with pytest.raises(ValueError, match=r"more than one value per channel.*\(1, 3\)"):
         nn.BatchNorm1d(3)(wg.ones(1, 3))
+
+
+@pytest.mark.parametrize("shape", [(8, 1), (8, 3), (4, 1, 6)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_refuses_another_channel_count_and_leaves_its_state(torch_mod, shape,
+                                                                       affine):
+    # BatchNorm1d(5, affine=False) on (8, 1) used to broadcast channel 0's statistics into
+    # all five running ones without an error; PyTorch refuses it ("running_mean should
+    # contain 1 elements not 5").
+    with pytest.raises(RuntimeError, match="should contain"):
+        torch_mod.nn.BatchNorm1d(5, affine=affine)(torch_mod.ones(shape))
+    bn = nn.BatchNorm1d(5, affine=affine)
+    for training in (True, False):
+        bn.train(training)
+        with pytest.raises(wg.ShapeError, match=re.escape(
+                f"batch_norm: running_mean of shape (5,) does not fit an input of shape "
+                f"{shape} with {shape[1]} channels (axis 1). Hint: BatchNorm1d(num_features) "
+                f"needs num_features = input.shape[1] = {shape[1]}")):
+            bn(wg.randn(*shape))
+    assert (bn.running_mean.data == 0).all() and (bn.running_var.data == 1).all()
+    assert bn.num_batches_tracked.item() == 0
+
+
+def test_functional_batch_norm_checks_weights_and_running_statistics():
+    x = wg.randn(4, 3)
+    with pytest.raises(wg.ShapeError, match=r"batch_norm: weight of shape \(2,\) does not fit"):
+        F.batch_norm(x, None, None, weight=wg.ones(2), training=True)
+    with pytest.raises(wg.ArgumentError, match="give both running_mean and running_var"):
+        F.batch_norm(x, None, None, training=False)
+    with pytest.raises(wg.ArgumentError, match="give both running_mean and running_var"):
+        F.batch_norm(x, wg.zeros(3), None, training=True)
 
 
 # --- activations ------------------------------------------------------------------------------

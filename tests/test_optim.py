@@ -238,3 +238,31 @@ def test_parameter_list_errors():
         optim.SGD([p, p])
     with pytest.raises(TypeError, match="only optimize Tensors, got a ndarray"):
         optim.SGD([np.ones(2)])
+
+
+def test_non_leaf_and_unordered_parameters_are_refused(torch_mod):
+    # A non-leaf never gets a .grad, so an optimizer over one silently did nothing; a set
+    # numbers its parameters in a different order each run. PyTorch refuses both (a set as
+    # a group's params).
+    w = wg.ones(2, requires_grad=True)
+    with pytest.raises(ValueError, match="non-leaf"):
+        torch_mod.optim.SGD([torch_mod.ones(2, requires_grad=True) * 2], lr=0.1)
+    with pytest.raises(wg.ArgumentError, match=r"can't optimize a non-leaf tensor \(shape "
+                       r"\(2,\), made by 'multiply'\).*Hint"):
+        optim.Adam([w * 2])
+    opt = optim.SGD([w], lr=0.1)
+    with pytest.raises(wg.ArgumentError, match="non-leaf"):
+        opt.add_param_group({"params": [wg.ones(3, requires_grad=True) + 1]})
+    with pytest.raises(TypeError, match="sets"):
+        torch_mod.optim.SGD([{"params": {torch_mod.ones(2, requires_grad=True)}}], lr=0.1)
+    for make in (lambda: optim.SGD({w}), lambda: opt.add_param_group({"params": {w}})):
+        with pytest.raises(wg.ArgumentError, match="in a set have no fixed order.*list"):
+            make()
+    with wg.no_grad():  # made without recording: a leaf
+        frozen_copy = w * 2
+    kept = w * 3
+    kept.retain_grad()  # a retained non-leaf gets a .grad, so PyTorch allows it too
+    opt = optim.SGD([frozen_copy.requires_grad_(), kept], lr=0.5)
+    (kept * kept).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(kept.data, 3 - 0.5 * 2 * 3)

@@ -7,18 +7,49 @@ from .module import Module
 
 class _Indexed(Module):
     """What Sequential and ModuleList share: children named "0", "1", ... that index, slice,
-    count and iterate like a list."""
+    count, iterate, assign, delete and insert like a list."""
 
     def append(self, module):
         """Add ``module`` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
+    def extend(self, modules):
+        """Append each of ``modules``; returns self."""
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        """Put ``module`` before position ``index`` (negative counts from the end)."""
+        n = len(self)
+        if not -n <= index <= n:
+            raise IndexError(f"{type(self).__name__}.insert: index {index} is out of range "
+                             f"for {n} modules")
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
+
+    def _renumber(self, modules):
+        # Children are named by position, as in PyTorch: after an insert or a delete the
+        # names "0", "1", ... follow the new order, so append and state-dict keys agree.
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            self.add_module(str(i), m)
+
     def __getitem__(self, idx):
         items = list(self._modules.items())
         if isinstance(idx, slice):
             return self._from_items(items[idx])
         return items[idx][1]
+
+    def __setitem__(self, idx, module):
+        self.add_module(list(self._modules)[idx], module)
+
+    def __delitem__(self, idx):
+        modules = list(self._modules.values())
+        del modules[idx]
+        self._renumber(modules)
 
     def __len__(self):
         return len(self._modules)
@@ -52,7 +83,8 @@ class Sequential(_Indexed):
 
 class ModuleList(_Indexed):
     """A list of modules whose parameters the parent sees (a plain Python list would hide
-    them). Supports indexing, slicing, ``len``, iteration, ``append`` and ``extend``."""
+    them). Supports indexing, slicing, ``len``, iteration, assignment, ``del``, ``append``,
+    ``extend`` (and ``+=``) and ``insert``."""
 
     def __init__(self, modules=()):
         super().__init__()
@@ -62,14 +94,8 @@ class ModuleList(_Indexed):
     def _from_items(items):
         return ModuleList(m for _, m in items)
 
-    def extend(self, modules):
-        """Append each of ``modules``; returns self."""
-        for m in modules:
-            self.append(m)
-        return self
-
-    def __setitem__(self, idx, module):
-        self.add_module(list(self._modules)[idx], module)
+    def __iadd__(self, modules):
+        return self.extend(modules)
 
 
 class ModuleDict(Module):
@@ -94,6 +120,12 @@ class ModuleDict(Module):
 
     def __delitem__(self, name):
         del self._modules[name]
+
+    def pop(self, name):
+        """Remove the module ``name`` and return it."""
+        module = self[name]
+        del self[name]
+        return module
 
     def __contains__(self, name):
         return name in self._modules

@@ -107,8 +107,23 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if input.ndim not in (2, 3):
         raise ShapeError(f"batch_norm: expected an (N, C) or (N, C, L) input, got shape "
                          f"{input.shape}")
+    channels = input.shape[1]
+    # Checked here, before the running statistics are written: a (1,) statistic against C
+    # channels, or C statistics against one channel, would otherwise broadcast silently.
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise ShapeError(f"batch_norm: {name} of shape {tuple(t.shape)} does not fit an "
+                             f"input of shape {input.shape} with {channels} channels (axis 1). "
+                             f"Hint: BatchNorm1d(num_features) needs num_features = "
+                             f"input.shape[1] = {channels}")
+    has_stats = running_mean is not None
+    if has_stats != (running_var is not None) or not (training or has_stats):
+        raise ArgumentError("batch_norm: give both running_mean and running_var (evaluation, "
+                            "training=False, normalises with them), or neither in training. "
+                            "Hint: pass training=True to use the batch's statistics")
     axes = (0,) if input.ndim == 2 else (0, 2)
-    stat_shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    stat_shape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
         count = input.size // input.shape[1]
         if count < 2:

@@ -94,7 +94,11 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
 def _kaiming_std(tensor, a, mode, nonlinearity):
     check_choice("kaiming init", "mode", mode, ("fan_in", "fan_out"))
     fan_in, fan_out = _fans(tensor)
-    return calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
+    fan = fan_in if mode == "fan_in" else fan_out
+    gain = calculate_gain(nonlinearity, a)
+    # A fan of 0 comes only from an empty tensor (e.g. Linear(0, n)'s weight): there is
+    # nothing to fill, as in PyTorch, rather than a division by zero.
+    return gain / math.sqrt(fan) if fan else 0.0
 
 
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):

@@ -89,7 +89,8 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class KLDivLoss(FunctionModule):
-    """KL divergence; ``KLDivLoss(reduction="batchmean", log_target=False)``; see
+    """KL divergence; ``KLDivLoss(reduction="mean", log_target=False)`` (pass
+    ``reduction="batchmean"`` for the KL divergence per sample); see
     :func:`wengert.nn.functional.kl_div`."""
     fn = losses.kl_div
 

@@ -163,31 +163,35 @@ class Module:
         """The direct children."""
         return (m for _, m in self.named_children())
 
-    def _named_members(self, registry, recurse):
+    def _named_members(self, registry, prefix, recurse, remove_duplicate):
         seen = set()
-        mods = self.named_modules() if recurse else [("", self)]
-        for prefix, module in mods:
+        mods = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                if recurse else [(prefix, self)])
+        for module_prefix, module in mods:
             for name, value in getattr(module, registry).items():
-                if value is None or id(value) in seen:
+                if value is None or (remove_duplicate and id(value) in seen):
                     continue
                 seen.add(id(value))
-                yield (f"{prefix}.{name}" if prefix else name), value
+                yield _join(module_prefix, name), value
 
-    def named_parameters(self, recurse=True):
-        """``(dotted name, Parameter)`` in registration order; a shared parameter once."""
-        return self._named_members("_parameters", recurse)
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """``(dotted name, Parameter)`` in registration order, names starting with
+        ``prefix``; a shared parameter once (under every name with
+        ``remove_duplicate=False``). The arguments are PyTorch's, in its order."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
         """The parameters, in registration order (what an optimizer takes)."""
-        return (p for _, p in self.named_parameters(recurse))
+        return (p for _, p in self.named_parameters(recurse=recurse))
 
-    def named_buffers(self, recurse=True):
-        """``(dotted name, buffer)`` in registration order."""
-        return self._named_members("_buffers", recurse)
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """``(dotted name, buffer)`` in registration order (arguments as
+        :meth:`named_parameters`)."""
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
         """The buffers, in registration order."""
-        return (b for _, b in self.named_buffers(recurse))
+        return (b for _, b in self.named_buffers(recurse=recurse))
 
     # --- modes and utilities ------------------------------------------------------------------
     def train(self, mode=True):

@@ -32,7 +32,7 @@ class LayerNorm(Module):
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class BatchNorm1d(Module):
@@ -66,12 +66,14 @@ class BatchNorm1d(Module):
         # Batch statistics in training, and in evaluation when no running ones are kept.
         use_batch = self.training or self.running_mean is None
         momentum = self.momentum
-        if self.training and self.track_running_stats:
+        counting = self.training and self.track_running_stats
+        if counting and momentum is None:  # cumulative moving average
+            momentum = 1.0 / (self.num_batches_tracked.item() + 1)
+        out = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                           use_batch, momentum, self.eps)
+        if counting:  # after the call, so that an input it refuses leaves the count alone
             self.num_batches_tracked += 1
-            if momentum is None:  # cumulative moving average
-                momentum = 1.0 / self.num_batches_tracked.item()
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            use_batch, momentum, self.eps)
+        return out
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -55,7 +55,7 @@ class Optimizer:
         self.state = {}
         self.param_groups = []
         self._work = {}
-        params = list(params) if not isinstance(params, Tensor) else [params]
+        params = self._ordered(params)
         if not params:
             raise ArgumentError(f"{type(self).__name__} got an empty parameter list")
         if not isinstance(params[0], dict):
@@ -66,12 +66,17 @@ class Optimizer:
     def add_param_group(self, group):
         """Add a group of parameters (a dict with "params" and optional hyperparameters)."""
         group = dict(group)
-        params = group["params"]
-        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        group["params"] = self._ordered(group["params"])
         for p in group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{type(self).__name__} can only optimize Tensors, got a "
                                 f"{type(p).__name__}")
+            if not (p.is_leaf or p._retains_grad):  # it would never get a .grad to move by
+                raise ArgumentError(f"{type(self).__name__} can't optimize a non-leaf tensor "
+                                    f"(shape {p.shape}, made by {p.grad_fn.prim.name!r}), as "
+                                    "PyTorch can't: it never gets a .grad. Hint: optimize the "
+                                    "leaf it was computed from, or pass t.detach()"
+                                    ".requires_grad_()")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in group["params"]) or \
                 len({id(p) for p in group["params"]}) != len(group["params"]):
@@ -80,6 +85,18 @@ class Optimizer:
         for k, v in self.defaults.items():
             group.setdefault(k, v)
         self.param_groups.append(group)
+
+    def _ordered(self, params):
+        """``params`` (a tensor or an iterable) as a list. A set is refused (PyTorch refuses
+        one as a group's params): its order, which numbers the parameters in state dicts,
+        changes between runs."""
+        if isinstance(params, Tensor):
+            return [params]
+        if isinstance(params, (set, frozenset)):
+            raise ArgumentError(f"{type(self).__name__}: parameters in a set have no fixed "
+                                "order, so a saved state dict could be loaded into the wrong "
+                                "parameters. Hint: pass a list, e.g. list(model.parameters())")
+        return list(params)
 
     def zero_grad(self, set_to_none=True):
         """Clear the gradients of all parameters (set them to None, or zero them in place)."""
