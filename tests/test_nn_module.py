@@ -252,3 +252,56 @@ def test_module_list_and_dict_register_parameters():
     assert list(h.heads.keys()) == ["a", "b"]
     del h.heads["a"]
     assert list(h.heads) == ["b"]
+
+
+def _names(pairs):
+    return [name for name, _ in pairs]
+
+
+def test_named_members_take_torchs_prefix_and_remove_duplicate(torch_mod):
+    def build(lib):
+        lin = lib.Linear(2, 2)
+        model = lib.Sequential(lin, lib.ReLU(), lib.Sequential(lin, lib.BatchNorm1d(2)))
+        return model
+
+    ours, theirs = build(nn), build(torch_mod.nn)
+    for kwargs in ({}, {"prefix": "net"}, {"remove_duplicate": False},
+                   {"prefix": "net", "remove_duplicate": False}, {"recurse": False}):
+        assert _names(ours.named_parameters(**kwargs)) == \
+            _names(theirs.named_parameters(**kwargs)), kwargs
+        assert _names(ours.named_buffers(**kwargs)) == \
+            _names(theirs.named_buffers(**kwargs)), kwargs
+    assert _names(ours[2].named_parameters("p", False)) == []  # prefix first, as PyTorch
+    assert len(list(ours.parameters())) == 4 and len(list(ours.buffers())) == 3
+
+
+def test_sequential_and_module_list_edit_like_torch(torch_mod):
+    def edit(lib, container):
+        seq = container([lib.ReLU(), lib.Tanh()])
+        seq.insert(1, lib.Sigmoid())
+        seq.insert(2, lib.ELU())
+        seq.extend([lib.Identity()])
+        del seq[0]
+        seq[-1] = lib.Softplus()
+        seq.append(lib.GELU())
+        del seq[1:3]
+        return [(name, type(m).__name__) for name, m in seq.named_children()]
+
+    assert edit(nn, lambda ms: nn.Sequential(*ms)) == \
+        edit(torch_mod.nn, lambda ms: torch_mod.nn.Sequential(*ms))
+    assert edit(nn, nn.ModuleList) == edit(torch_mod.nn, torch_mod.nn.ModuleList)
+    layers = nn.ModuleList([nn.Linear(2, 2)])
+    layers += [nn.Linear(2, 3)]
+    assert _names(layers.named_parameters())[::2] == ["0.weight", "1.weight"]
+    layers.insert(-1, nn.ReLU())  # before the last, as list.insert
+    assert [type(m).__name__ for m in layers] == ["Linear", "ReLU", "Linear"]
+    with pytest.raises(IndexError, match="index 4 is out of range for 3 modules"):
+        layers.insert(4, nn.ReLU())
+    heads = nn.ModuleDict({"a": nn.ReLU(), "b": nn.Tanh()})
+    assert isinstance(heads.pop("a"), nn.ReLU) and list(heads) == ["b"]
+
+
+def test_layer_norm_repr_matches_torch(torch_mod):
+    for kwargs in ({}, {"elementwise_affine": False}, {"bias": False}, {"eps": 0.1}):
+        assert repr(nn.LayerNorm((3, 4), **kwargs)) == \
+            repr(torch_mod.nn.LayerNorm((3, 4), **kwargs))
