@@ -75,4 +75,7 @@ CASES = [
          [In((5,), "away0", high=30), In((5,), low=0, high=1)],
          F and (lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="none")),
          label="large logits"),
+    Case("binary_cross_entropy", loss.binary_cross_entropy,
+         [In((3, 4), low=0.05, high=0.95), In((3, 4), low=0, high=1)],
+         F and (lambda p, y: F.binary_cross_entropy(p, y, reduction="none"))),
 ]

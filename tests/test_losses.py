@@ -95,6 +95,17 @@ def test_bce_with_logits_matches_composite(rng):
     np.testing.assert_allclose(a.grad.data, b.grad.data, rtol=1e-10, atol=1e-15)
 
 
+def test_bce_of_probabilities_matches_composite_inside_the_clamps(rng):
+    probs, y = rng.uniform(0.01, 0.99, (5, 3)), rng.random((5, 3))
+    a, b = t64(probs), t64(probs)
+    ours = fused.binary_cross_entropy(a, y).mean()
+    comp = (-(y * wg.log(b) + (1 - y) * wg.log(1 - b))).mean()
+    assert ours.item() == pytest.approx(comp.item(), rel=1e-12)
+    ours.backward()
+    comp.backward()
+    np.testing.assert_allclose(a.grad.data, b.grad.data, rtol=1e-10, atol=1e-15)
+
+
 def test_seed_10_logistic_unit_gradient_is_y_minus_t_over_m(rng):
     """dA = (Y - T) / m for softmax + average cross-entropy over m rows."""
     m, c = 6, 4
@@ -120,6 +131,35 @@ def test_bce_of_probabilities_clamps_log_at_minus_100(strict_numpy):
     np.testing.assert_allclose(loss.data, [100.0, 100.0, np.log(2)], rtol=1e-12)
     loss.sum().backward()
     assert np.isfinite(p.grad.data).all()
+
+
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.3])
+def test_bce_gradient_at_the_clamps_is_torchs_not_zero(torch_mod, strict_numpy, y):
+    # p = 0 with y = 1 is confidently wrong: PyTorch's (p - y) / max(p (1 - p), 1e-12) pushes
+    # it with -1e12, where the clamped log's own derivative would be 0
+    p0 = np.array([0.0, 1e-50, 1e-13, 0.25, 0.5, 1 - 1e-13, 1.0])
+    p = t64(p0)
+    loss = F.binary_cross_entropy(p, np.full(7, y), reduction="none")
+    loss.sum().backward()
+    tp = torch_mod.tensor(p0, requires_grad=True)
+    theirs = torch_mod.nn.functional.binary_cross_entropy(tp, torch_mod.full_like(tp, y),
+                                                         reduction="none")
+    theirs.sum().backward()
+    np.testing.assert_allclose(loss.data, theirs.detach().numpy(), rtol=1e-12)
+    # PyTorch's 1e-12 floor is a float32 constant: 1e-8 relative near the clamps
+    np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-7)
+    if y == 1.0:
+        assert p.grad.data[0] == pytest.approx(-1e12)
+
+
+def test_bce_target_gradient_is_the_clamped_losss(strict_numpy):
+    # d/dy of -[y log p + (1 - y) log(1 - p)] = log(1 - p) - log p, each log clamped at -100
+    # (PyTorch's is unclamped: inf at p = 0 and -inf at p = 1)
+    p = np.array([0.0, 0.25, 1.0])
+    y = t64([0.5, 0.5, 0.5])
+    F.binary_cross_entropy(wg.tensor(p), y, reduction="sum").backward()
+    np.testing.assert_allclose(y.grad.data, [100.0, np.log(0.75) - np.log(0.25), -100.0],
+                               rtol=1e-12)
 
 
 # --- every loss against PyTorch ---------------------------------------------------------------

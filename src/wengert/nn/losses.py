@@ -8,7 +8,7 @@ import numpy as np
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops import loss as _fused
 from ..ops.activation import log_softmax
-from ..ops.elementwise import abs as _abs, clip, exp, log, maximum, square, where
+from ..ops.elementwise import abs as _abs, exp, log, square, where
 from ..ops.index import take_along_axis
 from ..ops.reduce import mean, sum as _sum
 from ..ops.shape import squeeze, transpose
@@ -97,9 +97,11 @@ def _class_weight(where_, weight, input):
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """``-w [y log p + (1 - y) log(1 - p)]`` for probabilities p in [0, 1]; each log is
-    clamped at -100 (as PyTorch), so p = 0 or 1 gives a finite loss. ``weight`` (no
-    gradient) broadcasts to the input's shape; ``"mean"`` averages the weighted losses.
-    Prefer :func:`binary_cross_entropy_with_logits`, which is exact for any logit."""
+    clamped at -100 (as PyTorch), so p = 0 or 1 gives a finite loss, and the gradient is
+    PyTorch's ``(p - y) / max(p (1 - p), 1e-12)``, never 0 at a confidently wrong p (one
+    fused primitive). ``weight`` (no gradient) broadcasts to the input's shape; ``"mean"``
+    averages the weighted losses. Prefer :func:`binary_cross_entropy_with_logits`, which is
+    exact for any logit."""
     _same_shape("binary_cross_entropy", input, target)
     if weight is not None:
         weight = _elementwise_weight("binary_cross_entropy", "weight", weight, input)
@@ -108,14 +110,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
         raise ArgumentError(f"binary_cross_entropy: input probabilities must be in [0, 1], got "
                             f"range [{p.min()}, {p.max()}]. Hint: for logits use "
                             "binary_cross_entropy_with_logits")
-    # Clipping at the smallest subnormal keeps log finite (no warnings) and its gradient
-    # zero where the -100 clamp is active.
-    tiny = np.finfo(p.dtype).smallest_subnormal
-
-    def clamped_log(q):
-        return maximum(log(clip(q, a_min=tiny)), -100.0)
-
-    loss = -(target * clamped_log(input) + (1 - target) * clamped_log(1 - input))
+    loss = _fused.binary_cross_entropy(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy")

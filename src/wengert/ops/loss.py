@@ -9,7 +9,10 @@ because the closed-form rule stays finite where the composite breaks down
   It reduces inside the primitive because the mean's divisor (the total weight of the
   targets not ignored) is found here, and because that saves the reduction's node;
 * ``binary_cross_entropy_with_logits(x, y) = max(x, 0) - x*y + log(1 + e^(-|x|))``, gradient
-  ``sigmoid(x) - y``, unreduced (``wengert.nn.functional`` weights and reduces it)."""
+  ``sigmoid(x) - y``, unreduced (``wengert.nn.functional`` weights and reduces it);
+* ``binary_cross_entropy(p, y) = -[y log p + (1 - y) log(1 - p)]`` for probabilities, each log
+  clamped at -100 as PyTorch's, with PyTorch's gradient ``(p - y) / max(p (1 - p), 1e-12)``:
+  the composite's gradient is 0 where a clamp holds (p = 0 with y = 1 could never learn)."""
 import numpy as np
 
 from ..autodiff.primitive import ARRAY, defop
@@ -251,3 +254,36 @@ binary_cross_entropy_with_logits = defop(
     jvp=[lambda ns, t, ans, x, y: t * (ns.sigmoid(x) - y), lambda ns, t, ans, x, y: -t * x],
     doc="Element-wise ``-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]`` from logits x, "
         "stable for any finite x (1000 at x=-1000, y=1, with gradient -1).")
+
+
+
+BCE_EPS = 1e-12  # PyTorch's floor on p (1 - p) in the gradient of binary_cross_entropy
+
+
+def _bce(p, y):
+    with np.errstate(divide="ignore"):  # log 0 = -inf, clamped at -100 as PyTorch's
+        log_p = np.maximum(np.log(p), -100)
+        log_q = np.maximum(np.log1p(-p), -100)  # log1p: exact for small p, as PyTorch's
+    return -(y * log_p + (1 - y) * log_q)
+
+
+def _clamped_log(ns, q):
+    """``log q`` clamped at -100 in the rules: q is clipped at the smallest subnormal first,
+    so that no value or gradient (of the clip, then the log) is inf or NaN at q = 0."""
+    return ns.maximum(ns.log(ns.clip(q, a_min=np.finfo(q.dtype).smallest_subnormal)), -100.0)
+
+
+def _bce_target_rule(ns, g, ans, p, y):
+    # the derivative of the clamped loss (PyTorch's is unclamped: inf at p = 0 or 1)
+    return g * (_clamped_log(ns, 1 - p) - _clamped_log(ns, p))
+
+
+binary_cross_entropy = defop(
+    "binary_cross_entropy", _bce,
+    vjp=[lambda ns, g, ans, p, y: g * (p - y) / ns.maximum(p * (1 - p), BCE_EPS),
+         _bce_target_rule],
+    jvp=[lambda ns, t, ans, p, y: t * (p - y) / ns.maximum(p * (1 - p), BCE_EPS),
+         lambda ns, t, ans, p, y: _bce_target_rule(ns, t, ans, p, y)],
+    doc="Element-wise ``-[y log p + (1 - y) log(1 - p)]`` for probabilities p in [0, 1], each "
+        "log clamped at -100, with PyTorch's gradient ``(p - y) / max(p (1 - p), 1e-12)`` "
+        "(finite and non-zero at p = 0 and 1).")
