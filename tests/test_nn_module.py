@@ -305,3 +305,29 @@ def test_layer_norm_repr_matches_torch(torch_mod):
     for kwargs in ({}, {"elementwise_affine": False}, {"bias": False}, {"eps": 0.1}):
         assert repr(nn.LayerNorm((3, 4), **kwargs)) == \
             repr(torch_mod.nn.LayerNorm((3, 4), **kwargs))
+
+
+def test_explicit_registrations_refuse_names_as_torch_does(torch_mod):
+    def outcomes(lib):
+        got = []
+        for call in (lambda m: m.register_buffer("weight", None),   # a parameter's name
+                     lambda m: m.register_buffer("a.b", None),      # a state_dict separator
+                     lambda m: m.register_buffer("", None),
+                     lambda m: m.register_buffer("train", None),    # a method's name
+                     lambda m: m.register_buffer("extra", None),
+                     lambda m: m.register_parameter("extra", None),  # now a buffer's name
+                     lambda m: m.add_module("bias", lib.ReLU())):
+            m = lib.Linear(2, 2) if not got else m
+            try:
+                call(m)
+                got.append("ok")
+            except KeyError:
+                got.append("KeyError")
+        return got
+
+    assert outcomes(nn) == outcomes(torch_mod.nn)
+    m = nn.Linear(2, 2)
+    m.weight = nn.Parameter(wg.zeros(2, 2))  # assignment still replaces, as PyTorch
+    m.register_buffer("extra", wg.zeros(1))
+    m.extra = nn.Parameter(wg.zeros(1))      # a buffer replaced by assignment
+    assert "extra" in dict(m.named_parameters()) and not list(m.named_buffers())

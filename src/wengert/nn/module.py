@@ -99,6 +99,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got "
                             f"{type(param).__name__}. Hint: wrap it as nn.Parameter(t)")
+        self._check_name("register_parameter", name, self._parameters)
         self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
@@ -108,6 +109,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got "
                             f"{type(tensor).__name__}")
+        self._check_name("register_buffer", name, self._buffers)
         self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor
         if persistent:
@@ -121,8 +123,23 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module or None, got "
                             f"{type(module).__name__}")
+        self._check_name("add_module", name, self._modules)
         self._forget(name, keep=self._modules)
         self._modules[name] = module
+
+    def _check_name(self, where, name, registry):
+        """PyTorch's rules for an explicit registration (assignment replaces silently): a
+        name is a non-empty string without "." (the separator of state_dict keys), and not
+        an attribute of another kind (a method, a parameter registered as a buffer)."""
+        if not isinstance(name, str):
+            raise TypeError(f"{where}: the name must be a string, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"{where}: the name {name!r} must be non-empty and contain no '.', "
+                           "which separates the levels of state_dict keys")
+        if name not in registry and hasattr(self, name):
+            raise KeyError(f"{where}: attribute {name!r} already exists in "
+                           f"{type(self).__name__}. Hint: pick another name, or assign with "
+                           f"self.{name} = ... to replace it")
 
     # --- walking the tree ---------------------------------------------------------------------
     def named_modules(self, prefix="", memo=None, remove_duplicate=True):
