@@ -171,6 +171,10 @@ def test_load_state_dict_errors():
         optim.SGD([p], lr=0.1).load_state_dict(opt.state_dict())
     with pytest.raises(wg.ShapeError, match=r"'momentum_buffer' has shape \(2,\).*\(3,\)"):
         optim.SGD([q, p], lr=0.1).load_state_dict(opt.state_dict())
+    edited = opt.state_dict()
+    edited["state"][5] = edited["state"].pop(1)  # numbered past the two parameters
+    with pytest.raises(KeyError, match="state for parameter 5, but the optimizer has 2"):
+        optim.SGD([p, q], lr=0.1).load_state_dict(edited)
 
 
 # --- the step itself --------------------------------------------------------------------------

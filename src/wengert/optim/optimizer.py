@@ -169,6 +169,10 @@ class Optimizer:
         params = [p for g in self.param_groups for p in g["params"]]
         state = {}
         for key, values in state_dict["state"].items():
+            if not 0 <= int(key) < len(params):
+                raise StateDictError(f"{type(self).__name__}.load_state_dict: the state dict "
+                                     f"has state for parameter {key}, but the optimizer has "
+                                     f"{len(params)} parameters (numbered from 0)")
             p = params[int(key)]
             state[p] = {k: _cast_state(v, p, k, type(self).__name__) for k, v in values.items()}
         self.state = state
