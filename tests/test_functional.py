@@ -365,3 +365,115 @@ def test_forward_mode_sees_through_value_and_aux_and_aux_drops_closed_tangents()
     assert not aux._tangents  # the level is closed: its tangent is not kept alive
     _, aux = jacfwd(f, has_aux=True)(x)
     assert not aux._tangents
+
+
+# --- second audit: names in errors, in-place inputs, dtypes, forward_ad and backward as torch --
+
+def test_errors_of_hvp_and_hessian_name_them_and_odd_leaves_name_their_path():
+    f = lambda x: (x ** 3).sum()  # noqa: E731
+    x = np.ones(3)
+    with pytest.raises(ShapeError, match=r"^hvp: tangents\[0\] has shape \(2,\)"):
+        hvp(f, (x,), (np.ones(2),))
+    with pytest.raises(ShapeError, match=r"^hvp\(<lambda>\): f must return a scalar"):
+        hvp(lambda x: x * 2, (x,), (x,))
+    # jvp and hvp have no argnums: their hint does not offer to change it
+    with pytest.raises(DTypeError, match=r"^hvp: primals\[0\] has dtype int64.*'float64'\)\)$"):
+        hvp(f, (np.array([1, 2]),), (np.ones(2),))
+    with pytest.raises(DTypeError, match=r"^hessian: argument 0 of <lambda> has dtype int64"):
+        hessian(f)(np.array([1, 2]))
+    with pytest.raises(ArgumentError, match=r"^hessian\(<lambda>, argnums=1\)"):
+        hessian(f, argnums=1)(x)
+    # None and strings are leaves that cannot be differentiated: said with the transform and path
+    with pytest.raises(DTypeError, match=r"^grad: argument 0\['b'\] of <lambda> is None; "):
+        grad(lambda p: (p["w"] ** 2).sum())({"w": x, "b": None})
+    with pytest.raises(DTypeError, match=r"^jvp: primals\[1\] is a str"):
+        jvp(lambda a, b: a * 2, (x, "b"), (x, "b"))
+    _, fn = vjp(lambda a: a * 2, x)
+    with pytest.raises(DTypeError, match=r"^vjp: cotangents is None"):
+        fn(None)
+
+
+def test_jacfwd_refuses_a_function_that_writes_into_its_input(torch_mod):
+    # Each of jacfwd's passes would see the input the previous one left: the columns would be
+    # derivatives at different points (here [[8, 0], [0, 32]] instead of torch's [[8, 0], [0, 16]]).
+    def double_then_square(a):
+        a *= 2.0
+        return a * a
+
+    with pytest.raises(ArgumentError, match=r"jacfwd\(double_then_square\): .*modified argument "
+                                            r"0 in place.*clone\(\)"):
+        jacfwd(double_then_square)(np.array([1.0, 2.0]))
+    with pytest.raises(ArgumentError, match=r"modified argument 1\['w'\] in place"):
+        jacfwd(lambda a, p: p["w"].__setitem__(0, 1.0) or a * p["w"], argnums=(0, 1))(
+            np.ones(2), {"w": np.ones(2)})
+    # writes into the function's own intermediates are fine, and agree with torch.func
+    def overwrite(a):
+        b = a * 1.0
+        b[0] = 5.0
+        return b * a
+
+    def t_overwrite(a):
+        b = a * 1.0
+        b[0] = 5.0
+        return b * a
+
+    x = np.array([1.0, 2.0])
+    expected = torch_mod.func.jacfwd(t_overwrite)(torch_mod.tensor(x)).numpy()
+    np.testing.assert_allclose(jacfwd(overwrite)(x).numpy(), expected)
+
+
+def test_jacobian_with_no_output_elements_has_the_dtype_of_a_full_one():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    x = np.ones(2, dtype=np.float32)
+    f = lambda a: (a[:0] * 2).astype("float64")  # noqa: E731
+    expected = jax.jacrev(lambda a: (a[:0] * 2).astype("float64"))(x).dtype  # the input's
+    assert jacrev(f)(x).dtype == expected == np.float32
+    assert jacrev(lambda a: (a * 2).astype("float64"))(x).dtype == expected
+
+
+def test_unpack_dual_and_make_dual_follow_torch_forward_ad(torch_mod):
+    from torch.autograd import forward_ad as t_fw
+    from wengert.autograd import forward_ad as w_fw
+
+    def run(fw, lib, tensor):
+        with fw.dual_level():
+            x = fw.make_dual(tensor([1.0, 2.0]), tensor([1.0, -1.0]))
+            primal, tangent = fw.unpack_dual(x * x)
+            # the primal no longer carries the tangent: what is computed from it has none
+            after = fw.unpack_dual(primal * 3).tangent
+            y = x * 2
+        outside = fw.unpack_dual(y)  # the level is closed: no tangent, no error
+        return tangent, after, outside.tangent, outside.primal
+
+    w = run(w_fw, wg, lambda v: wg.tensor(np.array(v)))
+    t = run(t_fw, torch_mod, lambda v: torch_mod.tensor(v, dtype=torch_mod.float64))
+    np.testing.assert_allclose(w[0].numpy(), t[0].numpy())
+    assert w[1] is None and t[1] is None
+    assert w[2] is None and t[2] is None
+    np.testing.assert_allclose(w[3].numpy(), t[3].numpy())
+    # nested levels: the primal at the inner level keeps the outer level's tangent
+    with w_fw.dual_level() as outer:
+        x = w_fw.make_dual(wg.tensor(np.array(2.0)), wg.tensor(np.array(1.0)))
+        with w_fw.dual_level():
+            y = w_fw.make_dual(x, wg.tensor(np.array(1.0))) ** 3
+            primal, tangent = w_fw.unpack_dual(y)
+            assert tangent.item() == pytest.approx(12.0)  # 3 x²
+            assert w_fw.unpack_dual(primal, level=outer).tangent.item() == pytest.approx(12.0)
+    with w_fw.dual_level() as closed:
+        pass
+    with w_fw.dual_level(), pytest.raises(wg.GraphError, match=rf"level {closed} is not open"):
+        w_fw.make_dual(wg.ones(2), wg.ones(2), level=closed)
+
+
+def test_autograd_backward_takes_an_array_gradient_and_refuses_a_missing_one(torch_mod):
+    x0 = np.array([1.0, 2.0, 3.0])
+    x = wg.tensor(x0, requires_grad=True)
+    wg.autograd.backward(x * x, grad_tensors=np.array([1.0, 0.0, 2.0]))  # one gradient
+    xt = torch_mod.tensor(x0, requires_grad=True)
+    torch_mod.autograd.backward(xt * xt, grad_tensors=torch_mod.tensor([1.0, 0.0, 2.0],
+                                                                        dtype=torch_mod.float64))
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy())
+    # two outputs and one gradient: the second output's part must not silently go missing
+    with pytest.raises(ArgumentError, match=r"2 tensors but 1 grad_tensors"):
+        wg.autograd.backward([(x * 2).sum(), (x * 3).sum()], grad_tensors=[None])

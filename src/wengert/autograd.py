@@ -6,14 +6,22 @@ from .autodiff.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
-    """Backpropagate from several outputs at once (their gradients add up in the leaves)."""
+    """Backpropagate from several outputs at once (their gradients add up in the leaves).
+    ``grad_tensors``: one gradient per tensor (None for a scalar one), or one gradient (a
+    tensor or an array) for a single tensor."""
     from .autodiff.engine import run_backward
+    from .errors import ArgumentError
     from .tensor import Tensor
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None:
         grad_tensors = [None] * len(tensors)
-    elif isinstance(grad_tensors, Tensor):
-        grad_tensors = [grad_tensors]
+    elif not isinstance(grad_tensors, (list, tuple)):
+        grad_tensors = [grad_tensors]  # an array is one gradient, not one per row
+    if len(grad_tensors) != len(tensors):
+        # zip would drop the tensors without a gradient, and their part of every leaf's .grad
+        raise ArgumentError(f"autograd.backward: {len(tensors)} tensors but "
+                            f"{len(grad_tensors)} grad_tensors; give one per tensor (None for "
+                            "a scalar one)")
     if retain_graph is None:
         retain_graph = create_graph
     run_backward(tensors, list(grad_tensors), retain_graph, create_graph)

@@ -41,7 +41,14 @@ class dual_level:
 def _current_level(level):
     if not STATE.fw_levels:
         raise GraphError("forward-mode AD needs an active level: use 'with dual_level():'")
-    return STATE.fw_levels[-1] if level is None else level
+    if level is None:
+        return STATE.fw_levels[-1]
+    if level not in STATE.fw_levels:
+        # a tangent there would never be read: no op pushes tangents of a closed level
+        raise GraphError(f"forward-mode level {level!r} is not open; the open levels are "
+                         f"{list(STATE.fw_levels)}. Hint: make duals inside the 'with "
+                         "dual_level() as level:' block whose level you pass")
+    return level
 
 
 def make_dual(primal, tangent, level=None):
@@ -69,9 +76,26 @@ def make_dual(primal, tangent, level=None):
     return dual
 
 
+def tangent_of(tensor, level):
+    """``tensor``'s tangent at ``level``, or None: when it does not depend on the level's
+    inputs, or the level is not open (a tangent left from a closed level is stale, no op
+    updated it since; PyTorch clears them on exit)."""
+    if level in STATE.fw_levels and tensor._tangents:
+        return tensor._tangents.get(level)
+    return None
+
+
 def unpack_dual(tensor, level=None):
-    """``(primal, tangent)`` of ``tensor`` at ``level``; the tangent is None when the tensor
-    does not depend on the level's inputs."""
-    level = _current_level(level)
-    tangent = None if tensor._tangents is None else tensor._tangents.get(level)
-    return UnpackedDual(tensor, tangent)
+    """``(primal, tangent)`` of ``tensor`` at ``level`` (the innermost open one by default;
+    outside every level the tangent is None, as in PyTorch). Also as in PyTorch the primal is
+    ``tensor`` without that tangent (a new tensor in its graph, keeping the tangents of other
+    levels), so what is computed from it does not carry the tangent further."""
+    if level is None and STATE.fw_levels:
+        level = STATE.fw_levels[-1]
+    tangent = tangent_of(tensor, level)
+    if tangent is None:
+        return UnpackedDual(tensor, None)
+    from ..ops.shape import alias
+    primal = alias(tensor)
+    primal._tangents = {k: t for k, t in tensor._tangents.items() if k != level} or None
+    return UnpackedDual(primal, tangent)

@@ -142,14 +142,23 @@ def normalize_argnums(transform, f, argnums, nargs):
     return tuple(out), single
 
 
-def float_tensor(transform, x, where):
-    """Leaf ``x`` (a Tensor, array or number) as a floating Tensor, or a DTypeError naming it."""
-    t = x if isinstance(x, Tensor) else Tensor(x)
-    if t.dtype.kind != "f":
+def float_tensor(transform, x, where, chosen=True):
+    """Leaf ``x`` (a Tensor, array or number) as a floating Tensor, or a DTypeError naming it.
+    ``chosen``: the leaf is differentiated because ``argnums`` chose its argument, which the
+    hint then offers to change (jvp's primals and tangents have no argnums)."""
+    t = x
+    if not isinstance(x, Tensor):
+        try:
+            t = Tensor(x)
+        except DTypeError:  # None, a string: say which transform and argument, as for ints
+            t = None
+    if t is None or t.dtype.kind != "f":
+        what = (f"has dtype {t.dtype} (shape {t.shape})" if t is not None else "is None"
+                if x is None else f"is a {type(x).__name__}")
         raise DTypeError(
-            f"{transform}: {where} has dtype {t.dtype} (shape {t.shape}); only floating "
-            "inputs can be differentiated. Hint: pass it as floats (x.astype('float64')), or "
-            "leave it out of argnums")
+            f"{transform}: {where} {what}; only floating inputs can be differentiated. Hint: "
+            "pass it as floats (x.astype('float64'))"
+            + (", or leave it out of argnums" if chosen else ""))
     return t
 
 
@@ -212,7 +221,7 @@ def matching_leaves(transform, what, like, like_def, tree):
                             f"must match {describe(like_def)}")
     out = []
     for x, ref, p in zip(leaves, like, leaf_paths(treedef)):
-        t = float_tensor(transform, x, f"{what}{p}")
+        t = float_tensor(transform, x, f"{what}{p}", chosen=False)
         if t.shape != ref.shape:
             raise ShapeError(f"{transform}: {what}{p} has shape {t.shape} but must have the "
                              f"shape {ref.shape} of the value it goes with")

@@ -9,7 +9,7 @@ import functools
 
 import numpy as np
 
-from ..autodiff.forward import dual_level, make_dual, unpack_dual
+from ..autodiff.forward import dual_level, make_dual, tangent_of
 from ..errors import ArgumentError
 from ..pytree import flatten, leaf_paths, unflatten
 from ..tensor import Tensor
@@ -18,16 +18,29 @@ from .args import (float_tensor, fname, leaves_of, matching_leaves, normalize_ar
 from .reverse import jacobian_blocks, regroup
 
 
-def _push(transform, f, args, kwargs, has_aux, duals):
-    """Evaluate ``f`` inside the open level with ``duals`` (position -> tensor) substituted;
-    returns ``(output, aux, output leaves, their tangents, output treedef)``."""
+def _push(transform, f, args, kwargs, has_aux, duals, level):
+    """Evaluate ``f`` inside the open ``level`` with ``duals`` (position -> tensor)
+    substituted; returns ``(output, aux, output leaves, their tangents, output treedef)``."""
     args = list(args)
     for i, tree in duals.items():
         args[i] = tree
     out, aux = split_aux(transform, f, f(*args, **kwargs), has_aux)
     outs, out_def = output_leaves(transform, f, out)
-    tangents = zeros_for_none([unpack_dual(o).tangent for o in outs], outs)
+    tangents = zeros_for_none([tangent_of(o, level) for o in outs], outs)
     return out, aux, outs, tangents, out_def
+
+
+def _check_unwritten(transform, f, inputs, versions, names):
+    """Raise if ``f`` wrote into one of its ``inputs`` in place (its version moved past
+    ``versions``): the writes reach the caller's arrays, so the next pass would differentiate
+    at another point, and the Jacobian's columns would silently disagree."""
+    for t, version, name in zip(inputs, versions, names):
+        if t.version != version:
+            raise ArgumentError(
+                f"{transform}({fname(f)}): {fname(f)} modified {name} in place; {transform} "
+                "evaluates it once per input element, and each evaluation must see the same "
+                "input. Hint: compute out of place (y = x * 2, not x *= 2), or clone() the "
+                "argument inside the function")
 
 
 def _forget_level(tensors, level, aux=None):
@@ -42,19 +55,24 @@ def jvp(f, primals, tangents, has_aux=False):
     """``(f(*primals), J_f(primals) . tangents)`` in one forward pass, or with ``has_aux``
     ``(out, tangent_out, aux)``. ``primals`` is a tuple of arguments (each a tensor, an array or
     a tree of them); ``tangents`` has the same structure and shapes."""
+    return named_jvp("jvp", f, primals, tangents, has_aux)
+
+
+def named_jvp(transform, f, primals, tangents, has_aux=False):
+    """:func:`jvp`, with errors naming ``transform`` (``hvp`` calls it too)."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise ArgumentError(
-            f"jvp({fname(f)}): primals and tangents must be tuples of arguments, got "
+            f"{transform}({fname(f)}): primals and tangents must be tuples of arguments, got "
             f"{type(primals).__name__} and {type(tangents).__name__}. Hint: "
-            "jvp(f, (x,), (v,)) for a function of one argument")
+            f"{transform}(f, (x,), (v,)) for a function of one argument")
     p_leaves, p_def = flatten(tuple(primals))
-    p_leaves = [float_tensor("jvp", x, f"primals{p}")
+    p_leaves = [float_tensor(transform, x, f"primals{p}", chosen=False)
                 for x, p in zip(p_leaves, leaf_paths(p_def))]
-    t_leaves = matching_leaves("jvp", "tangents", p_leaves, p_def, tuple(tangents))
+    t_leaves = matching_leaves(transform, "tangents", p_leaves, p_def, tuple(tangents))
     with dual_level() as level:
         duals = unflatten(p_def, [make_dual(p, t) for p, t in zip(p_leaves, t_leaves)])
-        out, aux, outs, tangents_out, out_def = _push("jvp", f, duals, {}, has_aux,
-                                                      dict(enumerate(duals)))
+        out, aux, outs, tangents_out, out_def = _push(transform, f, duals, {}, has_aux,
+                                                      dict(enumerate(duals)), level)
     _forget_level(outs, level, aux)
     result = (out, unflatten(out_def, tangents_out))
     return result + (aux,) if has_aux else result
@@ -63,15 +81,22 @@ def jvp(f, primals, tangents, has_aux=False):
 def jacfwd(f, argnums=0, has_aux=False):
     """``f`` -> its Jacobian by forward mode: one JVP per element of the inputs in ``argnums``.
     Blocks and structure are those of :func:`jacrev`, so the two agree entry for entry."""
+    return forward_jacobian("jacfwd", f, argnums, has_aux)
+
+
+def forward_jacobian(transform, f, argnums, has_aux):
+    """:func:`jacfwd`, with errors naming ``transform`` (``hessian`` builds on it too)."""
     @functools.wraps(f)
     def jacfwd_f(*args, **kwargs):
-        nums, single = normalize_argnums("jacfwd", f, argnums, len(args))
-        leaves, treedefs = [], []
+        nums, single = normalize_argnums(transform, f, argnums, len(args))
+        leaves, treedefs, names = [], [], []
         for i in nums:
             flat, treedef = flatten(args[i])
-            leaves.append([float_tensor("jacfwd", x, f"argument {i}{p} of {fname(f)}")
-                           for x, p in zip(flat, leaf_paths(treedef))])
+            paths = leaf_paths(treedef)
+            leaves.append([float_tensor(transform, x, f"argument {i}{p} of {fname(f)}")
+                           for x, p in zip(flat, paths)])
             treedefs.append(treedef)
+            names += [f"argument {i}{p}" for p in paths]
         flat_inputs = [x for group in leaves for x in group]
         columns, first = [[] for _ in flat_inputs], None
         for j, x in enumerate(flat_inputs):
@@ -81,15 +106,19 @@ def jacfwd(f, argnums=0, has_aux=False):
                 with dual_level() as level:
                     seeded = list(flat_inputs)
                     seeded[j] = make_dual(x, direction.reshape(x.shape))
+                    versions = [t.version for t in seeded]
                     trees = regroup(seeded, treedefs, [len(group) for group in leaves])
-                    result = _push("jacfwd", f, args, kwargs, has_aux, dict(zip(nums, trees)))
+                    result = _push(transform, f, args, kwargs, has_aux,
+                                   dict(zip(nums, trees)), level)
                 _forget_level(result[2], level, result[1])
+                _check_unwritten(transform, f, seeded, versions, names)
                 first = first or result
                 columns[j].append(result[3])
         if first is None:  # no input elements: evaluate once for the output's structure
             trees = regroup(flat_inputs, treedefs, [len(group) for group in leaves])
-            with dual_level():
-                first = _push("jacfwd", f, args, kwargs, has_aux, dict(zip(nums, trees)))
+            with dual_level() as level:
+                first = _push(transform, f, args, kwargs, has_aux, dict(zip(nums, trees)),
+                              level)
         _, aux, outs, _, out_def = first
         per_output = []
         for m, o in enumerate(outs):

@@ -76,7 +76,9 @@ def _evaluate(transform, f, args, kwargs, argnums, has_aux):
     return out, aux, leaves, treedefs, single, create, sealed
 
 
-def _value_and_grad(transform, f, argnums, has_aux):
+def value_aux_grad(transform, f, argnums, has_aux):
+    """``f`` -> a function returning ``(value, aux, gradient)``, its errors naming
+    ``transform``: what ``grad``, ``value_and_grad`` and ``hvp`` are built on."""
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         out, aux, leaves, treedefs, single, create, sealed = _evaluate(
@@ -101,7 +103,7 @@ def _value_and_grad(transform, f, argnums, has_aux):
 def value_and_grad(f, argnums=0, has_aux=False):
     """``f`` -> a function returning ``(f(*args), gradient)``, or ``((f(*args), aux), gradient)``
     with ``has_aux``. The gradient has the structure of the argument(s) in ``argnums``."""
-    inner = _value_and_grad("value_and_grad", f, argnums, has_aux)
+    inner = value_aux_grad("value_and_grad", f, argnums, has_aux)
 
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
@@ -121,7 +123,7 @@ def grad(f, argnums=0, has_aux=False):
     recorded backward pass so their result can be differentiated again, aux included; otherwise,
     and always under ``no_grad()``, the pass is plain NumPy (the fast way to take gradients of
     parameters in a training loop) and aux comes back detached."""
-    inner = _value_and_grad("grad", f, argnums, has_aux)
+    inner = value_aux_grad("grad", f, argnums, has_aux)
 
     @functools.wraps(f)
     def grad_f(*args, **kwargs):
@@ -154,7 +156,9 @@ def jacobian_blocks(out_leaf, inputs, columns_last, slices):
     ``columns_last``) into the Jacobian block ``out.shape + input.shape``."""
     shape = out_leaf.shape + inputs.shape
     if not slices:
-        return Tensor(np.zeros(shape, dtype=out_leaf.dtype))
+        # the dtype the slices would have had: tangents of the output, gradients of the input
+        dtype = out_leaf.dtype if columns_last else inputs.dtype
+        return Tensor(np.zeros(shape, dtype=dtype))
     return reshape(stack(slices, axis=-1 if columns_last else 0), shape=shape)
 
 
@@ -162,11 +166,16 @@ def jacrev(f, argnums=0, has_aux=False):
     """``f`` -> its Jacobian by reverse mode: one VJP per output element. For output leaf ``o``
     and input leaf ``x`` the block has shape ``o.shape + x.shape``; the result has the output's
     structure with, at each leaf, the structure of the argument(s) in ``argnums``."""
+    return reverse_jacobian("jacrev", f, argnums, has_aux)
+
+
+def reverse_jacobian(transform, f, argnums, has_aux):
+    """:func:`jacrev`, with errors naming ``transform`` (``hessian`` builds on it too)."""
     @functools.wraps(f)
     def jacrev_f(*args, **kwargs):
         out, aux, leaves, treedefs, single, create, sealed = _evaluate(
-            "jacrev", f, args, kwargs, argnums, has_aux)
-        outs, out_def = output_leaves("jacrev", f, out)
+            transform, f, args, kwargs, argnums, has_aux)
+        outs, out_def = output_leaves(transform, f, out)
         flat_inputs = [x for group in leaves for x in group]
         per_output = []
         for o in outs:

@@ -1,15 +1,19 @@
-"""Second order and the mode-neutral names: ``hessian``, ``hvp`` and ``jacobian``."""
+"""Second order and the mode-neutral names: ``hessian``, ``hvp`` and ``jacobian``.
+Their errors name them, not the transforms they are built of."""
+import functools
+
 from ..errors import ArgumentError
 from .args import fname
-from .forward import jacfwd, jvp
-from .reverse import grad, jacrev
+from .forward import forward_jacobian, jacfwd, named_jvp
+from .reverse import jacrev, reverse_jacobian, value_aux_grad
 
 
 def hessian(f, argnums=0):
     """``f`` -> its Hessian, forward-over-reverse (``jacfwd(jacrev(f))``): one forward pass of
     the gradient per input element. For a scalar ``f`` of ``x`` the block has shape
     ``x.shape + x.shape``."""
-    return jacfwd(jacrev(f, argnums), argnums)
+    return forward_jacobian("hessian", reverse_jacobian("hessian", f, argnums, False),
+                            argnums, False)
 
 
 def hvp(f, primals, tangents):
@@ -20,8 +24,9 @@ def hvp(f, primals, tangents):
     if not isinstance(primals, (tuple, list)) or not primals:
         raise ArgumentError(f"hvp({fname(f)}): primals must be a non-empty tuple of arguments, "
                             f"got {type(primals).__name__}. Hint: hvp(f, (x,), (v,))")
-    gradient = grad(f, argnums=tuple(range(len(primals))))
-    return jvp(gradient, primals, tangents)[1]
+    value_aux_gradient = value_aux_grad("hvp", f, tuple(range(len(primals))), False)
+    gradient = functools.wraps(f)(lambda *args: value_aux_gradient(*args)[2])
+    return named_jvp("hvp", gradient, primals, tangents)[1]
 
 
 def jacobian(f, argnums=0, has_aux=False, mode="reverse"):
