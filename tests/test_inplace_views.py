@@ -7,6 +7,7 @@ import pytest
 
 import wengert as wg
 from wengert.errors import GraphError
+from wengert.functional import jacfwd, jacrev
 
 X = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
 
@@ -208,20 +209,81 @@ def test_writing_into_a_view_that_a_later_write_changed_is_refused():
         v += 1.0
 
 
-@pytest.mark.parametrize("make", ["no_grad", "before the base needed grad"])
-def test_writing_into_an_unrecorded_view_of_a_base_that_requires_grad_is_refused(make):
-    """PyTorch refuses both too: the write could not reach the base's graph."""
+def test_writing_into_a_view_taken_under_no_grad_of_a_base_that_requires_grad_is_refused():
+    """PyTorch refuses it too: the write could not reach the base's graph."""
     w = wg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
-    if make == "no_grad":
-        y = w * 1
-        with wg.no_grad():
-            v = y[1:3]
-    else:
-        y = wg.zeros(4, dtype=w.dtype)
+    y = w * 1
+    with wg.no_grad():
         v = y[1:3]
-        y += w         # y needs a gradient from here on; v was taken before
     with pytest.raises(GraphError, match=r"view \(shape \(2,\)\) taken while nothing recorded"):
         v *= 2.0
+
+
+CONSTANT_VIEWS = {
+    # views taken before their base needed a gradient; a recorded write into the base then
+    # changes their values, and PyTorch regenerates their grad_fn, so they differentiate
+    "use the view": lambda M, w: (lambda y: (lambda v: (y.__iadd__(w), [v * M.c])[1])(
+        y[1:3]))(M.zeros(4)),
+    "view of a view": lambda M, w: (lambda y: (lambda v: (lambda u: (
+        y.__iadd__(w), [u * M.c, v])[1])(v[1:]))(y[1:3]))(M.zeros(4)),
+    "transpose": lambda M, w: (lambda y: (lambda t: (
+        y.__iadd__(w.reshape(2, 2)), [t * M.c[:, None]])[1])(y.T))(M.zeros(4).reshape(2, 2)),
+    "write beside it": lambda M, w: (lambda y: (lambda v: (
+        y[2:].__iadd__(w[2:]), [v * 1.0, y * M.c.sum()])[1])(y[:1]))(M.zeros(4)),
+}
+
+
+class _Lib:
+    """The few constructors the scenarios need, for wengert or torch (float64)."""
+
+    def __init__(self, lib, tensor):
+        self.zeros = lambda n: lib.zeros(n, dtype=lib.float64)
+        self.c = tensor([10.0, 100.0]) if tensor else None
+
+
+@pytest.mark.parametrize("name", sorted(CONSTANT_VIEWS))
+def test_views_taken_before_the_base_needed_grad_follow_its_writes_like_torch(name, torch_mod):
+    scenario = CONSTANT_VIEWS[name]
+    w0 = np.array([1.0, 2.0, 3.0, 4.0])
+    w = wg.tensor(w0, requires_grad=True)
+    outs = scenario(_Lib(wg, lambda a: wg.tensor(np.array(a))), w)
+    sum(((o * (k + 1.5)).sum() for k, o in enumerate(outs)), wg.tensor(0.0)).backward()
+    wt = torch_mod.tensor(w0, requires_grad=True)
+    touts = scenario(_Lib(torch_mod, lambda a: torch_mod.tensor(a, dtype=torch_mod.float64)),
+                     wt)
+    sum(((o * (k + 1.5)).sum() for k, o in enumerate(touts))).backward()
+    for o, t in zip(outs, touts):
+        np.testing.assert_allclose(o.data, t.detach().numpy())
+    np.testing.assert_allclose(w.grad.data, wt.grad.numpy(), rtol=1e-12)
+
+
+def test_a_write_into_such_a_view_reaches_the_base_by_hand():
+    # y = w; y[1:3] *= 3 makes y = (w0, 3 w1, 3 w2, w3), so d sum(y) / dw = (1, 3, 3, 1).
+    # (PyTorch 2.13 allows this write only once something has read the view's grad_fn.)
+    w = wg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = wg.zeros(4, dtype=w.dtype)
+    v = y[1:3]
+    y += w
+    v *= 3.0
+    y.sum().backward()
+    np.testing.assert_array_equal(y.data, [1.0, 6.0, 9.0, 4.0])
+    np.testing.assert_array_equal(w.grad.data, [1.0, 3.0, 3.0, 1.0])
+
+
+def test_forward_mode_follows_a_write_into_the_base_of_a_constant_view(torch_mod):
+    def f(M):
+        def run(x):
+            y = M.zeros(4)
+            v = y[1:3]
+            y += x
+            return v * 1.0
+        return run
+
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    expected = torch_mod.func.jacfwd(f(_Lib(torch_mod, None)))(torch_mod.tensor(x)).numpy()
+    np.testing.assert_array_equal(expected, np.eye(4)[1:3])
+    for transform in (jacfwd, jacrev):
+        np.testing.assert_array_equal(transform(f(_Lib(wg, None)))(x).numpy(), expected)
 
 
 @pytest.mark.parametrize("region", ["interleaved", "columns", "one element elsewhere"])

@@ -16,6 +16,7 @@ mode it is :data:`TENSOR` (each name is the primitive itself), so the very same 
 graph and higher derivatives are exact. Python operators (``g * y``) work in both.
 """
 import inspect
+import weakref
 
 import numpy as np
 
@@ -244,6 +245,13 @@ def _make_general(prim):
         else:
             node = None
             result.requires_grad = False
+            if view and result._view_src is not None and state.grad_enabled:
+                # a constant view with grad on: if its base gets a recorded write, the view is
+                # taken again from it (see _rederive_views in wengert.ops.methods)
+                base = args[0]
+                if base._views is None:
+                    base._views = weakref.WeakSet()
+                base._views.add(result)
         if ANOMALY[0]:
             _check_anomaly(prim, node, out, arrays)
         if (DETOUR[0] and state.fw_levels and prim.jvps is not None

@@ -125,6 +125,7 @@ def _record_write(tensor, old, value, written=None):
     if not chain:
         if recording:
             _rebase(tensor, value._node, old, written)
+        _rederive_views(tensor, written, recording)
         return
     olds = [old]
     for t, base, prim, params in chain:
@@ -140,6 +141,26 @@ def _record_write(tensor, old, value, written=None):
         t._tangents = again._tangents
         if recording:
             _rebase(t, again._node, t_old, written)
+    # after the chain, so that a view of a chain member is taken from its final value
+    for t in [root] + [t for t, _, _, _ in reversed(chain)]:
+        _rederive_views(t, written, recording)
+
+
+def _rederive_views(base, written, recording):
+    """``base``'s constant views (taken with grad on while nothing required grad) whose
+    values the write into ``written`` changed are taken again from the base, as PyTorch
+    regenerates a view's grad_fn: they take its new tangents and, when the write was
+    recorded, a node, so that they and what is computed from them from now on differentiate
+    through the written values. Their views in turn follow."""
+    for v in list(base._views or ()):
+        if v._node is not None or not np.shares_memory(v.data, written):
+            continue
+        _, prim, params = v._view_src
+        again = prim.apply(base, **params)
+        v._tangents = again._tangents
+        if recording:
+            _rebase(v, again._node, _stand_in(v, v.data), written)
+        _rederive_views(v, written, recording)
 
 
 def _viewed(t):
