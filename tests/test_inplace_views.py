@@ -397,3 +397,17 @@ def test_divide_saves_what_its_rules_read(torch_mod):
     y += 1                           # c's rule reads the dividend: refused, as PyTorch
     with pytest.raises(GraphError, match="'divide' saved its inputs"):
         z.sum().backward()
+
+
+def test_forward_mode_view_of_a_base_written_with_a_dual_follows_it(torch_mod):
+    # y = x; v = y[1:3]; y *= x: v holds x[1:3]**2, so its Jacobian is diag(2 x[1:3]) there
+    def f(x):
+        y = x * 1.0
+        v = y[1:3]
+        y *= x
+        return v * 1.0
+
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    expected = torch_mod.func.jacfwd(f)(torch_mod.tensor(x)).numpy()
+    np.testing.assert_array_equal(expected, [[0, 4, 0, 0], [0, 0, 6, 0]])
+    np.testing.assert_array_equal(jacfwd(f)(x).numpy(), expected)
