@@ -14,6 +14,7 @@ import itertools
 from collections import namedtuple
 
 from ..errors import DTypeError, GraphError, ShapeError
+from ..ops.shape import alias
 from ..tensor import Tensor
 from .state import DETOUR, STATE, count
 
@@ -95,7 +96,6 @@ def unpack_dual(tensor, level=None):
     tangent = tangent_of(tensor, level)
     if tangent is None:
         return UnpackedDual(tensor, None)
-    from ..ops.shape import alias
     primal = alias(tensor)
     primal._tangents = {k: t for k, t in tensor._tangents.items() if k != level} or None
     return UnpackedDual(primal, tangent)

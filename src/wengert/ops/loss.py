@@ -273,6 +273,10 @@ def _clamped_log(ns, q):
     return ns.maximum(ns.log(ns.clip(q, a_min=np.finfo(q.dtype).smallest_subnormal)), -100.0)
 
 
+def _bce_input_rule(ns, g, ans, p, y):
+    return g * (p - y) / ns.maximum(p * (1 - p), BCE_EPS)
+
+
 def _bce_target_rule(ns, g, ans, p, y):
     # the derivative of the clamped loss (PyTorch's is unclamped: inf at p = 0 or 1)
     return g * (_clamped_log(ns, 1 - p) - _clamped_log(ns, p))
@@ -280,10 +284,8 @@ def _bce_target_rule(ns, g, ans, p, y):
 
 binary_cross_entropy = defop(
     "binary_cross_entropy", _bce,
-    vjp=[lambda ns, g, ans, p, y: g * (p - y) / ns.maximum(p * (1 - p), BCE_EPS),
-         _bce_target_rule],
-    jvp=[lambda ns, t, ans, p, y: t * (p - y) / ns.maximum(p * (1 - p), BCE_EPS),
-         lambda ns, t, ans, p, y: _bce_target_rule(ns, t, ans, p, y)],
+    vjp=[_bce_input_rule, _bce_target_rule],
+    jvp=[_bce_input_rule, _bce_target_rule],  # each is linear in its tangent: the same rule
     doc="Element-wise ``-[y log p + (1 - y) log(1 - p)]`` for probabilities p in [0, 1], each "
         "log clamped at -100, with PyTorch's gradient ``(p - y) / max(p (1 - p), 1e-12)`` "
         "(finite and non-zero at p = 0 and 1).")
