@@ -510,3 +510,48 @@ def test_running_loss_accumulation_warns_once_with_the_fix():
         loss.backward()
         total += loss.item()
     assert isinstance(total, float)
+
+
+# --- residuals: values the forward hands to the backward --------------------------------------
+def _exp_with_residuals(calls):
+    """exp whose forward hands its rule e^x again as a residual; ``calls`` records whether
+    each run of the rule received it."""
+    def forward(x):
+        out = np.exp(x)
+        return out, out.copy()
+
+    def vjp(ns, g, ans, x, residuals=None):
+        calls.append(residuals is not None)
+        return g * (residuals if residuals is not None else ns.exp(x))
+
+    return wg.Primitive("exp_residual", forward, vjp=[vjp], residuals=True, register=False)
+
+
+def test_rules_on_arrays_receive_the_residuals_and_the_node_frees_them():
+    calls = []
+    exp = _exp_with_residuals(calls)
+    x = wg.tensor(np.array([0.5, -1.0]), requires_grad=True)
+    y = exp(x)
+    assert isinstance(y.data, np.ndarray) and y.shape == (2,)  # the output alone, not the pair
+    node = y._node
+    y.sum().backward(retain_graph=True)
+    y.sum().backward()  # the residuals survive a retained graph, and are then freed
+    assert calls == [True, True] and node.residuals is None
+    np.testing.assert_allclose(x.grad.data, 2 * np.exp([0.5, -1.0]), rtol=1e-15)
+
+
+def test_rules_building_a_graph_get_no_residuals_and_stay_differentiable():
+    calls = []
+    exp = _exp_with_residuals(calls)
+    x = wg.tensor(np.array([0.5, -1.0]), requires_grad=True)
+    (g,) = wg.autograd.grad(exp(x).sum(), [x], create_graph=True)
+    (gg,) = wg.autograd.grad(g.sum(), [x])
+    assert calls == [False]  # a residual is a constant array: it would cut the second order
+    np.testing.assert_allclose(gg.data, np.exp([0.5, -1.0]), rtol=1e-15)
+
+
+def test_gradcheck_passes_a_primitive_with_residuals():
+    from wengert.check import gradcheck
+    exp = _exp_with_residuals([])
+    assert gradcheck(lambda x: exp(x), np.array([0.3, -0.7]), modes="reverse",
+                        order=2).passed

@@ -623,3 +623,34 @@ def test_cross_entropy_target_errors():
 def test_bce_rejects_values_outside_zero_one():
     with pytest.raises(ValueError, match=r"\[0, 1\].*binary_cross_entropy_with_logits"):
         F.binary_cross_entropy(t64([0.5, 1.5]), np.ones(2))
+
+
+def test_cross_entropy_gradient_from_the_saved_softmax_survives_a_retained_graph(rng):
+    """The rule on arrays builds the gradient in a copy of the softmax the forward saved:
+    a second backward through the retained graph gets the same gradient, softmax - one_hot
+    over the batch, and the node lets the saved softmax go once the graph is freed."""
+    logits, t = rng.normal(0, 2, (5, 4)), rng.integers(0, 4, 5)
+    x = t64(logits)
+    loss = F.cross_entropy(x, t)
+    node = loss._node
+    while node.prim.name != "softmax_cross_entropy":  # reach the fused op under the mean
+        node = node.inputs[0]._node
+    loss.backward(retain_graph=True)
+    first = x.grad.data.copy()
+    x.grad = None
+    loss.backward()
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    expected = (p - np.eye(4)[t]) / 5
+    np.testing.assert_allclose(first, expected, rtol=1e-13, atol=1e-16)
+    np.testing.assert_array_equal(x.grad.data, first)
+    assert node.residuals is None
+
+
+def test_cross_entropy_on_plain_arrays_returns_the_loss_alone(rng):
+    from wengert.autodiff.primitive import ARRAY
+    logits, t = rng.normal(size=(3, 4)), rng.integers(0, 4, 3)
+    loss = ARRAY.softmax_cross_entropy(logits, t)
+    z = logits - logits.max(axis=1, keepdims=True)
+    np.testing.assert_allclose(loss, np.log(np.exp(z).sum(axis=1)) - z[np.arange(3), t],
+                               rtol=1e-14)

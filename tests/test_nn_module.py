@@ -309,7 +309,7 @@ def test_layer_norm_repr_matches_torch(torch_mod):
 
 def test_explicit_registrations_refuse_names_as_torch_does(torch_mod):
     def outcomes(lib):
-        got = []
+        got, m = [], lib.Linear(2, 2)  # one module: each call sees the ones before it
         for call in (lambda m: m.register_buffer("weight", None),   # a parameter's name
                      lambda m: m.register_buffer("a.b", None),      # a state_dict separator
                      lambda m: m.register_buffer("", None),
@@ -317,7 +317,6 @@ def test_explicit_registrations_refuse_names_as_torch_does(torch_mod):
                      lambda m: m.register_buffer("extra", None),
                      lambda m: m.register_parameter("extra", None),  # now a buffer's name
                      lambda m: m.add_module("bias", lib.ReLU())):
-            m = lib.Linear(2, 2) if not got else m
             try:
                 call(m)
                 got.append("ok")

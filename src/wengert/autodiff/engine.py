@@ -25,6 +25,8 @@ from .state import ANOMALY, HOOKED, LAST_WRITE, REBASED, STATE, mark_modified
 
 _by_seq = attrgetter("_node.seq")
 _ndarray = np.ndarray
+_add_reduce = np.add.reduce
+_new = object.__new__
 
 
 def _recorded(roots):
@@ -140,7 +142,10 @@ def _conform(gi, data, ns, differentiable):
     if kind is not _ndarray and not differentiable:
         gi = np.asarray(gi)
     if gi.shape != data.shape:
-        gi = ns.sum_to(gi, shape=data.shape)
+        if not differentiable and gi.ndim > 1 and gi.shape[1:] == data.shape:
+            gi = _add_reduce(gi, axis=0)  # one leading axis, as a bias's: sum_to in one call
+        else:
+            gi = ns.sum_to(gi, shape=data.shape)
     if gi.dtype != data.dtype:
         gi = gi.astype(data.dtype)
     return gi
@@ -232,7 +237,15 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                 if node is None or t not in useful:
                     continue
             elif node is None:
-                if accumulate:
+                if not accumulate:
+                    continue
+                if t.grad is None and type(g) is _ndarray and t not in borrowed:
+                    # the common case, _accumulate_leaf's first, inlined: the leaf takes g
+                    grad = _new(Tensor)
+                    grad.data = g
+                    grad.requires_grad = False
+                    t.grad = grad
+                else:
                     _accumulate_leaf(t, g, differentiable, t in borrowed)
                 continue
             elif hooked and t._retains_grad:
@@ -255,6 +268,8 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                 args = node.arrays
                 ans = node.out
             params = node.params
+            if prim.residuals and not differentiable:
+                params = {**params, "residuals": node.residuals}
             nargs = len(args)
             vjps = prim.vjps
             # Last input first: the first is usually the activation the next rule consumes
@@ -314,7 +329,7 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                 else:
                     np.add(prev, gi, out=prev)  # prev is ours alone: accumulate in place
             if not retain_graph:
-                node.inputs = node.arrays = node.out = None
+                node.inputs = node.arrays = node.out = node.residuals = None
 
     if wanted is not None:
         for k, (t, r) in enumerate(zip(inputs, results)):

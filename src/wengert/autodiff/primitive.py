@@ -8,6 +8,11 @@ A primitive is ``Primitive(name, forward, vjp=[rule per input], jvp=[rule per in
   (:func:`wengert.autodiff.engine` is the single place that unbroadcasts).
 * ``jvp[i](ns, t, ans, *args, **params)`` returns the output tangent caused by input ``i``'s
   tangent ``t``; the output tangent is the sum over inputs.
+* With ``residuals=True`` the forward returns ``(output, residuals)``: values it computed
+  on the way that the VJP rules would otherwise compute again (the softmax of a
+  cross-entropy). The node keeps them while the graph lives, and the rules receive them as
+  the keyword ``residuals`` when they run on arrays; when they build a graph they get none
+  and recompute, so that what they return is differentiable.
 
 Rules are written against a namespace ``ns`` that has one function per primitive. When
 nothing needs to be recorded, ``ns`` is :data:`ARRAY` (each name is the primitive's NumPy
@@ -52,13 +57,15 @@ class Node:
 
     ``inputs`` are the arguments as given (tensors and constants), ``arrays`` the same with
     tensors replaced by their data, ``out`` the output array and ``out_cell`` the output's
-    version cell. ``seq`` is the clock tick it was recorded at
-    (:func:`wengert.autodiff.state.next_stamp`): it increases with creation, so sorting nodes by
-    it in reverse is a topological order for backward (an input is always made before its
-    consumers), and a saved input or output whose cell has a later stamp was modified in place
-    since. Nodes are built by the ops' fast paths (see :func:`_make_apply`)."""
+    version cell; ``residuals`` is set only for a primitive that declares them. ``seq`` is the
+    clock tick it was recorded at (:func:`wengert.autodiff.state.next_stamp`): it increases
+    with creation, so sorting nodes by it in reverse is a topological order for backward (an
+    input is always made before its consumers), and a saved input or output whose cell has a
+    later stamp was modified in place since. Nodes are built by the ops' fast paths (see
+    :func:`_make_apply`)."""
 
-    __slots__ = ("prim", "inputs", "arrays", "params", "out", "out_cell", "seq", "__weakref__")
+    __slots__ = ("prim", "inputs", "arrays", "params", "out", "out_cell", "seq", "residuals",
+                 "__weakref__")
 
     def __repr__(self):
         return f"<{self.prim.name} node>"
@@ -85,7 +92,7 @@ def _make_apply(prim):
     anomaly mode, forward mode and every other call take the general path."""
     general = _make_general(prim)
     arity = len(prim.vjps) if prim.vjps is not None else None
-    if prim.view or arity not in (1, 2) or _rules_take_params(prim):
+    if prim.view or prim.residuals or arity not in (1, 2) or _rules_take_params(prim):
         apply = general
     elif arity == 1:
         apply = _make_unary(prim, general)
@@ -208,6 +215,7 @@ def _make_general(prim):
     forward = prim.forward
     name = prim.name
     view = prim.view
+    residuals = prim.residuals
     state = STATE
 
     def apply(*args, **params):
@@ -230,6 +238,8 @@ def _make_general(prim):
             raise
         except ValueError as exc:  # NumPy's broadcasting and axis errors
             raise _forward_error(name, exc, arrays) from None
+        if residuals:
+            out, saved = out
         if type(out) is not _ndarray:
             out = _asarray(out)
         result = _new(Tensor)
@@ -242,6 +252,8 @@ def _make_general(prim):
                 result._view_src = (args[0], prim, params)
         if record and (not GRAD_OFF[0] or state.grad_enabled) and prim.vjps is not None:
             node = _record(prim, result, args, arrays, params, out, result._version)
+            if residuals:
+                node.residuals = saved
         else:
             node = None
             result.requires_grad = False
@@ -282,11 +294,13 @@ class Primitive:
             gradient.
         view: the output shares the first input's memory (reshape, transpose, slicing);
             it then shares its version counter so in-place changes are seen through views.
+        residuals: the forward returns ``(output, residuals)`` and the VJP rules take a
+            ``residuals`` keyword (see the module docstring).
         register: add the primitive to :data:`REGISTRY` (users' one-off units may not).
     """
 
     def __init__(self, name, forward, vjp=None, jvp=None, saves="inputs", view=False,
-                 register=True, doc=None):
+                 residuals=False, register=True, doc=None):
         if not (saves in SAVES or isinstance(saves, tuple) and vjp is not None
                 and len(saves) == len(vjp)):
             raise ValueError(f"saves must be one of {SAVES} or a tuple with the inputs each "
@@ -305,13 +319,14 @@ class Primitive:
                       if saves == "others" else None)
         self.saves_output = saves in ("output", "both")
         self.view = view
+        self.residuals = residuals
         self.__doc__ = doc or forward.__doc__
         self.apply = _make_apply(self)
         if register:
             if name in REGISTRY:
                 raise ValueError(f"a primitive named {name!r} is already registered")
             REGISTRY[name] = self
-            setattr(ARRAY, name, forward)
+            setattr(ARRAY, name, _output_only(forward) if residuals else forward)
             setattr(TENSOR, name, self.apply)
 
     @property
@@ -369,9 +384,18 @@ def _check_anomaly(prim, node, out, arrays):
     report_forward(prim, node, out, arrays)
 
 
-def defop(name, forward, vjp=None, jvp=None, saves="inputs", view=False, doc=None):
+def _output_only(forward):
+    """A forward that returns ``(output, residuals)`` as one that returns the output."""
+    def output(*arrays, **params):
+        return forward(*arrays, **params)[0]
+    return output
+
+
+def defop(name, forward, vjp=None, jvp=None, saves="inputs", view=False, residuals=False,
+          doc=None):
     """Register a primitive and return its op function (what the library exports)."""
-    return Primitive(name, forward, vjp=vjp, jvp=jvp, saves=saves, view=view, doc=doc).apply
+    return Primitive(name, forward, vjp=vjp, jvp=jvp, saves=saves, view=view,
+                     residuals=residuals, doc=doc).apply
 
 
 def nondiff(name, forward, doc=None):

@@ -28,15 +28,16 @@ def _linear(x, weight, bias=None):
 
 
 def _linear_vjp_weight(ns, g, ans, x, weight, bias=None):
-    # Leading (batch) axes of g and x are folded together: dW = sum over rows of g_r x_r^T.
-    rows_g = ns.reshape(g, shape=(-1, weight.shape[0]))
-    rows_x = ns.reshape(x, shape=(-1, weight.shape[1]))
-    if _data(weight).flags.f_contiguous and weight.ndim == 2 and weight.shape[0] > 1:
+    # .T, which tensors and arrays both have, rather than namespace calls: this is on the hot
+    # path of every network.
+    if g.ndim != 2:  # leading (batch) axes folded: dW = sum over rows of g_r x_r^T
+        g = ns.reshape(g, shape=(-1, weight.shape[0]))
+        x = ns.reshape(x, shape=(-1, weight.shape[1]))
+    if _data(weight).flags.f_contiguous and weight.shape[0] > 1:
         # (x^T g)^T: the same values, laid out like the weight (Fortran order), so the
         # optimizer's element-wise update runs over contiguous memory.
-        return ns.swapaxes(ns.matmul(ns.swapaxes(rows_x, axis1=0, axis2=1), rows_g),
-                           axis1=0, axis2=1)
-    return ns.matmul(ns.swapaxes(rows_g, axis1=0, axis2=1), rows_x)
+        return ns.matmul(x.T, g).T
+    return ns.matmul(g.T, x)
 
 
 def _data(a):

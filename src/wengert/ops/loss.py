@@ -15,8 +15,7 @@ because the closed-form rule stays finite where the composite breaks down
   the composite's gradient is 0 where a clamp holds (p = 0 with y = 1 could never learn)."""
 import numpy as np
 
-from ..autodiff.primitive import ARRAY, defop
-from .activation import _softmax
+from ..autodiff.primitive import defop
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
 
@@ -128,10 +127,23 @@ def _at_targets(target):
 
 def _softmax_cross_entropy(x, target, weight=None, ignore_index=-100, label_smoothing=0.0,
                            reduction="none"):
+    """The loss, and as residuals the softmax and the mask of ignored targets, which the
+    gradient needs (recomputing the softmax, with its two reductions along short rows, would
+    cost the rule more than the rest of its work)."""
     ignored = check_class_targets("softmax_cross_entropy", x, target, ignore_index)
     # ufunc reductions: np.max/np.sum add a Python layer that costs more than the work here
     z = x - np.maximum.reduce(x, axis=-1, keepdims=True)
-    lse = np.log(np.add.reduce(np.exp(z), axis=-1))
+    p = np.exp(z)
+    total = np.add.reduce(p, axis=-1, keepdims=True)
+    lse = np.log(total[..., 0])
+    p /= total
+    loss = _class_loss(x, target, weight, ignored, label_smoothing, reduction, z, lse)
+    return loss, (p, ignored)
+
+
+def _class_loss(x, target, weight, ignored, label_smoothing, reduction, z, lse):
+    """:func:`_softmax_cross_entropy`'s loss from the shifted logits ``z`` and their
+    log-sum-exp ``lse``."""
     if weight is None and ignored is None:  # the common case: every row counts once
         loss = lse - z[_at_targets(target)]
         if label_smoothing:
@@ -156,7 +168,7 @@ def _softmax_cross_entropy(x, target, weight=None, ignore_index=-100, label_smoo
     return reduce_rows("softmax_cross_entropy", loss, reduction, total, target, ignored)
 
 
-def _residual(ns, x, target, weight, ignored, label_smoothing):
+def _logit_gradient(ns, x, target, weight, ignored, label_smoothing):
     """d loss / d logits per row: ``softmax(x) - q`` with q the (smoothed) one-hot target;
     with weights ``s * softmax(x) - q``, ``s = (1 - eps) w_t + eps sum(w) / C`` and
     ``q = (1 - eps) w_t one_hot + eps w / C``; 0 in ignored rows."""
@@ -171,7 +183,7 @@ def _residual(ns, x, target, weight, ignored, label_smoothing):
 
 
 def _residual_terms(x, target, weight, ignored, label_smoothing):
-    """The constants ``s`` (per row) and ``q`` (per row and class) of :func:`_residual`."""
+    """The constants ``s`` (per row) and ``q`` (per row and class) of :func:`_logit_gradient`."""
     classes = x.shape[-1]
     safe, wt, _ = target_weights(x, target, weight, ignored)
     keep = 1 - label_smoothing
@@ -202,12 +214,12 @@ def _seed(g, x, target, weight, ignored, reduction):
 
 
 def _softmax_cross_entropy_vjp(ns, g, ans, x, target, weight=None, ignore_index=-100,
-                               label_smoothing=0.0, reduction="none"):
+                               label_smoothing=0.0, reduction="none", residuals=None):
     target = _array(target)
-    ignored = ignored_targets(target, ignore_index, x.shape[-1])
-    g = _seed(g, x, target, weight, ignored, reduction)
-    if ns is ARRAY:  # plain arrays: the residual built in place in a fresh softmax
-        r = _softmax(x, axis=-1)
+    if residuals is not None:  # plain arrays: the gradient built in a copy of the softmax
+        softmax, ignored = residuals
+        g = _seed(g, x, target, weight, ignored, reduction)
+        r = softmax.copy()
         if weight is None and ignored is None:  # no one-hot: subtract at the targets
             if label_smoothing:
                 r -= label_smoothing / x.shape[-1]
@@ -218,15 +230,18 @@ def _softmax_cross_entropy_vjp(ns, g, ans, x, target, weight=None, ignore_index=
             r -= q
         r *= g[..., None]
         return r
-    return ns.expand_dims(g, axis=-1) * _residual(ns, x, target, weight, ignored,
-                                                  label_smoothing)
+    ignored = ignored_targets(target, ignore_index, x.shape[-1])
+    g = _seed(g, x, target, weight, ignored, reduction)
+    return ns.expand_dims(g, axis=-1) * _logit_gradient(ns, x, target, weight, ignored,
+                                                        label_smoothing)
 
 
 def _softmax_cross_entropy_jvp(ns, t, ans, x, target, weight=None, ignore_index=-100,
                                label_smoothing=0.0, reduction="none"):
     target = _array(target)
     ignored = ignored_targets(target, ignore_index, x.shape[-1])
-    rows = ns.sum(t * _residual(ns, x, target, weight, ignored, label_smoothing), axis=-1)
+    rows = ns.sum(t * _logit_gradient(ns, x, target, weight, ignored, label_smoothing),
+                  axis=-1)
     if reduction == "none":
         return rows
     return _seed(ns.sum(rows), x, target, weight, ignored, reduction)
@@ -235,7 +250,7 @@ def _softmax_cross_entropy_jvp(ns, t, ans, x, target, weight=None, ignore_index=
 softmax_cross_entropy = defop(
     "softmax_cross_entropy", _softmax_cross_entropy,
     vjp=[_softmax_cross_entropy_vjp, None],
-    jvp=[_softmax_cross_entropy_jvp, None],
+    jvp=[_softmax_cross_entropy_jvp, None], residuals=True,
     doc="Cross-entropy ``w_t (logsumexp(x) - x[t])`` of logits x (classes on the last axis) "
         "and integer targets t, as PyTorch's: optional class ``weight`` (an array, one per "
         "class; no gradient), targets equal to ``ignore_index`` count 0, label smoothing, "
