@@ -1,6 +1,7 @@
 """One SGD step of an MLP 784-512-256-10 (ReLU, softmax cross-entropy, batch 128): wengert
 against hand-written NumPy backprop (the floor), PyTorch eager, JAX (jit and op by op) and HIPS
-autograd, in one run, alternating in blocks of steps. Also checks that wengert and NumPy
+autograd, in one run, alternating in blocks of steps. Also times the step's 8 matrix products
+alone in NumPy and in PyTorch (the BLAS under each step), and checks that wengert and NumPy
 follow the same loss trajectory.
 
     python bench/mlp_step.py [--quick] [--dtype float32|float64] [--threads 1] [--json]
@@ -159,6 +160,21 @@ def autograd_step(X, y):
     return make
 
 
+def gemms_only(matmul, X, P):
+    """The step's 8 matrix products alone (the forward's three, the backward's weight and
+    input gradients) with one library's ``matmul``: how fast its BLAS is, which bounds any
+    step built on it."""
+    W1, _, W2, _, W3, _ = P
+    h1 = matmul(X, W1)
+    h2 = matmul(h1, W2)
+    z = matmul(h2, W3)
+
+    def step():
+        matmul(X, W1), matmul(h1, W2), matmul(h2, W3)
+        matmul(h2.T, z), matmul(z, W3.T), matmul(h1.T, h2), matmul(h2, W2.T), matmul(X.T, h1)
+    return step
+
+
 def main():
     args = standard_args(__doc__, dtype=True)
     import numpy as np
@@ -173,11 +189,14 @@ def main():
     rel = max(abs(a - b) / abs(a) for a, b in traj)
 
     cands = {"numpy": lambda P=[p.copy() for p in P0]: step_np(P),
-             "wengert": wengert_step(wg, X, y)([p.copy() for p in P0])[0]}
+             "wengert": wengert_step(wg, X, y)([p.copy() for p in P0])[0],
+             "numpy GEMMs only": gemms_only(np.matmul, X, P0)}
     try:
         import torch
         torch.set_num_threads(args.threads)
         cands["torch"] = torch_step(torch, X, y)(P0)
+        cands["torch GEMMs only"] = gemms_only(
+            torch.matmul, torch.as_tensor(X), [torch.as_tensor(p) for p in P0])
     except ImportError:
         pass
     try:

@@ -2,8 +2,9 @@
 
 Each bench runs in its own process (BLAS threads are fixed at import): 1 thread is the
 headline (steady on these shared 2-core machines), 2 threads beside it. The tables replace
-what stands between the page's `<!-- results:start -->` and `<!-- results:end -->` markers;
-the rest of the page (targets, analysis) is written by hand.
+what stands between the page's `<!-- results:start -->` and `<!-- results:end -->` markers
+(with `--only`, just the sections of the benches named: the others stay as they were, each
+with its own date); the rest of the page (targets, analysis) is written by hand.
 
     python bench/run.py [--quick] [--only mlp_step,tiny_ops,...] [--out docs/performance.md]
 """
@@ -66,15 +67,31 @@ def machine():
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
-def write_between_markers(path, body):
-    """Replace the text between the markers (appending them if the page has none)."""
-    text = path.read_text() if path.exists() else ""
+def split_page(text):
+    """``(head, results, tail)``: the page around and between the markers (the markers
+    appended, with an empty results part, if the page has none)."""
     if START in text and END in text:
         head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1]
-    else:
-        head, tail = text + "\n## Results\n\n", "\n"
-    path.write_text(f"{head}{START}\n{body}\n{END}{tail}")
+        results, tail = rest.split(END, 1)
+        return head, results, tail
+    return text + "\n## Results\n\n", "", "\n"
+
+
+def sections_by_bench(results):
+    """The ``### bench — config`` sections of a results part, grouped by bench name."""
+    found = {}
+    for part in results.split("\n### ")[1:]:
+        found.setdefault(part.split(" — ", 1)[0], []).append("### " + part.rstrip("\n") + "\n")
+    return found
+
+
+def write_results(path, header, fresh):
+    """Write ``fresh`` (bench name -> its new sections) between the markers, in suite order,
+    keeping the page's earlier sections of every bench not in ``fresh``."""
+    head, results, tail = split_page(path.read_text() if path.exists() else "")
+    kept = sections_by_bench(results)
+    body = [header] + [text for name in SUITE for text in fresh.get(name, kept.get(name, []))]
+    path.write_text(f"{head}{START}\n" + "\n".join(body) + f"\n{END}{tail}")
 
 
 def main():
@@ -84,7 +101,7 @@ def main():
     ap.add_argument("--out", default=str(HERE.parent / "docs" / "performance.md"))
     args = ap.parse_args()
     names = [n for n in SUITE if not args.only or n in args.only.split(",")]
-    sections, versions = [], None
+    fresh, versions, today = {}, None, datetime.date.today()
     for name in names:
         if not (HERE / f"{name}.py").exists():
             continue
@@ -94,17 +111,17 @@ def main():
                 versions = result.get("versions", versions)
                 notes = {k: v for k, v in result.items()
                          if k not in ("bench", "config", "rows", "versions")}
-                text = f"### {result['bench']} — {result['config']}\n\n`{cmd}`\n\n{table(result['rows'])}\n"
+                text = (f"### {result['bench']} — {result['config']}\n\n`{cmd}` ({today}"
+                        f"{', --quick' if args.quick else ''})\n\n{table(result['rows'])}\n")
                 if notes:
                     text += "\n" + "\n".join(f"- {k}: {v}" for k, v in notes.items()) + "\n"
-                sections.append(text)
+                fresh.setdefault(name, []).append(text)
                 print(text, flush=True)
-    body = (f"Written by `python bench/run.py{' --quick' if args.quick else ''}"
-            f"{' --only ' + args.only if args.only else ''}` on {datetime.date.today()}. "
-            f"Machine: {machine()}. Versions: "
-            + ", ".join(f"{k} {v}" for k, v in (versions or {}).items()) + ".\n\n"
-            + "\n".join(sections))
-    write_between_markers(Path(args.out), body)
+    header = (f"Last written by `python bench/run.py{' --quick' if args.quick else ''}"
+              f"{' --only ' + args.only if args.only else ''}` on {today}. "
+              f"Machine: {machine()}. Versions: "
+              + ", ".join(f"{k} {v}" for k, v in (versions or {}).items()) + ".\n")
+    write_results(Path(args.out), header, fresh)
     print(f"wrote {args.out}")
 
 
