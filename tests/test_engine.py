@@ -176,6 +176,66 @@ def test_autograd_grad_with_grad_outputs_and_several_outputs():
     np.testing.assert_allclose(g.data, [2 + 0.5 * 2, 2 + 2 * 4])
 
 
+def _two_outputs(lib, x, w):
+    """Two outputs of two inputs, for the batched-seed tests: (sin(x) * w, sum(x^3))."""
+    return [lib.sin(x) * w, (x ** 3).sum()]
+
+
+def test_batched_grad_outputs_match_torch_and_differentiate_again(torch_mod, rng):
+    """is_grads_batched: a batch of seeds per output, one vector-Jacobian product per seed,
+    stacked; with create_graph the stacked result differentiates like torch's."""
+    xv, wv = rng.normal(size=3), rng.normal(size=3)
+    seeds = [rng.normal(size=(4, 3)), rng.normal(size=4)]
+    x, w = wg.tensor(xv, requires_grad=True), wg.tensor(wv, requires_grad=True)
+    tx, tw = (torch_mod.tensor(v, requires_grad=True) for v in (xv, wv))
+    gx, gw = wg.autograd.grad(_two_outputs(wg, x, w), [x, w], grad_outputs=seeds,
+                              is_grads_batched=True, create_graph=True)
+    tgx, tgw = torch_mod.autograd.grad(_two_outputs(torch_mod, tx, tw), [tx, tw],
+                                       grad_outputs=[torch_mod.tensor(s) for s in seeds],
+                                       is_grads_batched=True, create_graph=True)
+    assert gx.shape == (4, 3) and gw.shape == (4, 3)
+    np.testing.assert_allclose(gx.data, tgx.detach().numpy(), rtol=1e-13)
+    np.testing.assert_allclose(gw.data, tgw.detach().numpy(), rtol=1e-13)
+    (hx,) = wg.autograd.grad((gx * gw).sum(), [x])
+    (thx,) = torch_mod.autograd.grad((tgx * tgw).sum(), [tx])
+    np.testing.assert_allclose(hx.data, thx.numpy(), rtol=1e-12)
+
+
+def test_batched_grad_with_an_unused_input_keeps_the_graph_until_the_last_seed():
+    """One backward per seed: the graph is kept for the later seeds, then freed; an unused
+    input is None (or batched zeros when materialized). Rows of the identity as seeds give
+    the Jacobian of x*x: diag(2x)."""
+    x, u = wg.tensor([1.0, 2.0], requires_grad=True), wg.tensor([3.0], requires_grad=True)
+    y = x * x
+    jac, unused = wg.autograd.grad(y, [x, u], grad_outputs=np.eye(2, dtype=np.float32),
+                                   is_grads_batched=True, allow_unused=True, retain_graph=True)
+    np.testing.assert_array_equal(jac.data, np.diag([2.0, 4.0]))
+    assert unused is None
+    jac2, zeros = wg.autograd.grad(y, [x, u], grad_outputs=np.eye(2, dtype=np.float32),
+                                   is_grads_batched=True, materialize_grads=True)
+    np.testing.assert_array_equal(jac2.data, jac.data)
+    assert zeros.shape == (2, 1) and not zeros.data.any()
+    with pytest.raises(wg.GraphError, match="second time"):
+        wg.autograd.grad(y, [x], grad_outputs=np.eye(2), is_grads_batched=True)
+
+
+def test_materialize_grads_and_dict_inputs_as_torch(torch_mod):
+    x, u = wg.tensor([1.0, 2.0], requires_grad=True), wg.tensor([3.0], requires_grad=True)
+    tx, tu = torch_mod.tensor([1.0, 2.0], requires_grad=True), torch_mod.tensor([3.0],
+                                                                              requires_grad=True)
+    got = wg.autograd.grad((x * x).sum(), {"x": x, "u": u}, materialize_grads=True,
+                           create_graph=True)
+    want = torch_mod.autograd.grad((tx * tx).sum(), {"x": tx, "u": tu}, materialize_grads=True,
+                                   create_graph=True)
+    assert list(got) == list(want) == ["x", "u"]
+    for k in got:
+        np.testing.assert_array_equal(got[k].data, want[k].detach().numpy())
+        assert got[k].requires_grad == want[k].requires_grad  # zeros that can be differentiated
+    for lib, a, b in ((wg, x, u), (torch_mod, tx, tu)):
+        with pytest.raises(ValueError, match="allow_unused"):
+            lib.autograd.grad((a * a).sum(), [a, b], materialize_grads=True, allow_unused=False)
+
+
 def test_inplace_on_saved_tensor_is_detected():
     x = wg.tensor([1.0, 2.0], requires_grad=True)
     h = x * 2

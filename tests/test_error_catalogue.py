@@ -524,6 +524,10 @@ CATALOGUE = {
     "hook-shape": (_hook_shape, wg.ShapeError, r"hook.*\(3,\).*\(2,\)"),
     "autograd-grad-inputs": (_grad_unused, wg.GraphError,
                              r"input 1 \(shape \(2,\)\).*allow_unused"),
+    "autograd-grad-batched": (
+        lambda: wg.autograd.grad(wg.ones(2, requires_grad=True) * 2, wg.ones(2, requires_grad=True),
+                                 grad_outputs=wg.ones(2), is_grads_batched=True),
+        wg.ShapeError, r"grad_outputs\[0\] is of shape \(2,\).*\(B, 2\)"),
     "dual-level": (_dual_level, wg.GraphError,
                    r"forward-mode AD needs an active level.*dual_level"),
     "inplace-shape": (_inplace_shape, wg.ShapeError, r"in-place 'add'.*\(2, 2\).*\(2,\)"),

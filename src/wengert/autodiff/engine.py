@@ -420,11 +420,24 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
-    """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple; ``.grad``
-    is left alone. Semantics as ``torch.autograd.grad``."""
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple (a dict with
+    the same keys when ``inputs`` is a dict); ``.grad`` is left alone. Semantics as
+    ``torch.autograd.grad``: ``materialize_grads=True`` gives unused inputs zeros instead of
+    None (``allow_unused`` defaults to it), and ``is_grads_batched=True`` reads the first axis
+    of every ``grad_outputs`` entry as a batch of seeds and returns, per input, their
+    vector-Jacobian products stacked along a first axis (one backward per seed; materialized
+    zeros then have that axis too)."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError("autograd.grad: materialize_grads=True gives unused inputs zeros, "
+                         "which allow_unused=False forbids. Hint: leave allow_unused unset")
+    if allow_unused is None:
+        allow_unused = materialize_grads
     single_out = isinstance(outputs, Tensor)
     outputs = [outputs] if single_out else list(outputs)
+    keys = None
+    if type(inputs) is dict:
+        keys, inputs = list(inputs), list(inputs.values())
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     for k, t in enumerate(inputs):
         if not isinstance(t, Tensor):
@@ -440,5 +453,41 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                          "grad_outputs")
     if retain_graph is None:
         retain_graph = create_graph
-    return tuple(run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs,
-                              allow_unused, accumulate=False))
+    if is_grads_batched:
+        results = _batched_grads(outputs, grad_outputs, retain_graph, create_graph, inputs,
+                                 allow_unused)
+    else:
+        results = run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs,
+                               allow_unused, accumulate=False)
+    if materialize_grads:
+        batch = np.shape(grad_outputs[0])[:1] if is_grads_batched else ()
+        results = [Tensor._wrap(np.zeros(batch + t.shape, t.dtype), requires_grad=create_graph)
+                   if r is None else r for t, r in zip(inputs, results)]
+    return tuple(results) if keys is None else dict(zip(keys, results))
+
+
+def _batched_grads(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_unused):
+    """:func:`grad` with ``is_grads_batched``: a backward per seed (the graph kept until the
+    last), each input's results stacked along a new first axis (None stays None: whether an
+    input is used does not depend on the seed)."""
+    from ..ops.shape import stack  # the ops build on the engine
+    sizes = set()
+    for k, (out, seeds) in enumerate(zip(outputs, grad_outputs)):
+        shape = None if seeds is None else np.shape(seeds)
+        if shape is None or shape[1:] != out.shape or not shape:
+            raise ShapeError(
+                f"autograd.grad(is_grads_batched=True): grad_outputs[{k}] is "
+                f"{'None' if shape is None else f'of shape {shape}'}, "
+                f"but output {k} has shape {out.shape}, so a batch of B seeds for it has shape "
+                f"(B, {', '.join(map(str, out.shape))}). Hint: stack the seeds along a new "
+                "first axis")
+        sizes.add(shape[0])
+    if len(sizes) != 1 or 0 in sizes:
+        raise ShapeError(f"autograd.grad(is_grads_batched=True): the grad_outputs need one "
+                         f"batch size of at least 1 on their first axis, got {sorted(sizes)}")
+    (count,) = sizes
+    per_seed = [run_backward(outputs, [seeds[b] for seeds in grad_outputs],
+                             retain_graph or b < count - 1, create_graph, inputs,
+                             allow_unused, accumulate=False)
+                for b in range(count)]
+    return [None if column[0] is None else stack(column) for column in zip(*per_seed)]
