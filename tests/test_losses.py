@@ -626,9 +626,9 @@ def test_bce_rejects_values_outside_zero_one():
 
 
 def test_cross_entropy_gradient_from_the_saved_softmax_survives_a_retained_graph(rng):
-    """The rule on arrays builds the gradient in a copy of the softmax the forward saved:
+    """The rule on arrays builds the gradient in a softmax divided out of what the forward saved:
     a second backward through the retained graph gets the same gradient, softmax - one_hot
-    over the batch, and the node lets the saved softmax go once the graph is freed."""
+    over the batch, and the node lets those residuals go once the graph is freed."""
     logits, t = rng.normal(0, 2, (5, 4)), rng.integers(0, 4, 5)
     x = t64(logits)
     loss = F.cross_entropy(x, t)

@@ -127,18 +127,19 @@ def _at_targets(target):
 
 def _softmax_cross_entropy(x, target, weight=None, ignore_index=-100, label_smoothing=0.0,
                            reduction="none"):
-    """The loss, and as residuals the softmax and the mask of ignored targets, which the
-    gradient needs (recomputing the softmax, with its two reductions along short rows, would
-    cost the rule more than the rest of its work)."""
+    """The loss, and as residuals the exponentials, their row sums and the mask of ignored
+    targets, from which the gradient divides out the softmax (recomputing it, with its two
+    reductions along short rows, would cost the rule more than the rest of its work; the
+    division is left to the rule, whose result it makes, so a forward without backward
+    skips it)."""
     ignored = check_class_targets("softmax_cross_entropy", x, target, ignore_index)
     # ufunc reductions: np.max/np.sum add a Python layer that costs more than the work here
     z = x - np.maximum.reduce(x, axis=-1, keepdims=True)
     p = np.exp(z)
     total = np.add.reduce(p, axis=-1, keepdims=True)
     lse = np.log(total[..., 0])
-    p /= total
     loss = _class_loss(x, target, weight, ignored, label_smoothing, reduction, z, lse)
-    return loss, (p, ignored)
+    return loss, (p, total, ignored)
 
 
 def _class_loss(x, target, weight, ignored, label_smoothing, reduction, z, lse):
@@ -216,10 +217,10 @@ def _seed(g, x, target, weight, ignored, reduction):
 def _softmax_cross_entropy_vjp(ns, g, ans, x, target, weight=None, ignore_index=-100,
                                label_smoothing=0.0, reduction="none", residuals=None):
     target = _array(target)
-    if residuals is not None:  # plain arrays: the gradient built in a copy of the softmax
-        softmax, ignored = residuals
+    if residuals is not None:  # plain arrays: the gradient built in a fresh softmax
+        exp, total, ignored = residuals
         g = _seed(g, x, target, weight, ignored, reduction)
-        r = softmax.copy()
+        r = exp / total  # a new array: the residuals stay as they were for another backward
         if weight is None and ignored is None:  # no one-hot: subtract at the targets
             if label_smoothing:
                 r -= label_smoothing / x.shape[-1]
