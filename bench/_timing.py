@@ -51,6 +51,34 @@ def alternate(candidates, rounds, warmup=3, inner=1):
     return {name: float(np.median(ts)) for name, ts in times.items()}
 
 
+def alternate_blocks(candidates, rounds, block, warmup=3):
+    """Each ``name -> fn`` called in blocks of ``block`` calls, the candidates' blocks
+    interleaved, every call timed. Returns ``name -> {"steady": median seconds of the calls
+    after a block's first, "first": median of the blocks' first calls, "block": median of the
+    blocks' mean}``. A block's first call runs on caches the other candidates have just
+    filled; the later calls run as a training loop's steps do, one after another."""
+    import numpy as np
+    for fn in candidates.values():
+        for _ in range(warmup):
+            fn()
+    clock = time.perf_counter
+    times = {name: [] for name in candidates}
+    for _ in range(rounds):
+        for name, fn in candidates.items():
+            calls = []
+            for _ in range(block):
+                t = clock()
+                fn()
+                calls.append(clock() - t)
+            times[name].append(calls)
+    out = {}
+    for name, ts in times.items():
+        ts = np.array(ts)
+        out[name] = {"steady": float(np.median(ts[:, 1:])), "first": float(np.median(ts[:, 0])),
+                     "block": float(np.median(ts.mean(axis=1)))}
+    return out
+
+
 def versions():
     """Versions of wengert and the peers that are installed."""
     import numpy as np
