@@ -7,7 +7,7 @@ import pytest
 
 from conftest import REPO
 
-MODULES = ["wengert", "wengert.nn", "wengert.nn.functional", "wengert.nn.init", "wengert.optim",
+MODULES = ["wengert", "wengert.nn", "wengert.nn.functional", "wengert.nn.init", "wengert.nn.utils", "wengert.optim",
            "wengert.optim.lr_scheduler", "wengert.data", "wengert.train", "wengert.check",
            "wengert.autograd", "wengert.viz", "wengert.models.word2vec"]
 

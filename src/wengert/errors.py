@@ -23,7 +23,8 @@ class GraphError(WengertError, RuntimeError):
 
 
 class AnomalyError(WengertError, FloatingPointError):
-    """``detect_anomaly`` found a NaN or Inf; the message names the op that produced it."""
+    """A NaN or Inf where none may be: ``detect_anomaly`` found one (the message names the op
+    that produced it), or gradients to clip have a non-finite norm (``error_if_nonfinite``)."""
 
 
 class ArgumentError(WengertError, ValueError):

@@ -1,7 +1,7 @@
 """``wengert.nn``: modules, layers, activations, losses and initialisation, with PyTorch's
 names. ``wengert.nn.functional`` holds the stateless functions, ``wengert.nn.init`` the
-initialisers. See docs/nn.md."""
-from . import functional, init
+initialisers, ``wengert.nn.utils`` gradient clipping. See docs/nn.md."""
+from . import functional, init, utils
 from .activation import (ACTIVATIONS, ELU, GELU, LeakyReLU, LogSoftmax, Maxout, ReLU, Sigmoid,
                          Softmax, Softplus, Tanh, get_activation)
 from .containers import ModuleDict, ModuleList, Sequential
@@ -13,7 +13,7 @@ from .mlp import MLP
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, LayerNorm
 
-__all__ = ["functional", "init", "Module", "Parameter", "Sequential", "ModuleList",
+__all__ = ["functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList",
            "ModuleDict", "Linear", "Embedding", "Dropout", "Flatten", "Identity", "LayerNorm",
            "BatchNorm1d", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus",
            "Maxout", "Softmax", "LogSoftmax", "MLP", "ACTIVATIONS", "get_activation",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ArgumentError, NonFiniteLossError
+from ..nn.utils import clip_grad_norm_
 from .checkpoint import load_checkpoint, save_checkpoint
 from .history import History
 from .inference import inference
@@ -44,7 +45,7 @@ class _Resume:
 
 def fit(model, loss_fn, optimizer, train_loader, epochs, val_loader=None,
         metrics=("accuracy",), scheduler=None, callbacks=(), checkpoint=None, resume=False,
-        progress=True):
+        progress=True, clip_grad_norm=None):
     """Train ``model`` for ``epochs`` epochs and return the :class:`History`.
 
     Each batch is ``(*inputs, target)``; the step minimises ``loss_fn(model(*inputs),
@@ -63,7 +64,12 @@ def fit(model, loss_fn, optimizer, train_loader, epochs, val_loader=None,
     ``batch_size``) raises :class:`ArgumentError`: there is nothing to average.
 
     A NaN or Inf loss raises :class:`NonFiniteLossError` before that step updates anything.
+    With ``clip_grad_norm=c`` each step's gradients are scaled to a total 2-norm of at most
+    ``c`` before the update (:func:`wengert.nn.utils.clip_grad_norm_`).
     """
+    if clip_grad_norm is not None and not clip_grad_norm > 0:
+        raise ArgumentError(f"fit: clip_grad_norm must be a positive number, got "
+                            f"{clip_grad_norm}")
     functions = metric_functions(metrics)
     callbacks = list(callbacks)
     state = FitState(model, optimizer, scheduler, History())
@@ -86,7 +92,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs, val_loader=None,
             bar = EpochBar(state.epoch + 1, epochs, _length(train_loader), start, progress)
             try:
                 done = _train_epoch(state, loss_fn, batches, start, totals, bar, interrupt,
-                                    callbacks)
+                                    callbacks, clip_grad_norm)
             except BaseException:
                 bar.close()
                 raise
@@ -144,7 +150,8 @@ def _no_batches(what, loader):
                          "DataLoader; not a generator, which is spent after one pass)")
 
 
-def _train_epoch(state, loss_fn, batches, start, totals, bar, interrupt, callbacks):
+def _train_epoch(state, loss_fn, batches, start, totals, bar, interrupt, callbacks,
+                 clip_grad_norm):
     """Run the epoch's batches; returns how many batches of the epoch are done."""
     model, optimizer = state.model, state.optimizer
     began, base = time.perf_counter(), totals.seconds
@@ -162,6 +169,8 @@ def _train_epoch(state, loss_fn, batches, start, totals, bar, interrupt, callbac
                 "to find the op that produced it")
         optimizer.zero_grad()
         loss.backward()
+        if clip_grad_norm is not None:
+            clip_grad_norm_(model.parameters(), clip_grad_norm)
         optimizer.step()
         state.step += 1
         totals.add(len(target), value, output.data, target.data)
