@@ -331,6 +331,12 @@ def _hook_shape():
     (x * 2).sum().backward()
 
 
+def _pytorch_spelling():
+    with pytest.raises(wg.ArgumentError, match=r"sum: got axis=0 and dim=1.*pass one"):
+        wg.ones(2, 3).sum(axis=0, dim=1)
+    wg.ones(2, 3).var(dim=0)
+
+
 def _dual_level():
     from wengert.autodiff.forward import dual_level, make_dual
     with dual_level():  # the related checks the entry names
@@ -338,6 +344,8 @@ def _dual_level():
             make_dual(wg.ones(2), wg.ones(3))
         with pytest.raises(wg.DTypeError, match=r"make_dual: .*dtype int64.*astype"):
             make_dual(wg.tensor([1, 2]), wg.ones(2))
+        with pytest.raises(wg.GraphError, match=r"make_dual: .*already has a tangent"):
+            make_dual(make_dual(wg.ones(2), wg.ones(2)), wg.ones(2))
     make_dual(wg.ones(2), wg.ones(2))
 
 
@@ -530,6 +538,8 @@ CATALOGUE = {
         wg.ShapeError, r"grad_outputs\[0\] is of shape \(2,\).*\(B, 2\)"),
     "dual-level": (_dual_level, wg.GraphError,
                    r"forward-mode AD needs an active level.*dual_level"),
+    "pytorch-spelling": (_pytorch_spelling, wg.ArgumentError,
+                         r"var: dim= is PyTorch's spelling.*ddof=0.*correction=1.*axis=0, ddof=1"),
     "inplace-shape": (_inplace_shape, wg.ShapeError, r"in-place 'add'.*\(2, 2\).*\(2,\)"),
     "read-only-view": (_readonly_view, wg.GraphError, r"read-only.*clone"),
     "detach-first": (_detach_first, wg.GraphError, r"numpy\(\).*detach"),

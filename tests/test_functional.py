@@ -464,6 +464,23 @@ def test_unpack_dual_and_make_dual_follow_torch_forward_ad(torch_mod):
         w_fw.make_dual(wg.ones(2), wg.ones(2), level=closed)
 
 
+def test_make_dual_refuses_a_primal_with_a_tangent_at_that_level_as_torch(torch_mod):
+    from torch.autograd import forward_ad as t_fw
+    from wengert.autograd import forward_ad as w_fw
+    with t_fw.dual_level():
+        x = t_fw.make_dual(torch_mod.ones(2), torch_mod.ones(2))
+        with pytest.raises(RuntimeError, match="already has a forward gradient"):
+            t_fw.make_dual(x, torch_mod.zeros(2))
+    with w_fw.dual_level():
+        x = w_fw.make_dual(wg.ones(2), wg.ones(2))
+        with pytest.raises(wg.GraphError, match="already has a tangent at level"):
+            w_fw.make_dual(x, wg.zeros(2))
+        # the way out the message names: a second tangent for the primal of x
+        y = w_fw.make_dual(w_fw.unpack_dual(x).primal, wg.zeros(2))
+        np.testing.assert_array_equal(w_fw.unpack_dual(y * 3).tangent.numpy(), [0.0, 0.0])
+        np.testing.assert_array_equal(w_fw.unpack_dual(x * 3).tangent.numpy(), [3.0, 3.0])
+
+
 def test_autograd_backward_takes_an_array_gradient_and_refuses_a_missing_one(torch_mod):
     x0 = np.array([1.0, 2.0, 3.0])
     x = wg.tensor(x0, requires_grad=True)

@@ -55,7 +55,7 @@ def _current_level(level):
 def make_dual(primal, tangent, level=None):
     """A new tensor with ``primal``'s values (and graph) whose tangent at ``level`` (the
     innermost by default) is ``tangent``. Shapes must match; the tangent takes the primal's
-    dtype."""
+    dtype. A primal that already has a tangent at that level is refused, as in PyTorch."""
     level = _current_level(level)
     if not isinstance(primal, Tensor):
         primal = Tensor(primal)
@@ -68,10 +68,14 @@ def make_dual(primal, tangent, level=None):
         raise DTypeError(f"make_dual: the primal must be floating, got dtype {primal.dtype} "
                          f"(shape {primal.shape}); forward mode differentiates floats only. "
                          f"Hint: convert it with .astype('float64')")
+    if tangent_of(primal, level) is not None:
+        raise GraphError(
+            f"make_dual: the primal (shape {primal.shape}) already has a tangent at level "
+            f"{level}, and a tensor has one tangent per level (as in PyTorch). Hint: take "
+            "unpack_dual(x).primal first, or open a nested dual_level() for a second tangent")
     if tangent.dtype != primal.dtype:
         tangent = tangent.astype(primal.dtype)
-    from ..ops.shape import alias  # a fresh tensor in the primal's graph
-    dual = alias(primal)
+    dual = alias(primal)  # a fresh tensor in the primal's graph
     dual._tangents = dict(primal._tangents or {})
     dual._tangents[level] = tangent
     return dual

@@ -161,11 +161,15 @@ def _clip(x, a_min=None, a_max=None):
 
 
 def _clip_rule(ns, g, ans, x, a_min=None, a_max=None):
-    inside = ans == x  # gradient flows where the value was not clipped (bounds included)
+    # gradient where x lies within the bounds, bounds included (so none where a_min > a_max),
+    # as PyTorch; read from x alone, so the output may be written in place afterwards
+    inside = True if a_min is None else x >= a_min
+    if a_max is not None:
+        inside = inside & (x <= a_max)
     return ns.where(inside, g, 0)
 
 
-_clip = elementwise("clip", _clip, [_clip_rule], saves="both",
+_clip = elementwise("clip", _clip, [_clip_rule],
                     doc="Clamp to number or array bounds [a_min, a_max]; gradient 1 inside "
                         "(bounds included), 0 outside.")
 

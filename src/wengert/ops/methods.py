@@ -11,7 +11,7 @@ from ..autodiff.state import DETOUR, REBASED, STATE, mark_modified, next_stamp
 from ..backend import as_dtype, is_float
 from ..errors import GraphError
 from ..tensor import Tensor
-from . import activation, elementwise as ew, index, linalg, reduce, shape
+from . import elementwise as ew, index, linalg, shape
 
 
 def _swap(op):
@@ -40,31 +40,39 @@ def _radd(self, other):
 
 
 def _inplace(op):
-    """``x op= y``: writes into x's storage. When a graph records through it, x is rebased
-    onto the new node (as PyTorch), and anything that saved x's old value will refuse to
-    backward (version counter). A write into a view is recorded on what it views too."""
+    """``x op= y``: writes into x's storage (see :func:`write_in_place`)."""
     def method(self, other):
         _warn_if_accumulating_a_used_loss(other)
-        other_grad = isinstance(other, Tensor) and other.requires_grad
-        if STATE.grad_enabled:
-            _check_writable(self, f"an in-place '{op.__name__}'")
-        if STATE.grad_enabled and (self.requires_grad or other_grad):
-            old = _stand_in(self, self.data.copy() if op.prim.saves_inputs else self.data)
-            if isinstance(other, Tensor) and np.may_share_memory(other.data, self.data):
-                # y *= y, or a view of y: the op reads the value before the write, which the
-                # write would change under any array the op saved
-                other = old if other is self else shape.copy(other)
-            result = op(old, other)
-            self._write(result.data, op.__name__)
-            _record_write(self, old, result)
-            return self
-        with no_grad():
-            result = op(self, other)
-        self._write(result.data, op.__name__)
-        if DETOUR[0] and STATE.fw_levels:
-            _record_write(self, None, result)  # the tangents only
-        return self
+        return write_in_place(self, op.__name__, op, (other,), op.prim.saves_inputs)
     return method
+
+
+def write_in_place(self, name, compute, others=(), saves_input=True):
+    """Write ``compute(self, *others)`` into ``self``'s storage and return ``self``. When a
+    graph records through it, ``self`` is rebased onto the new node (as PyTorch), and anything
+    that saved its old value will refuse to backward (version counter); ``saves_input`` says
+    whether ``compute``'s graph keeps its first input's array, which the write then must not
+    change. A write into a view is recorded on what it views too."""
+    if STATE.grad_enabled:
+        _check_writable(self, f"an in-place '{name}'")
+    if STATE.grad_enabled and (self.requires_grad or any(
+            isinstance(o, Tensor) and o.requires_grad for o in others)):
+        old = _stand_in(self, self.data.copy() if saves_input else self.data)
+        # y *= y, or a view of y: the op reads the value before the write, which the write
+        # would change under any array the op saved
+        others = [old if o is self else shape.copy(o)
+                  if isinstance(o, Tensor) and np.may_share_memory(o.data, self.data) else o
+                  for o in others]
+        result = compute(old, *others)
+        self._write(result.data, name)
+        _record_write(self, old, result)
+        return self
+    with no_grad():
+        result = compute(self, *others)
+    self._write(result.data, name)
+    if DETOUR[0] and STATE.fw_levels:
+        _record_write(self, None, result)  # the tangents only
+    return self
 
 
 def _stand_in(t, data):
@@ -221,13 +229,13 @@ def _write(self, values, opname):
     mark_modified(self)
 
 
-def _setitem(self, key, value):
+def _setitem(self, key, value, what="an assignment (x[...] = v)"):
     key = index.normalize_key(key)
     value_grad = isinstance(value, Tensor) and value.requires_grad
     if not self.data.flags.writeable:
         raise GraphError("assignment into a read-only tensor (a broadcast view); clone() it first")
     if STATE.grad_enabled:
-        _check_writable(self, "an assignment (x[...] = v)")
+        _check_writable(self, what)
     if STATE.grad_enabled and (self.requires_grad or value_grad):
         old = _stand_in(self, self.data)
         result = index.index_put(old, value, key=key)
@@ -309,25 +317,6 @@ METHODS = {
     "clip": lambda self, a_min=None, a_max=None: ew.clip(self, a_min=a_min, a_max=a_max),
     "isnan": ew.isnan, "isfinite": ew.isfinite,
     "astype": _astype, "clone": shape.copy,
-    # reductions
-    "sum": lambda self, axis=None, keepdims=False: reduce.sum(self, axis=axis, keepdims=keepdims),
-    "mean": lambda self, axis=None, keepdims=False: reduce.mean(self, axis=axis, keepdims=keepdims),
-    "max": lambda self, axis=None, keepdims=False: reduce.max(self, axis=axis, keepdims=keepdims),
-    "min": lambda self, axis=None, keepdims=False: reduce.min(self, axis=axis, keepdims=keepdims),
-    "prod": lambda self, axis=None, keepdims=False: reduce.prod(self, axis=axis, keepdims=keepdims),
-    "var": lambda self, axis=None, ddof=0, keepdims=False:
-        reduce.var(self, axis=axis, ddof=ddof, keepdims=keepdims),
-    "std": lambda self, axis=None, ddof=0, keepdims=False:
-        reduce.std(self, axis=axis, ddof=ddof, keepdims=keepdims),
-    "logsumexp": lambda self, axis=None, keepdims=False:
-        reduce.logsumexp(self, axis=axis, keepdims=keepdims),
-    "norm": lambda self, axis=None, keepdims=False: reduce.norm(self, axis=axis, keepdims=keepdims),
-    "argmax": lambda self, axis=None, keepdims=False:
-        reduce.argmax(self, axis=axis, keepdims=keepdims),
-    "argmin": lambda self, axis=None, keepdims=False:
-        reduce.argmin(self, axis=axis, keepdims=keepdims),
-    "any": lambda self, axis=None, keepdims=False: reduce.any(self, axis=axis, keepdims=keepdims),
-    "all": lambda self, axis=None, keepdims=False: reduce.all(self, axis=axis, keepdims=keepdims),
     # shape
     "reshape": lambda self, *shape_: shape.reshape(self, shape=_shape_arg(shape_)),
     "view": lambda self, *shape_: shape.reshape(self, shape=_shape_arg(shape_)),
@@ -335,18 +324,15 @@ METHODS = {
     "transpose": lambda self, *axes: _transpose(self, axes),
     "permute": lambda self, *axes: shape.transpose(self, axes=_shape_arg(axes)),
     "swapaxes": lambda self, axis1, axis2: shape.swapaxes(self, axis1=axis1, axis2=axis2),
-    "squeeze": lambda self, axis=None: shape.squeeze(self, axis=axis),
-    "unsqueeze": lambda self, axis: shape.expand_dims(self, axis=axis),
     "expand_dims": lambda self, axis: shape.expand_dims(self, axis=axis),
     "broadcast_to": lambda self, *shape_: shape.broadcast_to(self, shape=_shape_arg(shape_)),
     "matmul": linalg.matmul, "dot": linalg.dot,
-    "softmax": lambda self, axis=-1: activation.softmax(self, axis=axis),
-    "log_softmax": lambda self, axis=-1: activation.log_softmax(self, axis=axis),
 }
 
 
 def install():
-    for name, fn in METHODS.items():
+    from .torch_api import TORCH_METHODS  # built on this module's in-place writes
+    for name, fn in {**METHODS, **TORCH_METHODS}.items():
         setattr(Tensor, name, fn)
     Tensor.T = property(lambda self: shape.transpose(self))
     Tensor.mT = property(_mT)
