@@ -79,6 +79,7 @@ def test_plots_are_written_atomically_in_the_format_of_their_suffix(tmp_path):
     (["--epochs", "two"], "argument --epochs: expected a positive integer, got 'two'"),
     (["--weight-decay", "-0.1"], "argument --weight-decay: expected a number >= 0, got '-0.1'"),
     (["--noise", "lots"], "argument --noise: expected a number >= 0, got 'lots'"),
+    (["--clip-grad-norm", "0"], "argument --clip-grad-norm: expected a positive number, got '0'"),
     (["--lr", "nan"], "argument --lr: expected a positive number, got 'nan'"),
     (["--resume"], "--resume needs --out DIR holding checkpoint.safetensors"),
     (["--seed", "-1"], "argument --seed: expected a seed >= 0, got '-1'"),
@@ -88,6 +89,26 @@ def test_bad_arguments_are_argparse_errors_naming_what_is_allowed(flags, message
         main(["train", *flags])
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_clip_grad_norm_bounds_each_sgd_step(tmp_path):
+    # SGD moves the weights by lr * (clipped gradient) per step: with C = 1e-8 and 2 steps of
+    # lr 0.1 they stay within 2e-9 of their initial values; unclipped they move far more
+    def moved(*flags):
+        out = f"out{len(flags)}"
+        assert _train(tmp_path, "--dataset", "xor", "--samples", "64", "--batch-size", "32",
+                      "--epochs", "1", "--hidden", "4", "--optimizer", "sgd", "--lr", "0.1",
+                      "--schedule", "constant", *flags, out=out) == 0
+        arrays = safetensors.numpy.load_file(tmp_path / out / "checkpoint.safetensors")
+        wg.manual_seed(0)  # the run's seed, set before the model is built
+        start = nn.MLP([2, 4, 2]).state_dict()
+        step = np.concatenate([(arrays["model/" + k] - v.data).ravel() for k, v in start.items()])
+        return float(np.sqrt(np.sum(step.astype(np.float64) ** 2))), json.loads(
+            (tmp_path / out / "metrics.json").read_text())
+    clipped, metrics = moved("--clip-grad-norm", "1e-8")
+    free, _ = moved()
+    assert metrics["clip_grad_norm"] == 1e-8
+    assert clipped <= 2 * 0.1 * 1e-8 * 1.01 and free > 1e-4
 
 
 def test_activation_choices_are_the_element_wise_activations_of_nn(tmp_path):

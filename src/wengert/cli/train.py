@@ -101,6 +101,8 @@ def add_parser(subparsers):
     p.add_argument("--weight-decay", type=_non_negative, default=None,
                    help="L2 weight decay (default: the optimizer's own, 0.01 for AdamW, "
                         "else 0)")
+    p.add_argument("--clip-grad-norm", type=_positive_float, default=None, metavar="C",
+                   help="scale each step's gradients to a total 2-norm of at most C")
     p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     p.add_argument("--out", type=Path, default=None,
@@ -154,7 +156,7 @@ def _train(args):
              "optimizer": args.optimizer, "lr": lr, "schedule": args.schedule,
              "batch_size": batch_size,
              "weight_decay": optimizer.param_groups[0]["weight_decay"],
-             "seed": args.seed, "dtype": args.dtype}
+             "clip_grad_norm": args.clip_grad_norm, "seed": args.seed, "dtype": args.dtype}
     if args.dataset not in IMAGE_DATASETS:
         flags.update(samples=args.samples, noise=args.noise)
     if scheduler is not None:  # the cosine's length; a constant rate runs on for any --epochs
@@ -166,7 +168,8 @@ def _train(args):
     began = time.perf_counter()
     history = fit(model, cross_entropy, optimizer, train_loader, epochs, val_loader=test_loader,
                   scheduler=scheduler, callbacks=[_run_flags(flags, checkpoint)],
-                  checkpoint=checkpoint, resume=args.resume, progress=not args.no_progress)
+                  checkpoint=checkpoint, resume=args.resume, progress=not args.no_progress,
+                  clip_grad_norm=args.clip_grad_norm)
     fit_seconds = time.perf_counter() - began
     if history.stopped:
         print(f"wengert train: {history.stopped}", file=sys.stderr)
@@ -178,7 +181,8 @@ def _train(args):
         "dataset": args.dataset, "model": "-".join(map(str, sizes)),
         "activation": args.activation, "optimizer": args.optimizer, "lr": lr,
         "schedule": args.schedule,
-        "weight_decay": optimizer.param_groups[0]["weight_decay"], "batch_size": batch_size,
+        "weight_decay": optimizer.param_groups[0]["weight_decay"],
+        "clip_grad_norm": args.clip_grad_norm, "batch_size": batch_size,
         "epochs": len(history["epoch"]), "dtype": args.dtype, "seed": args.seed,
         "train_loss": train["loss"], "train_accuracy": train["accuracy"],
         "test_loss": test["loss"], "test_accuracy": test["accuracy"],
