@@ -67,7 +67,8 @@ def test_plots_are_written_atomically_in_the_format_of_their_suffix(tmp_path):
                                  "'adam', 'adamw')"),
     (["--dtype", "float16"], "invalid choice: 'float16' (choose from 'float32', 'float64')"),
     (["--activation", "swish"], "invalid choice: 'swish' (choose from 'identity', 'relu', "
-                                "'leaky_relu', 'elu', 'gelu', 'sigmoid', 'tanh', 'softplus')"),
+                                "'leaky_relu', 'elu', 'gelu', 'silu', 'sigmoid', 'tanh', "
+                                "'softplus')"),
     # softmax and log_softmax are in nn.ACTIVATIONS but are no hidden-layer activations
     (["--activation", "softmax"], "invalid choice: 'softmax' (choose from 'identity',"),
     (["--activation", "log_softmax"], "invalid choice: 'log_softmax' (choose from 'identity',"),

@@ -244,8 +244,35 @@ def test_kl_div_matches_torch(torch_mod, rng, reduction, log_target):
              [logq], [target])
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name, kwargs", [("huber_loss", {}), ("huber_loss", {"delta": 0.3}),
+                                          ("smooth_l1_loss", {}),
+                                          ("smooth_l1_loss", {"beta": 0.4}),
+                                          ("smooth_l1_loss", {"beta": 0.0})])
+def test_huber_and_smooth_l1_match_torch(torch_mod, rng, name, kwargs, reduction):
+    x = rng.normal(size=(5, 4))
+    y = x + rng.normal(scale=0.5, size=(5, 4))  # differences on both sides of delta and beta
+    _compare(torch_mod, lambda a, b: getattr(F, name)(a, b, reduction=reduction, **kwargs),
+             lambda a, b: getattr(torch_mod.nn.functional, name)(a, b, reduction=reduction,
+                                                                 **kwargs), [x], [y])
+
+
+def test_huber_loss_by_hand_and_its_bad_parameters():
+    # d = 0.5 < 1: 0.125; d = 3 > 1: 1 * (3 - 0.5) = 2.5; gradients 0.5 and 1 (clamped)
+    x = wg.tensor([0.5, 3.0], requires_grad=True)
+    loss = F.huber_loss(x, wg.tensor([0.0, 0.0]), reduction="sum")
+    assert loss.item() == pytest.approx(2.625)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.5, 1.0])
+    with pytest.raises(wg.ArgumentError, match="huber_loss: delta must be positive"):
+        F.huber_loss(x, x, delta=0.0)
+    with pytest.raises(wg.ArgumentError, match="smooth_l1_loss: beta must be >= 0"):
+        F.smooth_l1_loss(x, x, beta=-1.0)
+
+
 @pytest.mark.parametrize("ours, theirs, kwargs", [
     (nn.MSELoss, "MSELoss", {}), (nn.L1Loss, "L1Loss", {"reduction": "sum"}),
+    (nn.HuberLoss, "HuberLoss", {"delta": 0.5}), (nn.SmoothL1Loss, "SmoothL1Loss", {"beta": 2.0}),
     (nn.BCEWithLogitsLoss, "BCEWithLogitsLoss", {}),
     (nn.KLDivLoss, "KLDivLoss", {"reduction": "batchmean"})])
 def test_loss_modules_match_torch_modules(torch_mod, rng, ours, theirs, kwargs):

@@ -303,6 +303,7 @@ ACTIVATION_PAIRS = [
     (nn.Sigmoid(), "Sigmoid", {}), (nn.Tanh(), "Tanh", {}), (nn.ReLU(), "ReLU", {}),
     (nn.LeakyReLU(0.2), "LeakyReLU", {"negative_slope": 0.2}), (nn.ELU(0.7), "ELU", {"alpha": 0.7}),
     (nn.GELU(), "GELU", {}), (nn.GELU("tanh"), "GELU", {"approximate": "tanh"}),
+    (nn.SiLU(), "SiLU", {}),
     (nn.Softplus(), "Softplus", {}), (nn.Softplus(beta=2.0, threshold=3.0), "Softplus",
                                       {"beta": 2.0, "threshold": 3.0}),
     (nn.Softmax(dim=1), "Softmax", {"dim": 1}), (nn.LogSoftmax(dim=0), "LogSoftmax", {"dim": 0}),
@@ -346,7 +347,7 @@ def test_mlp_structure():
 def test_mlp_unknown_activation_lists_allowed_names():
     with pytest.raises(ValueError, match="unknown activation 'swish'; use one of elu, gelu, "
                                          "identity, leaky_relu, log_softmax, relu, sigmoid, "
-                                         "softmax, softplus, tanh") as info:
+                                         "silu, softmax, softplus, tanh") as info:
         nn.MLP([2, 3, 1], activation="swish")
     assert isinstance(info.value, wg.WengertError)
     with pytest.raises(ValueError, match="sizes=\\[2\\] needs"):

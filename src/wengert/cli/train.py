@@ -15,7 +15,8 @@ DATASETS = ("spiral", "xor", "circle", "gaussian", "moons", *IMAGE_DATASETS)
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 #: The element-wise names of nn.ACTIVATIONS: softmax and log_softmax mix the units of a layer
 #: (they make a distribution), which is an output's job, not a hidden layer's.
-ACTIVATIONS = ("identity", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus")
+ACTIVATIONS = ("identity", "relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh",
+               "softplus")
 CHECKPOINT = "checkpoint.safetensors"
 
 

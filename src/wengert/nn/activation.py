@@ -45,6 +45,11 @@ class GELU(FunctionModule):
         super().__init__(approximate=approximate)
 
 
+class SiLU(FunctionModule):
+    """``x * sigmoid(x)`` (swish)."""
+    fn = F.silu
+
+
 class Softplus(FunctionModule):
     """``log(1 + e^(beta x)) / beta`` (linear above ``threshold``)."""
     fn = F.softplus
@@ -79,7 +84,8 @@ class LogSoftmax(Softmax):
 
 #: Activation names accepted by ``MLP`` and ``get_activation``.
 ACTIVATIONS = {"identity": Identity, "relu": ReLU, "leaky_relu": LeakyReLU, "elu": ELU,
-               "gelu": GELU, "sigmoid": Sigmoid, "tanh": Tanh, "softplus": Softplus,
+               "gelu": GELU, "silu": SiLU, "sigmoid": Sigmoid, "tanh": Tanh,
+               "softplus": Softplus,
                "softmax": Softmax, "log_softmax": LogSoftmax}
 
 

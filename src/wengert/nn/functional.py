@@ -22,12 +22,14 @@ from ..random import default_generator
 from ..tensor import Tensor
 from .errors import check_choice
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                     kl_div, l1_loss, l2_penalty, mse_loss, nll_loss)
+                     huber_loss, kl_div, l1_loss, l2_penalty, mse_loss, nll_loss,
+                     smooth_l1_loss)
 
 __all__ = ["linear", "embedding", "dropout", "layer_norm", "batch_norm", "relu", "sigmoid",
-           "tanh", "leaky_relu", "elu", "gelu", "softplus", "maxout", "softmax", "log_softmax",
-           "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "cross_entropy", "nll_loss", "kl_div", "l2_penalty"]
+           "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus", "maxout", "softmax",
+           "log_softmax", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+           "nll_loss", "kl_div", "l2_penalty"]
 
 
 # --- layers ---------------------------------------------------------------------------------
@@ -176,6 +178,11 @@ def gelu(input, approximate="none"):
     if approximate == "tanh":
         return 0.5 * input * (1 + tanh(math.sqrt(2 / math.pi) * (input + 0.044715 * input ** 3)))
     return 0.5 * input * (1 + erf(input * (1 / math.sqrt(2))))
+
+
+def silu(input):
+    """Sigmoid linear unit (swish) ``x * sigmoid(x)``."""
+    return input * sigmoid(input)
 
 
 def softplus(input, beta=1.0, threshold=20.0):

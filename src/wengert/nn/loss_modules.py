@@ -96,3 +96,19 @@ class KLDivLoss(FunctionModule):
 
     def __init__(self, reduction="mean", log_target=False):
         super().__init__(reduction=reduction, log_target=log_target)
+
+
+class HuberLoss(FunctionModule):
+    """Huber's loss; see :func:`wengert.nn.functional.huber_loss`."""
+    fn = losses.huber_loss
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction, delta=delta)
+
+
+class SmoothL1Loss(FunctionModule):
+    """Smooth L1 loss; see :func:`wengert.nn.functional.smooth_l1_loss`."""
+    fn = losses.smooth_l1_loss
+
+    def __init__(self, reduction="mean", beta=1.0):
+        super().__init__(reduction=reduction, beta=beta)

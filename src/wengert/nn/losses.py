@@ -3,6 +3,8 @@
 Every loss takes ``reduction``: ``"mean"`` (default) averages the per-element losses,
 ``"sum"`` adds them, ``"none"`` returns them unreduced. Inputs and targets must have the
 same shape where the loss is element-wise (no silent broadcasting of (N, 1) against (N,))."""
+import math
+
 import numpy as np
 
 from ..errors import ArgumentError, DTypeError, ShapeError
@@ -48,6 +50,32 @@ def l1_loss(input, target, reduction="mean"):
     """Absolute error ``|x - y|``."""
     _same_shape("l1_loss", input, target)
     return _reduce(_abs(input - target), reduction, "l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """Huber's loss: ``d^2 / 2`` where ``d = |x - y| < delta``, else ``delta (d - delta/2)``
+    (quadratic near 0, linear beyond; the gradient is ``x - y`` clamped to [-delta, delta])."""
+    if not delta > 0:
+        raise ArgumentError(f"huber_loss: delta must be positive, got {delta}")
+    _same_shape("huber_loss", input, target)
+    diff = input - target
+    size = _abs(diff)
+    return _reduce(where(size < delta, 0.5 * square(diff), delta * (size - 0.5 * delta)),
+                   reduction, "huber_loss")
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """``d^2 / (2 beta)`` where ``d = |x - y| < beta``, else ``d - beta/2``: Huber's loss
+    divided by ``beta`` (``l1_loss`` for beta = 0)."""
+    if beta < 0 or math.isnan(beta):
+        raise ArgumentError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    if beta == 0:
+        return l1_loss(input, target, reduction)
+    _same_shape("smooth_l1_loss", input, target)
+    diff = input - target
+    size = _abs(diff)
+    return _reduce(where(size < beta, (0.5 / beta) * square(diff), size - 0.5 * beta),
+                   reduction, "smooth_l1_loss")
 
 
 def _constant(where_, name, value, input):
