@@ -46,7 +46,9 @@ negative = elementwise("negative", np.negative, [lambda ns, g, ans, x: -g], save
 
 def _pow_rule_exponent(ns, g, ans, x, y):
     # d(x**y)/dy = x**y * log(x); taken as 0 where x == 0 (the limit for y > 0), as PyTorch.
-    return ns.where(x == 0, 0, g * ans * ns.log(_nonzero(ns, x)))
+    # x**y is recomputed rather than read from the output, so that the output (of the common
+    # x ** 2) may be written in place afterwards, as PyTorch allows
+    return ns.where(x == 0, 0, g * x ** y * ns.log(_nonzero(ns, x)))
 
 
 def _pow_rule_base(ns, g, ans, x, y):
@@ -59,7 +61,7 @@ def _pow_rule_base(ns, g, ans, x, y):
 
 
 power = elementwise("power", np.power, [_pow_rule_base, _pow_rule_exponent],
-                    saves="both", doc="x ** y for tensor or scalar exponents.")
+                    saves=((0, 1), (0, 1)), doc="x ** y for tensor or scalar exponents.")
 
 # --- exponentials and logarithms --------------------------------------------------------------
 exp = elementwise("exp", np.exp, [lambda ns, g, ans, x: g * ans], saves="output", doc="e**x.")
@@ -163,9 +165,12 @@ def _clip(x, a_min=None, a_max=None):
 def _clip_rule(ns, g, ans, x, a_min=None, a_max=None):
     # gradient where x lies within the bounds, bounds included (so none where a_min > a_max),
     # as PyTorch; read from x alone, so the output may be written in place afterwards
-    inside = True if a_min is None else x >= a_min
-    if a_max is not None:
-        inside = inside & (x <= a_max)
+    if a_min is None:
+        inside = x <= a_max
+    elif a_max is None:
+        inside = x >= a_min
+    else:
+        inside = (x >= a_min) & (x <= a_max)
     return ns.where(inside, g, 0)
 
 

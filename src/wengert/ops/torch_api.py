@@ -18,6 +18,13 @@ from .methods import _setitem, write_in_place
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
+def _broadcasts_to(shape, target):
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 def _axis(name, axis, dim):
     """The axis given as NumPy's ``axis`` or PyTorch's ``dim`` (not both)."""
     if dim is None:
@@ -140,7 +147,7 @@ def _masked_fill(self, mask, value):
     m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise ArgumentError(f"masked_fill: the mask must be bool, got dtype {m.dtype}")
-    if np.broadcast_shapes(m.shape, self.shape) != self.shape:
+    if not _broadcasts_to(m.shape, self.shape):
         raise ShapeError(f"masked_fill: a mask of shape {m.shape} does not broadcast to the "
                          f"tensor's shape {self.shape}")
     if isinstance(value, Tensor) and value.ndim:
@@ -375,11 +382,11 @@ def _new_tensor(self, data, *, dtype=None, requires_grad=False):
 
 
 # --- in place ---------------------------------------------------------------------------------
-def _in_place_unary(op):
-    """``x.exp_()`` and the like: ``op``'s result written into x."""
+def _in_place_unary(op, name):
+    """``x.exp_()`` and the like: ``op``'s result written into x (errors say ``name``)."""
     def method(self):
-        return write_in_place(self, op.__name__, op, (), op.prim.saves_inputs)
-    method.__name__ = op.__name__ + "_"
+        return write_in_place(self, name, op, (), op.prim.saves_inputs)
+    method.__name__ = name
     method.__doc__ = f"``{op.__name__}`` in place; returns this tensor."
     return method
 
@@ -394,9 +401,10 @@ def _sub_(self, other, *, alpha=1):
     return write_in_place(self, "sub_", lambda x, o: _sub(x, o, alpha=alpha), (other,), False)
 
 
-def _binary_(op):
+def _binary_(op, name):
     def method(self, other):
-        return write_in_place(self, op.__name__, op, (other,), op.prim.saves_inputs)
+        return write_in_place(self, name, op, (other,), op.prim.saves_inputs)
+    method.__name__ = name
     method.__doc__ = f"``{op.__name__}`` with ``other``, in place; returns this tensor."
     return method
 
@@ -432,7 +440,7 @@ def _copy_(self, src):
     """``src``'s values (broadcast to this shape, cast to this dtype) written into this
     tensor; ``src`` gets the gradient. Returns this tensor."""
     src_shape = np.shape(src.data if isinstance(src, Tensor) else src)
-    if np.broadcast_shapes(src_shape, self.shape) != self.shape:
+    if not _broadcasts_to(src_shape, self.shape):
         raise ShapeError(f"copy_: a source of shape {src_shape} does not broadcast to the "
                          f"tensor's shape {self.shape}")
     if isinstance(src, Tensor) and src.dtype != self.dtype:
@@ -468,11 +476,12 @@ TORCH_METHODS = {
     "new_zeros": _new(0), "new_ones": _new(1), "new_full": _new_full,
     "new_tensor": _new_tensor,
     # in place
-    **{op.__name__ + "_": _in_place_unary(op)
+    **{op.__name__ + "_": _in_place_unary(op, op.__name__ + "_")
        for op in (ew.exp, ew.log, ew.log1p, ew.expm1, ew.sqrt, ew.square, ew.reciprocal,
                   ew.abs, ew.sin, ew.cos, ew.tan, ew.tanh, ew.sigmoid, ew.relu)},
-    "neg_": _in_place_unary(ew.negative),
-    "add_": _add_, "sub_": _sub_, "mul_": _binary_(ew.multiply), "div_": _binary_(ew.divide),
-    "pow_": _binary_(ew.power), "clamp_": _clamp_, "masked_fill_": _masked_fill_,
+    "neg_": _in_place_unary(ew.negative, "neg_"),
+    "add_": _add_, "sub_": _sub_, "mul_": _binary_(ew.multiply, "mul_"),
+    "div_": _binary_(ew.divide, "div_"),
+    "pow_": _binary_(ew.power, "pow_"), "clamp_": _clamp_, "masked_fill_": _masked_fill_,
     "fill_": _fill_, "zero_": _zero_, "copy_": _copy_,
 }
