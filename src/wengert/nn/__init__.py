@@ -2,20 +2,28 @@
 names. ``wengert.nn.functional`` holds the stateless functions, ``wengert.nn.init`` the
 initialisers, ``wengert.nn.utils`` gradient clipping. See docs/nn.md."""
 from . import functional, init, utils
-from .activation import (ACTIVATIONS, ELU, GELU, LeakyReLU, LogSoftmax, Maxout, ReLU, SiLU,
-                         Sigmoid, Softmax, Softplus, Tanh, get_activation)
+from .activation import (ACTIVATIONS, CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish,
+                         Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Maxout, Mish, PReLU, ReLU,
+                         ReLU6, SiLU, Sigmoid, Softmax, Softmin, Softplus, Softsign, Tanh,
+                         Tanhshrink, Threshold, get_activation)
 from .containers import ModuleDict, ModuleList, Sequential
+from .distance import CosineSimilarity, PairwiseDistance
 from .errors import StateDictError
-from .layers import Dropout, Embedding, Flatten, Identity, Linear
+from .layers import Dropout, Embedding, Flatten, Identity, Linear, Unflatten
 from .loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
                            L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from .mlp import MLP
 from .module import Module, Parameter
-from .normalization import BatchNorm1d, LayerNorm
+from .normalization import BatchNorm1d, GroupNorm, LayerNorm, RMSNorm
+from .parameter_containers import ParameterDict, ParameterList
 
 __all__ = ["functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList",
-           "ModuleDict", "Linear", "Embedding", "Dropout", "Flatten", "Identity", "LayerNorm",
+           "ModuleDict", "ParameterList", "ParameterDict", "Linear", "Embedding", "Dropout",
+           "Flatten", "Unflatten", "Identity", "LayerNorm", "RMSNorm", "GroupNorm",
            "BatchNorm1d", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU",
-           "Softplus", "Maxout", "Softmax", "LogSoftmax", "MLP", "ACTIVATIONS", "get_activation",
-           "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
-           "CrossEntropyLoss", "NLLLoss", "KLDivLoss", "StateDictError"]
+           "Softplus", "Maxout", "Softmax", "LogSoftmax", "Softmin", "Hardtanh", "ReLU6",
+           "Hardsigmoid", "Hardswish", "Threshold", "LogSigmoid", "Mish", "SELU", "CELU",
+           "Softsign", "Tanhshrink", "GLU", "PReLU", "CosineSimilarity", "PairwiseDistance",
+           "MLP", "ACTIVATIONS", "get_activation", "MSELoss", "L1Loss", "HuberLoss",
+           "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+           "KLDivLoss", "StateDictError"]

@@ -1,9 +1,13 @@
 """Activation functions as modules (each calls its ``nn.functional`` counterpart with the
-options it was made with), and the name table that ``MLP`` and :func:`get_activation` read."""
+options it was made with; PReLU holds its slopes as a parameter), and the name table that
+``MLP`` and :func:`get_activation` read."""
+import numpy as np
+
+from ..backend import DEFAULT_FLOAT, as_dtype
 from ..errors import ArgumentError
 from . import functional as F
 from .layers import Identity
-from .module import FunctionModule, Module
+from .module import FunctionModule, Module, Parameter
 
 
 class Sigmoid(FunctionModule):
@@ -80,6 +84,100 @@ class Softmax(FunctionModule):
 class LogSoftmax(Softmax):
     """``x - logsumexp(x)`` along ``dim``."""
     fn = F.log_softmax
+
+
+class Softmin(Softmax):
+    """``exp(-x) / sum(exp(-x))`` along ``dim``."""
+    fn = F.softmin
+
+
+class Hardtanh(FunctionModule):
+    """``x`` clamped to [min_val, max_val]."""
+    fn = F.hardtanh
+
+    def __init__(self, min_val=-1.0, max_val=1.0):
+        super().__init__(min_val=min_val, max_val=max_val)
+
+
+class ReLU6(FunctionModule):
+    """``min(max(x, 0), 6)``."""
+    fn = F.relu6
+
+
+class Hardsigmoid(FunctionModule):
+    """0 for x <= -3, 1 for x >= 3, ``x/6 + 1/2`` between."""
+    fn = F.hardsigmoid
+
+
+class Hardswish(FunctionModule):
+    """``x * hardsigmoid(x)``."""
+    fn = F.hardswish
+
+
+class Threshold(FunctionModule):
+    """``x`` where x > threshold, else ``value``."""
+    fn = F.threshold
+
+    def __init__(self, threshold, value):
+        super().__init__(threshold=threshold, value=value)
+
+
+class LogSigmoid(FunctionModule):
+    """``log(sigmoid(x))``, finite for any x."""
+    fn = F.logsigmoid
+
+
+class Mish(FunctionModule):
+    """``x * tanh(softplus(x))``."""
+    fn = F.mish
+
+
+class SELU(FunctionModule):
+    """Scaled ELU, ``1.0507 * elu(x, 1.6733)``."""
+    fn = F.selu
+
+
+class CELU(FunctionModule):
+    """``x`` for x > 0, ``alpha (e^(x/alpha) - 1)`` otherwise."""
+    fn = F.celu
+
+    def __init__(self, alpha=1.0):
+        super().__init__(alpha=alpha)
+
+
+class Softsign(FunctionModule):
+    """``x / (1 + |x|)``."""
+    fn = F.softsign
+
+
+class Tanhshrink(FunctionModule):
+    """``x - tanh(x)``."""
+    fn = F.tanhshrink
+
+
+class GLU(FunctionModule):
+    """Gated linear unit: halves a, b of ``dim`` give ``a * sigmoid(b)``."""
+    fn = F.glu
+
+    def __init__(self, dim=-1):
+        super().__init__(dim=dim)
+
+
+class PReLU(Module):
+    """``x`` for x > 0, ``weight * x`` otherwise, with learnt slopes: one shared
+    (``num_parameters=1``) or one per channel (axis 1 of the input). ``weight`` starts at
+    ``init``; ``dtype`` defaults to float32."""
+
+    def __init__(self, num_parameters=1, init=0.25, dtype=None):
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(np.full(num_parameters, init, as_dtype(dtype) or DEFAULT_FLOAT))
+
+    def forward(self, x):
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
 
 
 #: Activation names accepted by ``MLP`` and ``get_activation``.

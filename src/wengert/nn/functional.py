@@ -1,33 +1,37 @@
 """``wengert.nn.functional``: the stateless functions the layers call — linear, embedding,
-dropout, normalisation, activations — and the losses (from :mod:`wengert.nn.losses`), with
-PyTorch's names and arguments (``dim`` for the axis).
+dropout, normalisation here; the activations (from :mod:`wengert.nn.activation_functions`),
+normalize and the distances (from :mod:`wengert.nn.distance`) and the losses (from
+:mod:`wengert.nn.losses`) — with PyTorch's names and arguments (``dim`` for the axis).
 
 Everything here is a composite of wengert primitives (so it differentiates in every mode)
 except where a fused primitive is faster or stabler: ``linear`` and ``embedding``
 (:mod:`wengert.ops.layer`) and the fused losses (:mod:`wengert.ops.loss`)."""
-import math
-
 import numpy as np
 
 from ..autodiff.grad_mode import no_grad
 from ..errors import ArgumentError, ShapeError
 from ..ops import layer as _layer
-from ..ops.activation import log_softmax as _log_softmax, softmax as _softmax
+from ..ops.elementwise import relu, sigmoid, sqrt, tanh
 from ..ops.index import index_put
-from ..ops.elementwise import (elu as _elu, erf, leaky_relu as _leaky_relu, relu, sigmoid,
-                               softplus as _softplus, sqrt, tanh, where)
-from ..ops.reduce import max as _max, mean, var
+from ..ops.reduce import mean, var
 from ..ops.shape import reshape
 from ..random import default_generator
 from ..tensor import Tensor
-from .errors import check_choice
+from .activation_functions import (celu, elu, gelu, glu, hardsigmoid, hardswish, hardtanh,
+                                   leaky_relu, log_softmax, logsigmoid, maxout, mish, prelu,
+                                   relu6, selu, silu, softmax, softmin, softplus, softsign,
+                                   tanhshrink, threshold)
+from .distance import cosine_similarity, normalize, pairwise_distance
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      huber_loss, kl_div, l1_loss, l2_penalty, mse_loss, nll_loss,
                      smooth_l1_loss)
 
-__all__ = ["linear", "embedding", "dropout", "layer_norm", "batch_norm", "relu", "sigmoid",
-           "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus", "maxout", "softmax",
-           "log_softmax", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+__all__ = ["linear", "embedding", "dropout", "layer_norm", "batch_norm", "rms_norm",
+           "group_norm", "normalize", "cosine_similarity", "pairwise_distance", "relu",
+           "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus", "maxout",
+           "softmax", "log_softmax", "softmin", "hardtanh", "relu6", "hardsigmoid",
+           "hardswish", "threshold", "logsigmoid", "mish", "selu", "celu", "softsign",
+           "tanhshrink", "glu", "prelu", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
            "nll_loss", "kl_div", "l2_penalty"]
 
@@ -86,18 +90,61 @@ def dropout(input, p=0.5, training=True, generator=None):
     return input * np.multiply(keep, 1 / (1 - p), dtype=input.dtype)
 
 
+def shape_tuple(normalized_shape):
+    """A normalized shape as a tuple (an int is a one-axis shape), as the norm layers keep it."""
+    return ((normalized_shape,) if isinstance(normalized_shape, int)
+            else tuple(normalized_shape))
+
+
+def _trailing_axes(where_, input, normalized_shape):
+    """The (negative) axes that ``normalized_shape`` covers at the end of ``input``."""
+    shape = shape_tuple(normalized_shape)
+    if len(shape) > input.ndim or tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise ShapeError(f"{where_}: input of shape {input.shape} does not end in the "
+                         f"normalized shape {shape}. Hint: normalized_shape is the trailing "
+                         "axes, e.g. the feature size of an (N, features) input")
+    return tuple(range(-len(shape), 0))
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing ``normalized_shape`` axes to mean 0 and variance 1
     (biased variance, ``eps`` added), then scale by ``weight`` and shift by ``bias``."""
-    normalized_shape = ((normalized_shape,) if isinstance(normalized_shape, int)
-                        else tuple(normalized_shape))
-    if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape:
-        raise ShapeError(f"layer_norm: input of shape {input.shape} does not end in the "
-                         f"normalized shape {normalized_shape}")
-    axes = tuple(range(-len(normalized_shape), 0))
+    axes = _trailing_axes("layer_norm", input, normalized_shape)
     centred = input - mean(input, axis=axes, keepdims=True)
     out = centred / sqrt(var(input, axis=axes, keepdims=True) + eps)
     return _affine(out, weight, bias)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` axes:
+    ``x / sqrt(mean(x^2) + eps) * weight`` (no centring, no bias). ``eps=None`` is the
+    machine epsilon of the input's dtype, as PyTorch's."""
+    axes = _trailing_axes("rms_norm", input, normalized_shape)
+    if eps is None:
+        eps = float(np.finfo(input.dtype).eps)
+    out = input / sqrt(mean(input * input, axis=axes, keepdims=True) + eps)
+    return _affine(out, weight, None)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Split the channels (axis 1 of an (N, C, ...) input) into ``num_groups`` groups of
+    consecutive channels and normalise each group of each sample to mean 0 and variance 1
+    (biased, ``eps`` added) over its channels and positions; then scale by ``weight`` and
+    shift by ``bias``, one entry per channel."""
+    if input.ndim < 2:
+        raise ShapeError(f"group_norm: expected an (N, C, ...) input, got shape {input.shape}. "
+                         "Hint: add a batch axis, x[None]")
+    channels = input.shape[1]
+    if num_groups < 1 or channels % num_groups:
+        raise ShapeError(f"group_norm: the input of shape {input.shape} has {channels} "
+                         f"channels (axis 1), not divisible into num_groups={num_groups} "
+                         "groups. Hint: pick num_groups dividing the number of channels")
+    _check_per_channel("group_norm", "GroupNorm(num_groups, num_channels) needs num_channels",
+                       input, weight=weight, bias=bias)
+    grouped = reshape(input, shape=(input.shape[0], num_groups, -1))
+    centred = grouped - mean(grouped, axis=2, keepdims=True)
+    out = reshape(centred / sqrt(var(grouped, axis=2, keepdims=True) + eps), shape=input.shape)
+    return _per_channel_affine(out, weight, bias)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -112,13 +159,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     channels = input.shape[1]
     # Checked here, before the running statistics are written: a (1,) statistic against C
     # channels, or C statistics against one channel, would otherwise broadcast silently.
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != (channels,):
-            raise ShapeError(f"batch_norm: {name} of shape {tuple(t.shape)} does not fit an "
-                             f"input of shape {input.shape} with {channels} channels (axis 1). "
-                             f"Hint: BatchNorm1d(num_features) needs num_features = "
-                             f"input.shape[1] = {channels}")
+    _check_per_channel("batch_norm", "BatchNorm1d(num_features) needs num_features", input,
+                       running_mean=running_mean, running_var=running_var, weight=weight,
+                       bias=bias)
     has_stats = running_mean is not None
     if has_stats != (running_var is not None) or not (training or has_stats):
         raise ArgumentError("batch_norm: give both running_mean and running_var (evaluation, "
@@ -144,12 +187,25 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     else:
         centred = input - reshape(running_mean, shape=stat_shape)
         spread = reshape(running_var, shape=stat_shape)
-    out = centred / sqrt(spread + eps)
-    if weight is not None:
-        weight = reshape(weight, shape=stat_shape)
-    if bias is not None:
-        bias = reshape(bias, shape=stat_shape)
-    return _affine(out, weight, bias)
+    return _per_channel_affine(centred / sqrt(spread + eps), weight, bias)
+
+
+def _check_per_channel(where_, needs, input, **tensors):
+    """Each of ``tensors`` (None or not) has one entry per channel, axis 1 of ``input``;
+    ``needs`` names the layer's size argument for the hint."""
+    channels = input.shape[1]
+    for name, t in tensors.items():
+        if t is not None and tuple(t.shape) != (channels,):
+            raise ShapeError(f"{where_}: {name} of shape {tuple(t.shape)} does not fit an "
+                             f"input of shape {input.shape} with {channels} channels (axis 1). "
+                             f"Hint: {needs} = input.shape[1] = {channels}")
+
+
+def _per_channel_affine(x, weight, bias):
+    """``x * weight + bias`` with (C,) weight and bias on axis 1 of an (N, C, ...) ``x``."""
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    return _affine(x, None if weight is None else reshape(weight, shape=shape),
+                   None if bias is None else reshape(bias, shape=shape))
 
 
 def _affine(x, weight, bias):
@@ -158,58 +214,3 @@ def _affine(x, weight, bias):
     if bias is not None:
         x = x + bias
     return x
-
-
-# --- activations ----------------------------------------------------------------------------
-def leaky_relu(input, negative_slope=0.01):
-    """``x`` for x > 0, ``negative_slope * x`` otherwise."""
-    return _leaky_relu(input, negative_slope=negative_slope)
-
-
-def elu(input, alpha=1.0):
-    """``x`` for x > 0, ``alpha * (e^x - 1)`` otherwise."""
-    return _elu(input, alpha=alpha)
-
-
-def gelu(input, approximate="none"):
-    """Gaussian error linear unit ``x * Phi(x) = x/2 (1 + erf(x / sqrt 2))``; with
-    ``approximate="tanh"``, ``x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
-    check_choice("gelu", "approximate", approximate, ("none", "tanh"))
-    if approximate == "tanh":
-        return 0.5 * input * (1 + tanh(math.sqrt(2 / math.pi) * (input + 0.044715 * input ** 3)))
-    return 0.5 * input * (1 + erf(input * (1 / math.sqrt(2))))
-
-
-def silu(input):
-    """Sigmoid linear unit (swish) ``x * sigmoid(x)``."""
-    return input * sigmoid(input)
-
-
-def softplus(input, beta=1.0, threshold=20.0):
-    """``log(1 + e^(beta x)) / beta``, and ``x`` itself where ``beta * x > threshold`` (as
-    PyTorch; the stable form needs no threshold, it only keeps the values identical)."""
-    scaled = input * beta
-    return where(scaled > threshold, input, _softplus(scaled) / beta)
-
-
-def maxout(input, k, dim=-1):
-    """Maxout: the max over groups of ``k`` consecutive entries along ``dim`` (whose size
-    must be a multiple of k): shape (..., k*m) -> (..., m). Each group is the k linear
-    pieces that a preceding layer computes for one unit."""
-    dim = dim % input.ndim
-    size = input.shape[dim]
-    if k < 1 or size % k:
-        raise ShapeError(f"maxout: axis {dim} of the input of shape {input.shape} has {size} "
-                         f"entries, not a multiple of k={k}")
-    grouped = reshape(input, shape=input.shape[:dim] + (size // k, k) + input.shape[dim + 1:])
-    return _max(grouped, axis=dim + 1)
-
-
-def softmax(input, dim=-1):
-    """``exp(x) / sum(exp(x))`` along ``dim``, stable for any finite input."""
-    return _softmax(input, axis=dim)
-
-
-def log_softmax(input, dim=-1):
-    """``x - logsumexp(x)`` along ``dim``, stable for any finite input."""
-    return _log_softmax(input, axis=dim)

@@ -1,4 +1,4 @@
-"""Layers with parameters or modes: Linear, Embedding, Dropout, Flatten, Identity.
+"""Layers with parameters or modes: Linear, Embedding, Dropout, Flatten, Unflatten, Identity.
 
 Weight layout: ``Linear`` stores its weight as (out_features, in_features) and computes
 ``y = x @ W.T + b``, PyTorch's layout. The lectures write the affine unit ``A = X W + b``
@@ -13,9 +13,9 @@ import numpy as np
 
 from ..autodiff.grad_mode import no_grad
 from ..backend import DEFAULT_FLOAT, as_dtype
-from ..ops.shape import flatten
+from ..ops.shape import flatten, reshape
 from . import functional as F, init
-from ..errors import ArgumentError
+from ..errors import ArgumentError, ShapeError
 from .module import Module, Parameter
 
 
@@ -132,3 +132,28 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size`` (the inverse of :class:`Flatten`; one
+    size may be -1, inferred)."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, x):
+        dim = self.dim % x.ndim
+        sizes = tuple(self.unflattened_size)
+        known = math.prod(s for s in sizes if s != -1)
+        size = x.shape[dim]
+        fits = size == known if -1 not in sizes else (sizes.count(-1) == 1 and known > 0
+                                                     and size % known == 0)
+        if not fits:
+            raise ShapeError(f"Unflatten: axis {self.dim} of the input of shape {x.shape} has "
+                             f"{size} entries, which do not split into {sizes}. Hint: the "
+                             f"sizes must multiply to {size} (one of them may be -1)")
+        return reshape(x, shape=x.shape[:dim] + sizes + x.shape[dim + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

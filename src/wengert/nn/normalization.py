@@ -1,8 +1,10 @@
-"""Normalisation layers: LayerNorm (per sample) and BatchNorm1d (per channel, with running
-statistics for evaluation)."""
+"""Normalisation layers: LayerNorm and RMSNorm (per sample, over trailing axes), GroupNorm
+(per sample, over groups of channels) and BatchNorm1d (per channel, with running statistics
+for evaluation)."""
 import numpy as np
 
 from ..backend import DEFAULT_FLOAT, as_dtype
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module, Parameter
@@ -16,8 +18,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
                  dtype=None):
         super().__init__()
-        self.normalized_shape = ((normalized_shape,) if isinstance(normalized_shape, int)
-                                 else tuple(normalized_shape))
+        self.normalized_shape = F.shape_tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         dtype = as_dtype(dtype) or DEFAULT_FLOAT
         affine = elementwise_affine
@@ -33,6 +34,57 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` axes:
+    ``y = x / sqrt(mean(x^2) + eps) * weight``, ``weight`` ones (none without
+    ``elementwise_affine``); ``eps=None`` is the machine epsilon of the input's dtype."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, dtype=None):
+        super().__init__()
+        self.normalized_shape = F.shape_tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        dtype = as_dtype(dtype) or DEFAULT_FLOAT
+        self.register_parameter(
+            "weight", Parameter(np.ones(self.normalized_shape, dtype)) if elementwise_affine
+            else None)
+
+    def forward(self, x):
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class GroupNorm(Module):
+    """Group normalisation of an (N, C, ...) input: the C channels form ``num_groups``
+    groups of consecutive channels, each normalised per sample over its channels and
+    positions, ``y = (x - mean) / sqrt(var + eps) * weight + bias`` with ``weight`` (ones)
+    and ``bias`` (zeros) per channel when ``affine`` (no ``bias`` with ``bias=False``)."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None, *,
+                 bias=True):
+        super().__init__()
+        if num_groups < 1 or num_channels % num_groups:
+            raise ArgumentError(f"GroupNorm: num_channels={num_channels} is not divisible by "
+                                f"num_groups={num_groups}. Hint: each group takes "
+                                "num_channels / num_groups channels; pick a divisor")
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps, self.affine = eps, affine
+        dtype = as_dtype(dtype) or DEFAULT_FLOAT
+        self.register_parameter("weight", Parameter(np.ones(num_channels, dtype)) if affine
+                                else None)
+        self.register_parameter("bias", Parameter(np.zeros(num_channels, dtype))
+                                if affine and bias else None)
+
+    def forward(self, x):
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
+                f"affine={self.affine}, bias={self.bias is not None}")
 
 
 class BatchNorm1d(Module):
