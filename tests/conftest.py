@@ -39,8 +39,11 @@ def _seed():
 def torch_mod():
     if torch is None:
         pytest.skip("torch is not installed (pip install torch==2.13.0)")
+    # float64 as wengert's NumPy arrays; restored after, so no other test depends on the order
+    default = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
-    return torch
+    yield torch
+    torch.set_default_dtype(default)
 
 
 # Hypothesis profiles: the default run stays fast; `--hypothesis-profile=long` goes deeper.

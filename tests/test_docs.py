@@ -9,7 +9,7 @@ from conftest import REPO
 
 MODULES = ["wengert", "wengert.nn", "wengert.nn.functional", "wengert.nn.init", "wengert.nn.utils", "wengert.optim",
            "wengert.optim.lr_scheduler", "wengert.data", "wengert.train", "wengert.check",
-           "wengert.autograd", "wengert.viz", "wengert.models.word2vec"]
+           "wengert.autograd", "wengert.viz", "wengert.models.word2vec", "wengert.linalg"]
 
 
 def _public(modname):

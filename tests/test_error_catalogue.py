@@ -460,6 +460,18 @@ def _playground_without_starlette():
         playground.create_app()
 
 
+def _linalg_singular():
+    with pytest.raises(wg.linalg.LinAlgError, match=r"cholesky: the matrix is not positive "
+                                                    r"definite"):  # the related check
+        wg.linalg.cholesky(-wg.eye(2))
+    wg.linalg.inv(wg.tensor([[1.0, 2.0], [2.0, 4.0]]))
+
+
+def _linalg_derivative():
+    a = wg.tensor([[1.0, 0.0], [0.0, 1.0]], requires_grad=True)
+    wg.linalg.eigh(a).eigenvectors[:, 0].sum().backward()
+
+
 # id -> (trigger, error type, regex the message must match)
 CATALOGUE = {
     "binary-shape": (lambda: wg.ones(2, 3) * wg.ones(4), wg.ShapeError, r"multiply.*\(2, 3\).*\(4,\)"),
@@ -518,6 +530,14 @@ CATALOGUE = {
     "index-shape": (lambda: wg.ones(2, 3)[5], wg.ShapeError, r"getitem.*5.*\(2, 3\)"),
     "einsum-subscripts": (lambda: wg.einsum("ij,jk->ik", wg.ones(2, 3, 4), wg.ones(3, 2)),
                           wg.ShapeError, r"einsum 'ij,jk->ik'.*\(2, 3, 4\).*ellipsis"),
+    "linalg-shape": (lambda: wg.linalg.det(wg.ones(2, 3)), wg.ShapeError,
+                     r"det: expected a square matrix.*\(2, 3\).*Hint"),
+    "linalg-singular": (_linalg_singular, wg.linalg.LinAlgError,
+                        r"inv: the matrix is singular \(a float32 input of shape \(2, 2\)\)"
+                        r".*Hint: use pinv"),
+    "linalg-derivative": (_linalg_derivative, wg.linalg.LinAlgError,
+                          r"eigh: the derivative does not exist here: two eigenvalues are "
+                          r"equal.*Hint"),
     "linear-shape": (lambda: F.linear(wg.ones(4, 3), wg.ones(5, 2)), wg.ShapeError,
                      r"linear.*\(4, 3\).*\(5, 2\)"),
     "embedding-indices": (lambda: nn.Embedding(5, 2)(wg.tensor([1, 7])), wg.ShapeError,

@@ -16,21 +16,29 @@ from .errors import (AnomalyError, ArgumentError, CheckpointError, DatasetError,
                      GradcheckError, GraphError, MissingDependencyError, NonFiniteLossError,
                      ShapeError, StateDictError, WengertError)
 from .ops.activation import log_softmax, softmax
-from .ops.elementwise import (abs, add, ceil, clip, cos, divide, elu, equal, erf, exp, expm1,
-                              floor, greater, greater_equal, isfinite, isinf, isnan,
-                              leaky_relu, less, less_equal, log, log1p, logical_and,
-                              logical_not, logical_or, maximum, minimum, multiply, negative,
-                              not_equal, power, reciprocal, relu, round, sigmoid, sign, sin,
-                              softplus, sqrt, square, subtract, tan, tanh, where)
+from .ops.elementwise import (abs, acos, acosh, add, arccos, arccosh, arcsin, arcsinh, arctan,
+                              arctan2, arctanh, asin, asinh, atan, atan2, atanh, ceil, clip, cos,
+                              cosh, deg2rad, divide, elu, equal, erf, exp, exp2, expm1, floor,
+                              floor_divide, fmod, greater, greater_equal, heaviside, hypot,
+                              isfinite, isinf, isnan, leaky_relu, lerp, less, less_equal, log,
+                              log10, log1p, log2, logaddexp, logaddexp2, logical_and, logical_not,
+                              logical_or, logit, maximum, minimum, multiply, nan_to_num, negative,
+                              not_equal, power, rad2deg, reciprocal, relu, remainder, round,
+                              sigmoid, sign, sin, sinh, softplus, sqrt, square, subtract, tan,
+                              tanh, trunc, where, xlogy)
+from .ops.cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
 from .ops.index import one_hot, take_along_axis
-from .ops.linalg import dot, einsum, matmul, outer
+from .ops.linalg import bmm, dot, einsum, inner, kron, matmul, mm, outer, tensordot
 from .ops.reduce import (all, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std,
                          sum, var)
 from .ops.shape import (broadcast_to, concatenate, expand_dims, flatten, pad, reshape, split,
                         squeeze, stack, swapaxes, transpose)
+from .ops.structure import (cross, diag, diag_embed, diagonal, diff, flip, meshgrid,
+                            repeat, repeat_interleave, roll, rot90, tile, tril, triu)
 from .random import Generator, manual_seed, rand, randint, randn, randperm
 from .tensor import Tensor
 from . import autograd, check, nn, optim  # noqa: E402
+from . import linalg  # noqa: E402  (wengert.linalg.det, solve, eigh, svd...)
 from .blocks import block
 from .functional import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad,
                          vjp)

@@ -68,3 +68,10 @@ class CheckpointError(WengertError, ValueError):
 
 class NonFiniteLossError(WengertError, FloatingPointError):
     """The loss became NaN or Inf; the message names the step, epoch and batch."""
+
+
+class LinAlgError(WengertError, ValueError):
+    """A linear-algebra op cannot complete on this input: a singular matrix (``inv``,
+    ``solve``), one that is not positive definite (``cholesky``), or a derivative that does
+    not exist there (equal eigenvalues or singular values); the message names the op, the
+    batch element, the shape and the dtype."""

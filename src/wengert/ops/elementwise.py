@@ -78,6 +78,45 @@ reciprocal = elementwise("reciprocal", np.reciprocal,
 abs = elementwise("abs", np.abs, [lambda ns, g, ans, x: g * ns.sign(x)],
                   doc="|x|; the gradient at 0 is 0 (as PyTorch).")
 
+_LN2 = math.log(2)  # Python floats, so the rules never upcast float32
+_LN10 = math.log(10)
+exp2 = elementwise("exp2", np.exp2, [lambda ns, g, ans, x: g * ans * _LN2], saves="output",
+                   doc="2**x.")
+log2 = elementwise("log2", np.log2, [lambda ns, g, ans, x: g / (x * _LN2)],
+                   doc="Base-2 logarithm (NaN below 0, as NumPy and PyTorch).")
+log10 = elementwise("log10", np.log10, [lambda ns, g, ans, x: g / (x * _LN10)],
+                    doc="Base-10 logarithm (NaN below 0, as NumPy and PyTorch).")
+# d/dx log(e**x + e**y) = e**x / (e**x + e**y) = sigmoid(x - y): stable for any finite x, y,
+# and read from the inputs alone
+logaddexp = elementwise(
+    "logaddexp", np.logaddexp,
+    [lambda ns, g, ans, x, y: g * ns.sigmoid(x - y),
+     lambda ns, g, ans, x, y: g * ns.sigmoid(y - x)],
+    doc="log(e**x + e**y), without overflow; broadcasting.")
+logaddexp2 = elementwise(
+    "logaddexp2", np.logaddexp2,
+    [lambda ns, g, ans, x, y: g * ns.sigmoid((x - y) * _LN2),
+     lambda ns, g, ans, x, y: g * ns.sigmoid((y - x) * _LN2)],
+    doc="log2(2**x + 2**y), without overflow; broadcasting.")
+
+
+def _xlogy(x, y):
+    # log is taken of 1 where x == 0, so 0 * log(0) and 0 * log(inf) are 0 (and warn nothing);
+    # a NaN y still gives NaN there, as torch. np.where(x == 0, 1, y) is a float64 array when
+    # y is a Python number, which would upcast x: the result is cast to the dtype NumPy's
+    # promotion gives x and y (a float one, as torch, where both are integers).
+    out = np.where(np.isnan(y), np.nan, x * np.log(np.where(x == 0, 1, y)))
+    return out.astype(np.result_type(x, y, 1.0), copy=False)
+
+
+xlogy = elementwise(
+    "xlogy", _xlogy,
+    # as torch: d/dx is log(y), but 0 where x == 0 and y <= 0 (the value is 0 there whatever
+    # x's sign); y is replaced by 1 there, so log(y) is 0 and never taken out of its domain
+    [lambda ns, g, ans, x, y: ns.xlogy(g, ns.where((x == 0) & (y <= 0), 1, y)),
+     lambda ns, g, ans, x, y: g * x / y],
+    doc="x * log(y), and 0 where x == 0 (even where y is 0), as torch.xlogy; broadcasting.")
+
 # --- trigonometric and hyperbolic -------------------------------------------------------------
 sin = elementwise("sin", np.sin, [lambda ns, g, ans, x: g * ns.cos(x)], doc="Sine.")
 cos = elementwise("cos", np.cos, [lambda ns, g, ans, x: -g * ns.sin(x)], doc="Cosine.")
@@ -85,6 +124,48 @@ tan = elementwise("tan", np.tan, [lambda ns, g, ans, x: g * (1 + ans * ans)], sa
                   doc="Tangent.")
 tanh = elementwise("tanh", np.tanh, [lambda ns, g, ans, x: g * (1 - ans * ans)],
                    saves="output", doc="Hyperbolic tangent.")
+sinh = elementwise("sinh", np.sinh, [lambda ns, g, ans, x: g * ns.cosh(x)],
+                   doc="Hyperbolic sine.")
+cosh = elementwise("cosh", np.cosh, [lambda ns, g, ans, x: g * ns.sinh(x)],
+                   doc="Hyperbolic cosine.")
+# The inverse functions are NaN outside their domains (NumPy's and PyTorch's values); their
+# gradients are PyTorch's formulas, infinite at the domain's ends.
+arcsin = elementwise("arcsin", np.arcsin, [lambda ns, g, ans, x: g / ns.sqrt(1 - x * x)],
+                     doc="Inverse sine (``asin``), for x in [-1, 1].")
+arccos = elementwise("arccos", np.arccos, [lambda ns, g, ans, x: -g / ns.sqrt(1 - x * x)],
+                     doc="Inverse cosine (``acos``), for x in [-1, 1].")
+arctan = elementwise("arctan", np.arctan, [lambda ns, g, ans, x: g / (1 + x * x)],
+                     doc="Inverse tangent (``atan``).")
+arcsinh = elementwise("arcsinh", np.arcsinh, [lambda ns, g, ans, x: g / ns.sqrt(x * x + 1)],
+                      doc="Inverse hyperbolic sine (``asinh``).")
+arccosh = elementwise("arccosh", np.arccosh, [lambda ns, g, ans, x: g / ns.sqrt(x * x - 1)],
+                      doc="Inverse hyperbolic cosine (``acosh``), for x >= 1.")
+arctanh = elementwise("arctanh", np.arctanh, [lambda ns, g, ans, x: g / (1 - x * x)],
+                      doc="Inverse hyperbolic tangent (``atanh``), for x in (-1, 1).")
+
+
+def _arctan2_scale(ns, y, x):
+    """1 / (y**2 + x**2), the factor of both of arctan2's derivatives; 0 at the origin, where
+    PyTorch gives both inputs a zero gradient."""
+    r = y * y + x * x
+    return ns.where(r == 0, 0, 1 / _nonzero(ns, r))
+
+
+arctan2 = elementwise(
+    "arctan2", np.arctan2,
+    [lambda ns, g, ans, y, x: g * x * _arctan2_scale(ns, y, x),
+     lambda ns, g, ans, y, x: -g * y * _arctan2_scale(ns, y, x)],
+    doc="arctan2(y, x) (``atan2``): the angle of the point (x, y), in [-pi, pi]; "
+        "broadcasting.")
+hypot = elementwise(
+    "hypot", np.hypot,
+    [lambda ns, g, ans, x, y: g * x / ans, lambda ns, g, ans, x, y: g * y / ans],
+    saves="both", doc="sqrt(x**2 + y**2), without overflow; broadcasting. The gradient at "
+                      "the origin is NaN (0/0), as PyTorch's.")
+deg2rad = elementwise("deg2rad", np.deg2rad, [lambda ns, g, ans, x: g * (math.pi / 180)],
+                      saves="none", doc="Degrees to radians: x * pi / 180.")
+rad2deg = elementwise("rad2deg", np.rad2deg, [lambda ns, g, ans, x: g * (180 / math.pi)],
+                      saves="none", doc="Radians to degrees: x * 180 / pi.")
 
 
 # --- activations ------------------------------------------------------------------------------
@@ -99,6 +180,32 @@ sigmoid = elementwise("sigmoid", _sigmoid, [lambda ns, g, ans, x: g * (ans * (1 
 relu = elementwise("relu", lambda x: np.maximum(x, 0),
                    [lambda ns, g, ans, x: g * (x > 0)],
                    doc="max(x, 0); the gradient at 0 is 0 (as PyTorch).")
+
+
+def _logit(x, eps=None):
+    if eps is not None:
+        x = np.clip(x, eps, 1 - eps)
+    return np.log(x / (1 - x))
+
+
+def _logit_rule(ns, g, ans, x, eps=None):
+    # PyTorch's: without eps the gradient is NaN outside [0, 1] (as the value); with eps it is
+    # 0 where the clamp is active, and the clamped x keeps x = 0 or 1 from dividing by 0
+    if eps is None:
+        return ns.where((x < 0) | (x > 1), np.nan, g / (x * (1 - x)))
+    z = ns.clip(x, a_min=eps, a_max=1 - eps)
+    return ns.where((x < eps) | (x > 1 - eps), 0, g / (z * (1 - z)))
+
+
+_logit = elementwise("logit", _logit, [_logit_rule],
+                     doc="log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps is given.")
+
+
+def logit(x, eps=None):
+    """The inverse of the sigmoid, log(x / (1 - x)), as ``torch.logit``: NaN outside [0, 1];
+    with ``eps`` x is first clamped to [eps, 1 - eps], and the gradient is 0 where the clamp
+    is active (bounds excluded)."""
+    return _logit(x, eps=eps)
 
 
 def _leaky_relu(x, negative_slope=0.01):
@@ -156,6 +263,23 @@ minimum = elementwise("minimum", np.minimum, [_pick_first, _pick_second], saves=
                       doc="Element-wise min; at ties each input gets half the gradient.")
 
 
+# --- remainders: the gradient is 1 for x and -(the quotient) for y ---------------------------
+# x = q * y + r with the quotient q piecewise constant, so dr/dx = 1 and dr/dy = -q, where
+# q is x / y rounded toward zero for fmod and down for remainder (PyTorch's rules). Both
+# rules read no output; x's reads nothing at all.
+fmod = elementwise(
+    "fmod", np.fmod,
+    [lambda ns, g, ans, x, y: g, lambda ns, g, ans, x, y: -g * ns.trunc(x / y)],
+    saves=((), (0, 1)),
+    doc="The remainder of x / y with x's sign (C's fmod, ``torch.fmod``); broadcasting.")
+remainder = elementwise(
+    "remainder", np.remainder,
+    [lambda ns, g, ans, x, y: g, lambda ns, g, ans, x, y: -g * ns.floor_divide(x, y)],
+    saves=((), (0, 1)),
+    doc="The remainder of x / y with y's sign (Python's ``%``, ``torch.remainder``); "
+        "broadcasting.")
+
+
 def _clip(x, a_min=None, a_max=None):
     if a_min is None and a_max is None:
         raise ArgumentError("clip: give a_min, a_max or both (both are None)")
@@ -194,11 +318,43 @@ where = elementwise(
      lambda ns, g, ans, c, x, y: ns.where(c, 0, g)],
     doc="where(condition, x, y): x where condition holds, else y.")
 
+
+def lerp(start, end, weight):
+    """start + weight * (end - start), as ``torch.lerp``: ``weight`` is a number or a tensor
+    (broadcasting), and all three get gradients. Where weight >= 0.5 it is computed as
+    end - (end - start) * (1 - weight), as PyTorch does, so weight 1 gives exactly end."""
+    # weight's own operators: a Python number stays one (weak, so it never upcasts float32)
+    diff = subtract(end, start)
+    return where(weight < 0.5, add(start, multiply(weight, diff)),
+                 subtract(end, multiply(diff, 1 - weight)))
+
+
+_nan_to_num = elementwise(
+    "nan_to_num", np.nan_to_num,
+    # as PyTorch: the gradient passes where x is finite and is 0 where a value was replaced
+    [lambda ns, g, ans, x, nan=0.0, posinf=None, neginf=None: g * ns.isfinite(x)],
+    doc="NaN, +inf and -inf replaced by nan, posinf and neginf.")
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """x with NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (by default
+    0 and the dtype's largest and lowest finite values), as ``torch.nan_to_num``. The gradient
+    passes where x is finite and is 0 where a value was replaced."""
+    return _nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
 # --- no gradient ------------------------------------------------------------------------------
 sign = nondiff("sign", np.sign, doc="-1, 0 or 1 by the sign of x (no gradient).")
 floor = nondiff("floor", np.floor, doc="Round down (no gradient).")
 ceil = nondiff("ceil", np.ceil, doc="Round up (no gradient).")
 round = nondiff("round", np.round, doc="Round half to even (no gradient).")
+trunc = nondiff("trunc", np.trunc, doc="Round toward zero (no gradient).")
+floor_divide = nondiff("floor_divide", np.floor_divide,
+                       doc="x / y rounded down (Python's ``//``, ``torch.floor_divide``; no "
+                           "gradient); broadcasting.")
+heaviside = nondiff("heaviside", np.heaviside,
+                    doc="heaviside(x, values): 0 where x < 0, values where x == 0, 1 where "
+                        "x > 0 (no gradient); a NaN x gives NaN (NumPy's; torch gives 0).")
 isnan = nondiff("isnan", np.isnan, doc="True where x is NaN.")
 isfinite = nondiff("isfinite", np.isfinite, doc="True where x is neither NaN nor infinite.")
 isinf = nondiff("isinf", np.isinf, doc="True where x is +-inf.")
@@ -222,3 +378,8 @@ astype = defop("astype", _astype,
                    jvp=[lambda ns, t, ans, x, dtype: ns.astype(t, dtype=dtype)],
                    saves="none", doc="Cast to another floating dtype (differentiable).")
 cast = nondiff("cast", _astype, doc="Cast to any dtype; the result carries no gradient.")
+
+# PyTorch's spellings
+asin, acos, atan = arcsin, arccos, arctan
+asinh, acosh, atanh = arcsinh, arccosh, arctanh
+atan2 = arctan2

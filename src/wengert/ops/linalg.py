@@ -169,3 +169,95 @@ def _install_variadic():
 
 
 _install_variadic()
+
+
+# --- written with matmul and shape ops ------------------------------------------------------
+def mm(a, b):
+    """Matrix product of two matrices, strictly 2-D (``torch.mm``); ``matmul`` batches and
+    broadcasts."""
+    sa, sb = np.shape(a), np.shape(b)
+    if len(sa) != 2 or len(sb) != 2:
+        raise ShapeError(f"mm: needs two 2-D matrices, got shapes {sa} and {sb}. Hint: use "
+                         "matmul for vectors or batches")
+    if sa[1] != sb[0]:
+        raise ShapeError(f"mm: shapes {sa} and {sb} do not fit: the columns of the first "
+                         f"({sa[1]}) must equal the rows of the second ({sb[0]})")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    """Batched matrix product of two 3-D tensors with the same batch size, no broadcasting
+    (``torch.bmm``)."""
+    sa, sb = np.shape(a), np.shape(b)
+    if len(sa) != 3 or len(sb) != 3:
+        raise ShapeError(f"bmm: needs two 3-D tensors (batch, rows, columns), got shapes {sa} "
+                         f"and {sb}. Hint: use matmul to broadcast batches")
+    if sa[0] != sb[0] or sa[2] != sb[1]:
+        raise ShapeError(f"bmm: shapes {sa} and {sb} do not fit: the batch sizes must be equal "
+                         f"({sa[0]}, {sb[0]}) and the columns of the first ({sa[2]}) equal the "
+                         f"rows of the second ({sb[1]})")
+    return matmul(a, b)
+
+
+def _axes_list(op, axes, ndim):
+    axes = [axes] if isinstance(axes, (int, np.integer)) else list(axes)
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ShapeError(f"{op}: axis {a} is out of range for an operand with {ndim} dims")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{op}: repeated axis in {axes}")
+    return out
+
+
+def tensordot(a, b, axes=2):
+    """Sum of products over ``axes``: an int N (the last N axes of ``a`` with the first N of
+    ``b``) or a pair of axis lists, as ``numpy.tensordot`` and ``torch.tensordot``. The
+    contracted axes are moved together and the sum is one ``matmul``."""
+    from .shape import reshape, transpose
+    sa, sb = np.shape(a), np.shape(b)
+    if isinstance(axes, (int, np.integer)):
+        if not 0 <= axes <= min(len(sa), len(sb)):
+            raise ShapeError(f"tensordot: cannot contract {axes} axes of shapes {sa} and {sb}")
+        axes_a, axes_b = list(range(len(sa) - axes, len(sa))), list(range(axes))
+    else:
+        axes_a, axes_b = axes
+        axes_a, axes_b = _axes_list("tensordot", axes_a, len(sa)), _axes_list(
+            "tensordot", axes_b, len(sb))
+    if [sa[i] for i in axes_a] != [sb[i] for i in axes_b]:
+        raise ShapeError(f"tensordot: axes {axes_a} of shape {sa} and axes {axes_b} of shape "
+                         f"{sb} differ in size")
+    free_a = [d for d in range(len(sa)) if d not in axes_a]
+    free_b = [d for d in range(len(sb)) if d not in axes_b]
+    k = int(np.prod([sa[i] for i in axes_a]))
+    a2 = reshape(transpose(a, axes=tuple(free_a + axes_a)), shape=(-1, k))
+    b2 = reshape(transpose(b, axes=tuple(axes_b + free_b)), shape=(k, -1))
+    return reshape(matmul(a2, b2), shape=tuple(sa[d] for d in free_a) +
+                   tuple(sb[d] for d in free_b))
+
+
+def inner(a, b):
+    """Sum of products over the last axes of both, as ``numpy.inner`` and ``torch.inner``:
+    the result's shape is ``a.shape[:-1] + b.shape[:-1]`` (a product if either is 0-d)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        from .elementwise import multiply
+        return multiply(a, b)
+    if np.shape(a)[-1] != np.shape(b)[-1]:
+        raise ShapeError(f"inner: the last axes of shapes {np.shape(a)} and {np.shape(b)} "
+                         "differ")
+    return tensordot(a, b, axes=([-1], [-1]))
+
+
+def kron(a, b):
+    """The Kronecker product, as ``numpy.kron`` and ``torch.kron``: block (i, j...) is
+    ``a[i, j...] * b`` (the operands' dims are aligned at the right)."""
+    from .shape import reshape
+    sa, sb = np.shape(a), np.shape(b)
+    n = max(len(sa), len(sb))
+    sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+    # a's axes interleaved with size-1 axes for b's, and the other way round: one broadcast
+    # product holds every pair, merged axis by axis
+    wide = (reshape(a, shape=tuple(v for s in sa for v in (s, 1)))
+            * reshape(b, shape=tuple(v for s in sb for v in (1, s))))
+    return reshape(wide, shape=tuple(x * y for x, y in zip(sa, sb)))

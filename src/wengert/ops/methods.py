@@ -302,6 +302,8 @@ METHODS = {
     "__truediv__": ew.divide, "__rtruediv__": _swap(ew.divide),
     "__pow__": ew.power, "__rpow__": _swap(ew.power),
     "__matmul__": linalg.matmul, "__rmatmul__": _swap(linalg.matmul),
+    "__mod__": ew.remainder, "__rmod__": _swap(ew.remainder),  # Python's %, as torch
+    "__floordiv__": ew.floor_divide, "__rfloordiv__": _swap(ew.floor_divide),
     "__neg__": ew.negative, "__pos__": lambda self: self, "__abs__": ew.abs,
     "__eq__": ew.equal, "__ne__": ew.not_equal, "__lt__": ew.less, "__le__": ew.less_equal,
     "__gt__": ew.greater, "__ge__": ew.greater_equal,

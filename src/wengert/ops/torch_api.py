@@ -11,6 +11,7 @@ from ..backend import as_dtype
 from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from . import activation, index, reduce, shape
+from . import cumulative, structure
 from . import elementwise as ew
 from .methods import _setitem, write_in_place
 
@@ -475,6 +476,13 @@ TORCH_METHODS = {
     "sort": _sort, "argsort": _argsort, "topk": _topk,
     "new_zeros": _new(0), "new_ones": _new(1), "new_full": _new_full,
     "new_tensor": _new_tensor,
+    # element-wise math, under PyTorch's names (and NumPy's, which PyTorch has too)
+    **{name: getattr(ew, name) for name in (
+        "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "asin",
+        "acos", "atan", "asinh", "acosh", "atanh", "arctan2", "atan2", "hypot", "log2",
+        "log10", "exp2", "logaddexp", "logaddexp2", "xlogy", "logit", "lerp", "fmod",
+        "remainder", "floor_divide", "heaviside", "nan_to_num", "deg2rad", "rad2deg",
+        "trunc")},
     # in place
     **{op.__name__ + "_": _in_place_unary(op, op.__name__ + "_")
        for op in (ew.exp, ew.log, ew.log1p, ew.expm1, ew.sqrt, ew.square, ew.reciprocal,
@@ -484,4 +492,5 @@ TORCH_METHODS = {
     "div_": _binary_(ew.divide, "div_"),
     "pow_": _binary_(ew.power, "pow_"), "clamp_": _clamp_, "masked_fill_": _masked_fill_,
     "fill_": _fill_, "zero_": _zero_, "copy_": _copy_,
+    **cumulative.TORCH_METHODS, **structure.TORCH_METHODS,
 }
