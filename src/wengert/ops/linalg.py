@@ -1,11 +1,12 @@
-"""Linear algebra primitives: matmul (every NumPy shape case) and einsum; dot and outer are
-written with them."""
+"""Linear algebra primitives: matmul (every NumPy shape case) and einsum; dot, outer, mm,
+bmm, inner, tensordot and kron are written with them."""
 import string
 
 import numpy as np
 
 from ..autodiff.primitive import defop
 from ..errors import ShapeError
+from .reduce import normalize_axis
 
 
 def _matmul(a, b):
@@ -199,18 +200,6 @@ def bmm(a, b):
     return matmul(a, b)
 
 
-def _axes_list(op, axes, ndim):
-    axes = [axes] if isinstance(axes, (int, np.integer)) else list(axes)
-    out = []
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ShapeError(f"{op}: axis {a} is out of range for an operand with {ndim} dims")
-        out.append(int(a) % ndim)
-    if len(set(out)) != len(out):
-        raise ShapeError(f"{op}: repeated axis in {axes}")
-    return out
-
-
 def tensordot(a, b, axes=2):
     """Sum of products over ``axes``: an int N (the last N axes of ``a`` with the first N of
     ``b``) or a pair of axis lists, as ``numpy.tensordot`` and ``torch.tensordot``. The
@@ -223,8 +212,8 @@ def tensordot(a, b, axes=2):
         axes_a, axes_b = list(range(len(sa) - axes, len(sa))), list(range(axes))
     else:
         axes_a, axes_b = axes
-        axes_a, axes_b = _axes_list("tensordot", axes_a, len(sa)), _axes_list(
-            "tensordot", axes_b, len(sb))
+        axes_a, axes_b = (list(normalize_axis(ax, len(shape), "tensordot", ordered=True))
+                          for ax, shape in ((axes_a, sa), (axes_b, sb)))
     if [sa[i] for i in axes_a] != [sb[i] for i in axes_b]:
         raise ShapeError(f"tensordot: axes {axes_a} of shape {sa} and axes {axes_b} of shape "
                          f"{sb} differ in size")

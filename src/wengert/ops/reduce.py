@@ -12,8 +12,9 @@ from ..autodiff.primitive import ARRAY, defop, nondiff
 from ..errors import ShapeError
 
 
-def normalize_axis(axis, ndim, op="reduction"):
-    """``axis`` as a sorted tuple of non-negative ints (all axes for None)."""
+def normalize_axis(axis, ndim, op="reduction", ordered=False):
+    """``axis`` as a sorted tuple of non-negative ints (all axes for None); in the order
+    given when ``ordered`` (axes that pair up with another operand's, as tensordot's)."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
@@ -25,7 +26,7 @@ def normalize_axis(axis, ndim, op="reduction"):
         out.append(int(a) % span)
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: repeated axis in {axis}")
-    return tuple(sorted(out))
+    return tuple(out) if ordered else tuple(sorted(out))
 
 
 def kept_shape(shape, axis):
