@@ -97,13 +97,26 @@ def test_cholesky_of_a_matrix_that_is_not_positive_definite():
         LA.cholesky(wg.Tensor(a))
 
 
-def test_det_gradient_at_a_singular_matrix_is_an_error():
-    # torch returns the adjugate there; wengert says it does not give it
+@pytest.mark.parametrize("matrix", [[[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, -1.0, 2.0]],
+                                    [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [3.0, 6.0, 9.0]]],
+                         ids=["rank2", "rank1"])
+def test_det_gradient_at_a_singular_matrix_is_torchs_adjugate(torch_mod, matrix):
+    # the cofactor matrix exists where the inverse does not; in a batch with an invertible
+    # matrix too
+    batch = np.stack([np.array(matrix), np.array(matrix) + 3 * np.eye(3)])
+    seed = np.array([1.5, -0.5])
+    a, t = wg.Tensor(batch, requires_grad=True), torch_mod.tensor(batch, requires_grad=True)
+    (LA.det(a) * wg.Tensor(seed)).sum().backward()
+    (torch_mod.linalg.det(t) * torch_mod.tensor(seed)).sum().backward()
+    assert float(LA.det(wg.Tensor(batch[0]))) == 0.0
+    np.testing.assert_allclose(a.grad.data, t.grad.numpy(), atol=1e-12)
+
+
+def test_det_second_derivative_at_a_singular_matrix_is_an_error():
     a = wg.Tensor(np.array([[1.0, 2.0], [2.0, 4.0]]), requires_grad=True)
-    d = LA.det(a)
-    assert float(d) == 0.0
-    with pytest.raises(LA.LinAlgError, match=r"det: no derivative at a singular matrix"):
-        d.backward()
+    with pytest.raises(LA.LinAlgError, match=r"det: at a singular matrix, only the first "
+                                             r"derivative in reverse mode"):
+        wg.autograd.grad(LA.det(a), [a], create_graph=True)
 
 
 def test_repeated_eigenvalues():

@@ -14,8 +14,9 @@ forward mode differentiate them again. Symmetric inputs (cholesky, eigh, eigvals
 symmetric gradient as in torch, and their JVPs use the tangent's symmetric part, so that a
 JVP is exactly the transpose of the VJP (torch's JVP takes the tangent as given; the two
 agree on symmetric tangents). Derivatives that do not exist (equal eigenvalues or singular
-values reached through the vectors, a zero singular value, a singular matrix for det's or
-slogdet's gradient) raise :class:`LinAlgError` where torch returns inf or NaN.
+values reached through the vectors, a zero singular value, a singular matrix for slogdet's
+gradient or det's second derivative) raise :class:`LinAlgError` where torch returns inf or
+NaN; det's gradient at a singular matrix is its cofactor matrix, as torch's.
 """
 import math
 
@@ -144,8 +145,7 @@ inv = defop(
 
 
 def _inverse_for_gradient(ns, a, op):
-    """inv(A) inside det's and slogdet's rules, whose derivative at a singular matrix this
-    library does not give (torch gives det's there through an SVD: the adjugate)."""
+    """inv(A) inside slogdet's rules: log|det A| has no derivative at a singular matrix."""
     try:
         return ns.inv(a)
     except LinAlgError as exc:
@@ -161,12 +161,39 @@ def _trace_inv_times(ns, a, t, op):
     return ns.sum(_mT(ns, _inverse_for_gradient(ns, a, op)) * t, axis=(-2, -1))
 
 
+def _cofactors_by_svd(a):
+    """The cofactor matrix det(A) A^-T, also where A is singular (it exists there; the
+    inverse does not): with A = U S Vh, it is det(U) det(Vh) U diag(c) Vh, where c_i is the
+    product of the singular values other than s_i (prefix times suffix products, no
+    division)."""
+    u, s, vh = np.linalg.svd(a)
+    ones = np.ones_like(s[..., :1])
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return sign[..., None, None] * np.matmul(u * (before * after)[..., None, :], vh)
+
+
+def _cofactors(ns, a, ans):
+    """det(A) A^-T, the derivative of det. Where A is singular only first derivatives are
+    given (by an SVD, as torch's there), in reverse mode; a graph through them (a second
+    derivative, or forward mode, which runs its rules on tensors) raises LinAlgError."""
+    try:
+        inv_t = _mT(ns, ns.inv(a))
+    except LinAlgError as exc:
+        if isinstance(a, Tensor):  # a graph through the cofactors, or forward mode
+            raise LinAlgError("det: at a singular matrix, only the first derivative in "
+                              f"reverse mode is given here ({exc})") from None
+        return _cofactors_by_svd(a)
+    return ns.expand_dims(ns.expand_dims(ans, axis=-1), axis=-1) * inv_t
+
+
 det = defop(
     "det", _det,
-    # d det(A) = det(A) trace(A^-1 dA)
-    vjp=[lambda ns, g, ans, a: ns.expand_dims(ns.expand_dims(g * ans, axis=-1), axis=-1)
-         * _mT(ns, _inverse_for_gradient(ns, a, "det"))],
-    jvp=[lambda ns, t, ans, a: ans * _trace_inv_times(ns, a, t, "det")],
+    # d det(A) = sum(cofactors(A) * dA), with cofactors(A) = det(A) A^-T where A is invertible
+    vjp=[lambda ns, g, ans, a: ns.expand_dims(ns.expand_dims(g, axis=-1), axis=-1)
+         * _cofactors(ns, a, ans)],
+    jvp=[lambda ns, t, ans, a: ns.sum(_cofactors(ns, a, ans) * t, axis=(-2, -1))],
     saves="both", doc="Determinant of a square matrix (batched).")
 
 
