@@ -155,6 +155,9 @@ CASES = [
     _case("log_softmax_dim_neg", lambda x: x.log_softmax(dim=-1), X),
     _case("squeeze_dim", lambda x: x.squeeze(dim=1), (3, 1, 4)),
     _case("squeeze_all", lambda x: x.squeeze(), (3, 1, 4, 1)),
+    # PyTorch's dim=: named axes that are not of size 1 stay
+    _case("squeeze_dim_not_size_1_kept", lambda x: x.squeeze(dim=0), X),
+    _case("squeeze_dim_tuple_mixed", lambda x: x.squeeze(dim=(0, 1, -1)), (3, 1, 4, 1)),
     _case("unsqueeze_dim_neg", lambda x: x.unsqueeze(dim=-1), X),
     _case("unsqueeze_positional", lambda x: x.unsqueeze(0), X),
     # arithmetic
@@ -449,6 +452,7 @@ ERRORS = [
     ("softmax_axis_and_dim", lambda x: x.softmax(axis=0, dim=0), ArgumentError, "dim=0", True),
     ("squeeze_axis_and_dim", lambda x: x.squeeze(axis=0, dim=0), ArgumentError, "dim=0", True),
     ("unsqueeze_no_dim", lambda x: x.unsqueeze(), ArgumentError, "dim", True),
+    ("squeeze_dim_out_of_range", lambda x: x.squeeze(dim=2), ShapeError, "dim 2", True),
     ("sum_bad_dim", lambda x: x.sum(dim=2), ShapeError, "2", True),
     ("logsumexp_bad_neg_dim", lambda x: x.logsumexp(dim=-3), ShapeError, "-3", True),
     ("max_bad_dim", lambda x: x.max(dim=2), ShapeError, "2", True),
@@ -509,3 +513,37 @@ def test_errors(torch_mod, call, error, match, torch_refuses):
     if torch_refuses:  # not a refusal of wengert's own
         with pytest.raises((RuntimeError, IndexError, TypeError)):
             call(torch_mod.tensor(x))
+
+
+def test_squeeze_positional_axis_is_numpys_and_refuses_an_axis_not_of_size_1():
+    # NumPy's rule for axis (positional or axis=); PyTorch's dim= keeps such an axis instead
+    x = wg.tensor(np.ones(X))
+    for call in (lambda: x.squeeze(0), lambda: x.squeeze(axis=0)):
+        with pytest.raises(ShapeError, match="not of size 1"):
+            call()
+    with pytest.raises(ValueError):
+        np.ones(X).squeeze(0)
+
+
+MATH_INPLACE = ["sinh_", "cosh_", "asin_", "acos_", "atan_", "asinh_", "atanh_", "arcsin_",
+                "arccos_", "arctan_", "arcsinh_", "arctanh_", "log2_", "log10_", "exp2_",
+                "deg2rad_", "rad2deg_", "logit_", "nan_to_num_", "erf_"]
+MATH_INPLACE_BINARY = ["atan2_", "arctan2_", "hypot_", "xlogy_", "fmod_", "remainder_"]
+
+
+@pytest.mark.parametrize("name, args", [
+    *[(n, lambda y: ()) for n in MATH_INPLACE], *[(n, lambda y: (y,)) for n in MATH_INPLACE_BINARY],
+    ("lerp_", lambda y: (y, 0.3)), ("logit_", lambda y: (0.3,))],
+    ids=[*MATH_INPLACE, *MATH_INPLACE_BINARY, "lerp_", "logit_eps"])
+def test_math_inplace_on_a_non_leaf_matches_torchs_out_of_place_op(torch_mod, rng, name, args):
+    # torch has no derivative for some of these in place (asinh_...), so its oracle is the
+    # out-of-place method, which the in-place one must equal
+    x, y = rng.uniform(0.2, 0.8, X), rng.uniform(0.5, 2.0, X)
+
+    def fn(x, y):
+        z = x * 1
+        assert getattr(z, name)(*args(y)) is z
+        return z * y
+    _compare(torch_mod, fn, [x, y], rng,
+             torch_fn=lambda x, y: getattr(x * 1, name[:-1])(*args(y)) * y)
+    gradcheck(fn, (x, y))

@@ -113,8 +113,16 @@ def _softmax(op):
 
 
 def _squeeze(self, axis=None, *, dim=None):
-    """Drop ``axis`` (or ``dim``; every size-1 axis by default), which must have size 1."""
-    return shape.squeeze(self, axis=_axis("squeeze", axis, dim))
+    """Drop every size-1 axis, or those named. ``axis`` (positional too) is NumPy's: each
+    must have size 1. ``dim`` (an int or a tuple) is PyTorch's: the named axes that do not
+    have size 1 stay, so ``x.squeeze(dim=0)`` of a (2, 3) tensor is that tensor."""
+    _axis("squeeze", axis, dim)
+    if dim is None:
+        return shape.squeeze(self, axis=axis)
+    dims = dim if isinstance(dim, tuple) else (dim,)
+    dims = tuple(_dim_of(self, d, "squeeze") for d in dims) if self.ndim else ()
+    size1 = tuple(d for d in dims if self.shape[d] == 1)
+    return shape.squeeze(self, axis=size1)
 
 
 def _unsqueeze(self, axis=None, *, dim=None):
@@ -383,10 +391,19 @@ def _new_tensor(self, data, *, dtype=None, requires_grad=False):
 
 
 # --- in place ---------------------------------------------------------------------------------
+def _saves_input(op):
+    """Whether ``op``'s graph keeps its input's array (a composite may: assume so)."""
+    prim = getattr(op, "prim", None)
+    return True if prim is None else prim.saves_inputs
+
+
 def _in_place_unary(op, name):
-    """``x.exp_()`` and the like: ``op``'s result written into x (errors say ``name``)."""
-    def method(self):
-        return write_in_place(self, name, op, (), op.prim.saves_inputs)
+    """``x.exp_()``, ``x.logit_(eps)`` and the like: ``op``'s result (with the options
+    given) written into x (errors say ``name``)."""
+    saves = _saves_input(op)
+
+    def method(self, *args, **kwargs):
+        return write_in_place(self, name, lambda x: op(x, *args, **kwargs), (), saves)
     method.__name__ = name
     method.__doc__ = f"``{op.__name__}`` in place; returns this tensor."
     return method
@@ -403,11 +420,18 @@ def _sub_(self, other, *, alpha=1):
 
 
 def _binary_(op, name):
+    saves = _saves_input(op)
+
     def method(self, other):
-        return write_in_place(self, name, op, (other,), op.prim.saves_inputs)
+        return write_in_place(self, name, op, (other,), saves)
     method.__name__ = name
     method.__doc__ = f"``{op.__name__}`` with ``other``, in place; returns this tensor."
     return method
+
+
+def _lerp_(self, end, weight):
+    """``lerp`` towards ``end`` by ``weight``, in place."""
+    return write_in_place(self, "lerp_", ew.lerp, (end, weight))
 
 
 def _clamp_(self, min=None, max=None):
@@ -491,6 +515,14 @@ TORCH_METHODS = {
     "add_": _add_, "sub_": _sub_, "mul_": _binary_(ew.multiply, "mul_"),
     "div_": _binary_(ew.divide, "div_"),
     "pow_": _binary_(ew.power, "pow_"), "clamp_": _clamp_, "masked_fill_": _masked_fill_,
-    "fill_": _fill_, "zero_": _zero_, "copy_": _copy_,
+    "fill_": _fill_, "zero_": _zero_, "copy_": _copy_, "lerp_": _lerp_,
+    # element-wise math in place (its ops with no gradient are left out: writing their
+    # result into a tensor that records would need a zero-gradient node)
+    **{name + "_": _in_place_unary(getattr(ew, name), name + "_") for name in (
+        "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "asin",
+        "acos", "atan", "asinh", "acosh", "atanh", "log2", "log10", "exp2", "deg2rad",
+        "rad2deg", "logit", "nan_to_num", "erf")},
+    **{name + "_": _binary_(getattr(ew, name), name + "_") for name in (
+        "arctan2", "atan2", "hypot", "xlogy", "fmod", "remainder")},
     **cumulative.TORCH_METHODS, **structure.TORCH_METHODS,
 }
