@@ -40,14 +40,6 @@ def _leaf_view_inplace():
     v += 1
 
 
-def _stale_view():
-    x = wg.arange(6.0).requires_grad_()
-    y = x * 2
-    v = y[1:3]
-    y *= 3.0
-    (v * v).sum().backward()
-
-
 def _hook_dtype():
     x = wg.tensor([1.0, 2.0], dtype="float32", requires_grad=True)
     x.register_hook(lambda g: g.astype("float64"))
@@ -493,9 +485,6 @@ CATALOGUE = {
     "leaf-inplace": (_leaf_inplace, wg.GraphError, r"leaf tensor.*no_grad"),
     "leaf-view-inplace": (_leaf_view_inplace, wg.GraphError,
                           r"a view \(shape \(2,\)\) of a leaf tensor of shape \(3,\).*no_grad"),
-    "stale-view": (_stale_view, wg.GraphError,
-                   r"'multiply' used a view \(shape \(2,\)\) after its base \(shape \(6,\)\)"
-                   r".*take the view again"),
     "anomaly": (_anomaly, wg.AnomalyError, r"'log' produced a non-finite.*\(1,\).*Recorded at"),
     "unknown-activation": (lambda: nn.MLP([2, 3], activation="swishy"), ValueError,
                            r"swishy.*relu"),

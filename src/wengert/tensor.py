@@ -34,10 +34,10 @@ class Tensor:
     _retains_grad = False
     _hooks = None
     _rebases = None        # in-place rebases while recording: [(tick, stand-in for the old
-    #                        value, the array written)]
+    #                        value)]
     _view_src = None       # a view: (the tensor it views, the view primitive, its params)
-    _views = None          # a WeakSet of this tensor's views taken with grad on while nothing
-    #                        required grad (constants until a recorded write re-derives them)
+    _views = None          # a WeakSet of this tensor's views taken with grad on (recorded or
+    #                        not): a write into this tensor takes those it changed again
     name = None
     # NumPy must hand mixed expressions (ndarray * Tensor) to the Tensor's reflected operator.
     __array_ufunc__ = None

@@ -73,34 +73,10 @@ def _as_recorded(a, node):
     """The tensor that ``node`` took as input when it recorded ``a``: ``a`` itself, or, if an
     in-place op rebased ``a`` after the node was recorded, the stand-in for ``a``'s value
     before the first such write (see ``_rebase`` in :mod:`wengert.ops.methods`)."""
-    for tick, old, _ in a._rebases:
+    for tick, old in a._rebases:
         if tick > node.seq:
             return old
     return a
-
-
-def stale_view(a, until):
-    """The base whose in-place write, after ``a``'s node was recorded and before tick
-    ``until``, changed values of the view ``a`` (through the base or another view), or None.
-    Then ``a``'s node computed values ``a`` no longer holds. A write through ``a`` itself takes
-    the view again (``_record_write`` in :mod:`wengert.ops.methods`), so only other writes
-    count."""
-    made = a._node.seq
-    t = a
-    while t._view_src is not None:
-        base = t._view_src[0]
-        for tick, _, written in base._rebases or ():
-            if made < tick < until and np.shares_memory(a.data, written):
-                return base
-        t = base
-    return None
-
-
-def stale_view_error(a, base, what):
-    return GraphError(
-        f"{what} a view (shape {a.shape}) after its base (shape {base.shape}) was modified in "
-        "place, and the view's values changed with it. Hint: take the view again after the "
-        "write (v = y[...] after y[...] = ...), or clone() it before")
 
 
 def _version_error(node):
@@ -279,13 +255,8 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
             while i:  # cheaper than iterating a reversed range
                 i -= 1
                 a = inputs_[i]
-                if rebased and isinstance(a, Tensor):
-                    if a._rebases:
-                        a = _as_recorded(a, node)
-                    if a._view_src is not None and a._node is not None:
-                        base = stale_view(a, node.seq)
-                        if base is not None:
-                            raise stale_view_error(a, base, f"'{prim.name}' used")
+                if rebased and isinstance(a, Tensor) and a._rebases:
+                    a = _as_recorded(a, node)
                 if not isinstance(a, Tensor) or not a.requires_grad:
                     continue
                 if wanted is not None and a not in useful and a not in wanted:

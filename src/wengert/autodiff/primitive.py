@@ -257,13 +257,14 @@ def _make_general(prim):
         else:
             node = None
             result.requires_grad = False
-            if view and result._view_src is not None and state.grad_enabled:
-                # a constant view with grad on: if its base gets a recorded write, the view is
-                # taken again from it (see _rederive_views in wengert.ops.methods)
-                base = args[0]
-                if base._views is None:
-                    base._views = weakref.WeakSet()
-                base._views.add(result)
+        if view and result._view_src is not None and state.grad_enabled:
+            # a view with grad on (recorded or not): when a write into its base changes its
+            # values, it is taken again from the base (see _rederive_views in
+            # wengert.ops.methods), as PyTorch regenerates a view's grad_fn
+            base = args[0]
+            if base._views is None:
+                base._views = weakref.WeakSet()
+            base._views.add(result)
         if ANOMALY[0]:
             _check_anomaly(prim, node, out, arrays)
         if (DETOUR[0] and state.fw_levels and prim.jvps is not None

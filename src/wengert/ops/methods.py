@@ -1,10 +1,8 @@
 """Tensor operators and methods, each a thin call of the one primitive that defines it."""
-import math
 import warnings
 
 import numpy as np
 
-from ..autodiff.engine import stale_view, stale_view_error
 from ..autodiff.grad_mode import no_grad
 from ..autodiff.primitive import TENSOR
 from ..autodiff.state import DETOUR, REBASED, STATE, mark_modified, next_stamp
@@ -89,7 +87,7 @@ def _check_writable(t, what):
     too): into a leaf that requires grad or a view of one (its gradient would be for values it
     no longer holds); into a view taken while nothing recorded it (under no_grad, or while its
     base needed no gradient) of a base that requires grad now (the write could not reach the
-    base's graph); into a view whose values a write elsewhere changed since it was taken."""
+    base's graph)."""
     bases = [base for _, base, _, _ in _viewed(t)]
     for leaf in [t] + bases:
         if leaf.requires_grad and leaf._node is None:
@@ -98,20 +96,13 @@ def _check_writable(t, what):
                 f"{of}a leaf tensor of shape {leaf.shape} that requires grad is used in "
                 f"{what}. Hint: wrap parameter updates in 'with no_grad():' or use an "
                 "out-of-place op")
-    if not bases:
-        return
-    if t._node is None:
-        if any(b.requires_grad for b in bases):
-            raise GraphError(
-                f"{what} writes into a view (shape {t.shape}) taken while nothing recorded it "
-                "(under no_grad, or before its base needed a gradient), and its base (shape "
-                f"{bases[-1].shape}) requires grad now: the write could not reach the base's "
-                "gradient. Hint: take the view again with grad enabled (v = y[...]) and write "
-                "into that")
-        return
-    base = stale_view(t, math.inf)
-    if base is not None:
-        raise stale_view_error(t, base, f"{what} wrote into")
+    if t._node is None and any(b.requires_grad for b in bases):
+        raise GraphError(
+            f"{what} writes into a view (shape {t.shape}) taken while nothing recorded it "
+            "(under no_grad, or before its base needed a gradient), and its base (shape "
+            f"{bases[-1].shape}) requires grad now: the write could not reach the base's "
+            "gradient. Hint: take the view again with grad enabled (v = y[...]) and write "
+            "into that")
 
 
 def _record_write(tensor, old, value, written=None):
@@ -122,17 +113,17 @@ def _record_write(tensor, old, value, written=None):
     ``index_put(base, view, key)`` for a getitem view; a view of all its base's elements
     (reshape, transpose...) gives the base its inverse, which is the view's own VJP rule.
     ``written`` is the part of ``tensor`` the write changed (all of it by default).
-    The views are then taken again from their rebased bases, so each one's node is newer than
-    the writes it has seen (the engine refuses a view used after a write it has not seen).
-    Every tensor written takes its new value's forward-mode tangents; with ``old`` None
-    (nothing records: forward mode alone) that is all that happens."""
+    The views are then taken again from their rebased bases, and so is every other view of
+    these tensors whose values the write changed (:func:`_rederive_views`). Every tensor
+    written takes its new value's forward-mode tangents; with ``old`` None (nothing records:
+    forward mode alone) that is all that happens."""
     recording = old is not None
     chain = _viewed(tensor)
     written = tensor.data if written is None else written
     tensor._tangents = value._tangents
     if not chain:
         if recording:
-            _rebase(tensor, value._node, old, written)
+            _rebase(tensor, value._node, old)
         _rederive_views(tensor, written, recording)
         return
     olds = [old]
@@ -143,32 +134,44 @@ def _record_write(tensor, old, value, written=None):
     root = chain[-1][1]
     root._tangents = value._tangents
     if recording:
-        _rebase(root, value._node, olds[-1], written)
+        _rebase(root, value._node, olds[-1])
     for (t, base, prim, params), t_old in zip(reversed(chain), reversed(olds[:-1])):
-        again = prim.apply(base, **params)
-        t._tangents = again._tangents
+        node = _take_again(t, base, prim, params)
         if recording:
-            _rebase(t, again._node, t_old, written)
+            _rebase(t, node, t_old)
     # after the chain, so that a view of a chain member is taken from its final value
+    done = {id(t) for t, _, _, _ in chain}
     for t in [root] + [t for t, _, _, _ in reversed(chain)]:
-        _rederive_views(t, written, recording)
+        _rederive_views(t, written, recording, done)
 
 
-def _rederive_views(base, written, recording):
-    """``base``'s constant views (taken with grad on while nothing required grad) whose
-    values the write into ``written`` changed are taken again from the base, as PyTorch
-    regenerates a view's grad_fn: they take its new tangents and, when the write was
-    recorded, a node, so that they and what is computed from them from now on differentiate
-    through the written values. Their views in turn follow."""
+def _rederive_views(base, written, recording, done=()):
+    """``base``'s views taken with grad on, recorded or constant, whose values the write into
+    ``written`` changed (but those whose ids are in ``done``, taken again already) are taken
+    again from the base, as PyTorch regenerates a view's grad_fn: they take its new tangents
+    and, when the write was recorded, a new node, so that they and what is computed from
+    them from now on differentiate through the written values, while ops recorded before
+    the write still differentiate the old values (:func:`_rebase`). Their views in turn
+    follow. A view beside the write keeps its node: its values did not change."""
     for v in list(base._views or ()):
-        if v._node is not None or not np.shares_memory(v.data, written):
+        if id(v) in done or not np.shares_memory(v.data, written):
             continue
         _, prim, params = v._view_src
-        again = prim.apply(base, **params)
-        v._tangents = again._tangents
+        old = _stand_in(v, v.data) if recording else None  # before the tangents change
+        node = _take_again(v, base, prim, params)
         if recording:
-            _rebase(v, again._node, _stand_in(v, v.data), written)
+            _rebase(v, node, old)
         _rederive_views(v, written, recording)
+
+
+def _take_again(view, base, prim, params):
+    """Give ``view`` the tangents of the same view taken again from ``base``, which was just
+    written, and return that one's node (None when nothing records). A function of its own
+    so that the view taken again, which ``base`` lists among its views, is gone before
+    anything walks that list."""
+    again = prim.apply(base, **params)
+    view._tangents = again._tangents
+    return again._node
 
 
 def _viewed(t):
@@ -197,14 +200,12 @@ def _put_into(base, value, prim, params):
     return shape.alias(new) if new is value else new
 
 
-def _rebase(tensor, node, old, written):
+def _rebase(tensor, node, old):
     """Make ``node`` (which computed the values just written into ``tensor``) the tensor's
     node; its tick moves past the write, which is part of what it recorded. ``old`` stands for
     the value before the write (with the previous node): nodes recorded before it took
     ``tensor`` as input meaning that value, so backward sends their gradients to ``old``
-    (:func:`wengert.autodiff.engine._as_recorded`). ``written`` is the array the write
-    changed (all of ``tensor`` or a view of it), which tells the engine which older views
-    hold stale values.
+    (:func:`wengert.autodiff.engine._as_recorded`).
     The tensor keeps ``old`` (the rebasing node, which also holds it, may be freed first)."""
     tensor._node = node
     tensor.requires_grad = True
@@ -213,7 +214,7 @@ def _rebase(tensor, node, old, written):
     node.seq = next_stamp()
     if tensor._rebases is None:
         tensor._rebases = []
-    tensor._rebases.append((node.seq, old, written))
+    tensor._rebases.append((node.seq, old))
     REBASED[0] = True
 
 
