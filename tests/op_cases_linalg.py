@@ -170,4 +170,26 @@ for shape in [(4, 3), (2, 3, 4), (3, 3)]:
              label=f"{'x'.join(map(str, shape))} R * R"),
         Case("pinv", lambda x: LA.pinv(_svd_input(x)), [In(shape, **TINY)],
              T and (lambda x: T.linalg.pinv(_svd_input_t(x)))),
+        # mode 'r' has no derivative (as torch): its values alone
+        Case("qr_packed", lambda x: _square(LA.qr(_svd_input(x), mode="r").R),
+             [In(shape, **TINY, diff=False)],
+             T and (lambda x: _square(T.linalg.qr(_svd_input_t(x), mode="r").R)),
+             label=f"{'x'.join(map(str, shape))} mode r, R * R"),
     ]
+# mode 'complete' is differentiable where it equals the reduced QR, m <= n (as torch)
+for shape in [(2, 3, 4), (3, 3)]:
+    CASES += [
+        Case("qr_packed", lambda x: _square(LA.qr(_svd_input(x), mode="complete").Q),
+             [In(shape, **TINY)],
+             T and (lambda x: _square(T.linalg.qr(_svd_input_t(x), mode="complete").Q)),
+             label=f"{'x'.join(map(str, shape))} complete, Q * Q"),
+        Case("qr_packed", lambda x: _square(LA.qr(_svd_input(x), mode="complete").R),
+             [In(shape, **TINY)],
+             T and (lambda x: _square(T.linalg.qr(_svd_input_t(x), mode="complete").R)),
+             label=f"{'x'.join(map(str, shape))} complete, R * R"),
+    ]
+# a tall complete QR has no derivative (torch neither): its values alone
+CASES.append(Case("qr_packed", lambda x: _square(LA.qr(_svd_input(x), mode="complete").Q),
+                  [In((2, 4, 3), **TINY, diff=False)],
+                  T and (lambda x: _square(T.linalg.qr(_svd_input_t(x), mode="complete").Q)),
+                  label="2x4x3 complete, Q * Q"))

@@ -141,8 +141,9 @@ def test_repeated_singular_values_through_svdvals_and_svd_values():
 
 
 def test_qr_mode_and_matrix_power_exponent():
-    with pytest.raises(wg.ArgumentError, match=r"qr: mode 'complete'"):
-        LA.qr(wg.eye(2), mode="complete")
+    with pytest.raises(wg.ArgumentError, match=r"qr: mode 'full' is not one of 'reduced', "
+                                               r"'complete', 'r'"):
+        LA.qr(wg.eye(2), mode="full")
     with pytest.raises(wg.ArgumentError, match=r"matrix_power: n must be an int"):
         LA.matrix_power(wg.eye(2), 1.5)
 
@@ -166,6 +167,9 @@ FLOAT32_CASES = {
     "eigh": lambda a: LA.eigh(a @ a.mT).eigenvectors ** 2, "eigvalsh": LA.eigvalsh,
     "svd": lambda a: LA.svd(a).S, "svdvals": LA.svdvals, "qr": lambda a: LA.qr(a).R ** 2,
     "pinv": LA.pinv, "matrix_power": lambda a: LA.matrix_power(a, -2),
+    "matrix_power 0": lambda a: LA.matrix_power(a, 0),
+    "lstsq": lambda a: LA.lstsq(a[..., :2], a, driver="gelsd").residuals,
+    "qr complete": lambda a: LA.qr(a, mode="complete").Q ** 2,
     "matrix_norm": lambda a: LA.matrix_norm(a, "nuc"), "vector_norm": LA.vector_norm,
     "solve_triangular": lambda a: LA.solve_triangular(a, a, upper=True), "cond": LA.cond,
     "multi_dot": lambda a: LA.multi_dot([a[0], a[1], a[0]]),
@@ -193,6 +197,44 @@ def test_solve_triangular(upper, left, unitriangular):
                       lambda a, b: torch.linalg.solve_triangular(a, b, **kw), a, b)
 
 
+def _large_triangle(*batch, n=300):
+    # off-diagonal entries ~ 1/sqrt(n) around a unit diagonal: well conditioned (cond ~ 3),
+    # where a random triangle's condition number grows exponentially with n
+    return RNG.uniform(-1, 1, batch + (n, n)) / np.sqrt(n) + np.eye(n)
+
+
+@pytest.mark.parametrize("upper", [True, False])
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("unitriangular", [True, False])
+def test_solve_triangular_by_blocks(upper, left, unitriangular):
+    # n = 300 > 128: the triangle is solved by blocks (two levels of splits), against torch's
+    # triangular solve; B has a batch that A broadcasts against
+    a = _large_triangle()
+    b = RNG.standard_normal((2, 300, 3) if left else (2, 3, 300))
+    kw = {"upper": upper, "left": left, "unitriangular": unitriangular}
+    _agree_with_torch(lambda a, b: LA.solve_triangular(a, b, **kw),
+                      lambda a, b: torch.linalg.solve_triangular(a, b, **kw), a, b,
+                      rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("upper", [True, False])
+def test_solve_triangular_by_blocks_second_derivative(upper):
+    # d/d(A, B) of <grad_A sum(X * w), v>, against torch's double backward
+    a, b = _large_triangle(n=150), RNG.standard_normal((150, 2))
+    w, v = RNG.standard_normal((150, 2)), RNG.standard_normal((150, 150))
+
+    def second(lib, solve, a, b):
+        ga, = lib.autograd.grad((solve(a, b, upper=upper) * lib.tensor(w)).sum(), [a],
+                                create_graph=True)
+        return lib.autograd.grad((ga * lib.tensor(v)).sum(), [a, b])
+    got = second(wg, LA.solve_triangular, wg.Tensor(a, requires_grad=True),
+                 wg.Tensor(b, requires_grad=True))
+    expected = second(torch, torch.linalg.solve_triangular, torch.tensor(a, requires_grad=True),
+                      torch.tensor(b, requires_grad=True))
+    for g, t in zip(got, expected):
+        np.testing.assert_allclose(g.data, t.numpy(), rtol=1e-9, atol=1e-12)
+
+
 def test_solve_left_false_and_vector_right_hand_sides():
     a, b = _well_conditioned(2), RNG.standard_normal((2, 5, 3))
     _agree_with_torch(lambda a, b: LA.solve(a, b, left=False),
@@ -203,10 +245,19 @@ def test_solve_left_false_and_vector_right_hand_sides():
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 5, -1, -3])
 def test_matrix_power(n):
-    _agree_with_torch(lambda a: LA.matrix_power(a, n) * 1.0,
-                      lambda a: torch.linalg.matrix_power(a, n) * 1.0, _well_conditioned(2)) \
-        if n else np.testing.assert_array_equal(LA.matrix_power(wg.ones(2, 3, 3), 0).data,
-                                                np.broadcast_to(np.eye(3), (2, 3, 3)))
+    _agree_with_torch(lambda a: LA.matrix_power(a, n), lambda a: torch.linalg.matrix_power(a, n),
+                      _well_conditioned(2))
+
+
+def test_matrix_power_0_stays_in_the_graph_with_gradient_0():
+    # as torch: the identity requires grad when A does; exact even where A is not finite
+    a = wg.Tensor(np.array([[np.nan, 1.0], [np.inf, 2.0]]), requires_grad=True)
+    out = LA.matrix_power(a, 0)
+    assert out.requires_grad and torch.linalg.matrix_power(
+        torch.ones(2, 2, requires_grad=True), 0).requires_grad
+    np.testing.assert_array_equal(out.data, np.eye(2))
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad.data, np.zeros((2, 2)))
 
 
 @pytest.mark.parametrize("ord", ["fro", "nuc", 2, -2, 1, -1, np.inf, -np.inf])
@@ -221,10 +272,15 @@ def test_matrix_norm(ord, dim, keepdim):
 @pytest.mark.parametrize("dim,keepdim", [(None, False), (1, True), ((0, 2), False)])
 def test_vector_norm(ord, dim, keepdim):
     x = RNG.uniform(0.2, 2, (2, 3, 4)) * RNG.choice([-1.0, 1.0], (2, 3, 4))
-    if ord == 0:  # a count: no gradient
-        np.testing.assert_array_equal(LA.vector_norm(wg.Tensor(x), 0, dim, keepdim).data,
-                                      torch.linalg.vector_norm(torch.as_tensor(x), 0, dim,
-                                                               keepdim).numpy())
+    if ord == 0:  # a count: in the graph, as torch's, with gradient 0 (torch's is None)
+        x[0, 1] = 0.0
+        t, xt = torch.tensor(x, requires_grad=True), wg.Tensor(x, requires_grad=True)
+        t_out, out = torch.linalg.vector_norm(t, 0, dim, keepdim), LA.vector_norm(xt, 0, dim,
+                                                                                   keepdim)
+        np.testing.assert_array_equal(out.data, t_out.detach().numpy())
+        assert out.requires_grad and t_out.requires_grad
+        out.sum().backward()
+        np.testing.assert_array_equal(xt.grad.data, np.zeros_like(x))
         return
     _agree_with_torch(lambda x: LA.vector_norm(x, ord, dim, keepdim),
                       lambda x: torch.linalg.vector_norm(x, ord, dim, keepdim), x)
@@ -249,6 +305,169 @@ def test_multi_dot_with_vector_ends():
     _agree_with_torch(lambda *t: LA.multi_dot(t), lambda *t: torch.linalg.multi_dot(t),
                       v, a, b, w)
     _agree_with_torch(lambda *t: LA.multi_dot(t), lambda *t: torch.linalg.multi_dot(t), a, b)
+
+
+@pytest.mark.parametrize("shapes", [[(3, 4), (4, 5), (5, 2)], [(10, 100), (100, 5), (5, 50)],
+                                    [(6,), (6, 2), (2, 7), (7, 3)],
+                                    [(2, 8), (8, 3), (3, 9), (9, 1), (1,)],
+                                    [(4,), (4, 6), (6, 2), (2, 5), (5,)]],
+                         ids=["3 matrices", "3 uneven", "4 vector first", "5 vector last",
+                              "5 vectors both ends"])
+def test_multi_dot_chains_agree_with_torch(shapes):
+    arrays = [RNG.standard_normal(s) for s in shapes]
+    _agree_with_torch(lambda *t: LA.multi_dot(t), lambda *t: torch.linalg.multi_dot(t), *arrays)
+
+
+def test_multi_dot_multiplies_in_the_cheapest_order(monkeypatch):
+    # the textbook chain (Cormen et al., 15.2): dims 30, 35, 15, 5, 10, 20, 25 are cheapest
+    # as (A1 (A2 A3)) ((A4 A5) A6), 15125 multiply-adds; left to right costs 40500
+    calls = []
+
+    def recording_matmul(x, y):
+        calls.append((x.shape, y.shape))
+        return x @ y
+    monkeypatch.setattr(LA, "matmul", recording_matmul)
+    dims = [30, 35, 15, 5, 10, 20, 25]
+    arrays = [RNG.standard_normal((dims[i], dims[i + 1])) for i in range(6)]
+    out = LA.multi_dot([wg.Tensor(a) for a in arrays])
+    assert calls == [((35, 15), (15, 5)), ((30, 35), (35, 5)), ((5, 10), (10, 20)),
+                     ((5, 20), (20, 25)), ((30, 5), (5, 25))]
+    np.testing.assert_allclose(out.data, np.linalg.multi_dot(arrays), rtol=1e-12)
+
+
+def test_multi_dot_shapes_that_do_not_fit():
+    with pytest.raises(wg.ShapeError, match=r"multi_dot: tensors 1 and 2 of shapes \(3, 4\) "
+                                            r"and \(5, 2\).*cannot be multiplied"):
+        LA.multi_dot([wg.ones(2, 3), wg.ones(3, 4), wg.ones(5, 2)])
+
+
+# --- lstsq ---------------------------------------------------------------------------------
+LSTSQ_SHAPES = [((5, 3), (5, 2)), ((3, 3), (3, 2)), ((3, 5), (3, 2)), ((2, 6, 4), (2, 6, 3)),
+                ((2, 5, 3), (2, 5)), ((5, 3), (5,)), ((1, 5, 3), (4, 5, 2)),
+                ((2, 1, 3, 4), (1, 3, 3, 2))]
+LSTSQ_IDS = ["tall", "square", "wide", "batched", "batched vectors", "vector",
+             "broadcast A", "broadcast both"]
+
+
+@pytest.mark.parametrize("driver", [None, "gels", "gelsy", "gelsd", "gelss"])
+@pytest.mark.parametrize("a_shape,b_shape", LSTSQ_SHAPES, ids=LSTSQ_IDS)
+def test_lstsq_fields_agree_with_torch(a_shape, b_shape, driver):
+    # each field's shape, dtype and value as torch's CPU driver gives it (empty where it
+    # gives none)
+    a, b = RNG.standard_normal(a_shape), RNG.standard_normal(b_shape)
+    got = LA.lstsq(wg.Tensor(a), wg.Tensor(b), driver=driver)
+    expected = torch.linalg.lstsq(torch.as_tensor(a), torch.as_tensor(b), driver=driver)
+    assert isinstance(got, LA.LstsqResult)
+    for field, x, t in zip(got._fields, got, expected):
+        assert (x.shape, str(x.dtype)) == (tuple(t.shape), str(t.dtype)[6:]), field
+        np.testing.assert_allclose(x.data, t.numpy(), rtol=1e-10, atol=1e-12, err_msg=field)
+
+
+@pytest.mark.parametrize("a_shape,b_shape", LSTSQ_SHAPES, ids=LSTSQ_IDS)
+def test_lstsq_solution_gradients_agree_with_torch(a_shape, b_shape):
+    a, b = RNG.standard_normal(a_shape), RNG.standard_normal(b_shape)
+    _agree_with_torch(lambda a, b: LA.lstsq(a, b).solution,
+                      lambda a, b: torch.linalg.lstsq(a, b).solution, a, b,
+                      rtol=1e-9, atol=1e-11)
+
+
+def test_lstsq_residuals_are_differentiable_as_torchs():
+    a, b = RNG.standard_normal((2, 6, 3)), RNG.standard_normal((2, 6, 2))
+    _agree_with_torch(lambda a, b: LA.lstsq(a, b, driver="gelsd").residuals,
+                      lambda a, b: torch.linalg.lstsq(a, b, driver="gelsd").residuals, a, b,
+                      rtol=1e-9, atol=1e-11)
+
+
+def test_lstsq_second_derivative_agrees_with_torch():
+    a, b = RNG.standard_normal((5, 3)), RNG.standard_normal((5, 2))
+    w = RNG.standard_normal((3, 2))
+    got = wg.hessian(lambda x: (LA.lstsq(x, wg.Tensor(b)).solution * wg.Tensor(w)).sum())(
+        wg.Tensor(a))
+    expected = torch.autograd.functional.hessian(
+        lambda x: (torch.linalg.lstsq(x, torch.as_tensor(b)).solution
+                   * torch.as_tensor(w)).sum(), torch.as_tensor(a))
+    np.testing.assert_allclose(got.data, expected.numpy(), rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("driver", [None, "gelsd", "gelss"])
+def test_lstsq_rank_deficient_gives_the_least_norm_solution(driver):
+    # column 1 is twice column 0: rank 1, and the solution of least norm is pinv(A) @ B
+    a = np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])
+    b = RNG.standard_normal((3, 2))
+    got = LA.lstsq(wg.Tensor(a), wg.Tensor(b), driver=driver)
+    expected = torch.linalg.lstsq(torch.as_tensor(a), torch.as_tensor(b), driver=driver)
+    np.testing.assert_allclose(got.solution.data, expected.solution.numpy(), atol=1e-12)
+    assert int(got.rank.data) == int(expected.rank) == 1
+    assert got.residuals.shape == tuple(expected.residuals.shape) == (0,)  # not full rank
+
+
+@pytest.mark.parametrize("driver", [None, "gelsd"])
+def test_lstsq_rcond_drops_small_singular_values(driver):
+    # diag(1, 1e-3) with rcond 1e-2: rank 1, the second unknown set to 0
+    a, b = np.diag([1.0, 1e-3]), np.ones((2, 1))
+    got = LA.lstsq(wg.Tensor(a), wg.Tensor(b), rcond=1e-2, driver=driver)
+    expected = torch.linalg.lstsq(torch.as_tensor(a), torch.as_tensor(b), rcond=1e-2,
+                                  driver=driver)
+    np.testing.assert_array_equal(got.solution.data, expected.solution.numpy())
+    np.testing.assert_array_equal(got.solution.data, [[1.0], [0.0]])
+    assert int(got.rank.data) == int(expected.rank) == 1
+
+
+def test_lstsq_errors():
+    a = wg.Tensor(RNG.standard_normal((5, 3)))
+    with pytest.raises(wg.ArgumentError, match=r"lstsq: driver 'qr' is not one of"):
+        LA.lstsq(a, wg.ones(5, 2, dtype="float64"), driver="qr")
+    with pytest.raises(wg.DTypeError, match=r"lstsq: A and B must both be.*float32"):
+        LA.lstsq(a, wg.ones(5, 2))
+    with pytest.raises(wg.ShapeError, match=r"lstsq: A of shape \(5, 3\) and B of shape "
+                                            r"\(4, 2\) do not fit"):
+        LA.lstsq(a, wg.ones(4, 2, dtype="float64"))
+    with pytest.raises(wg.ShapeError, match=r"lstsq: the batch axes"):
+        LA.lstsq(wg.Tensor(RNG.standard_normal((2, 5, 3))), wg.ones(3, 5, 2, dtype="float64"))
+    with pytest.raises(wg.ShapeError, match=r"lstsq: expected a matrix"):
+        LA.lstsq(wg.ones(5, dtype="float64"), wg.ones(5, dtype="float64"))
+
+
+# --- qr modes ------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["reduced", "complete", "r"])
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (2, 3, 3)])
+def test_qr_modes_agree_with_torch(shape, mode):
+    a = RNG.standard_normal(shape)
+    got = LA.qr(wg.Tensor(a), mode=mode)
+    expected = torch.linalg.qr(torch.as_tensor(a), mode=mode)
+    for x, t in zip(got, expected):
+        assert x.shape == tuple(t.shape)
+        np.testing.assert_allclose(x.data, t.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (2, 3, 3)])
+def test_qr_complete_gradient_where_torch_gives_one(shape):
+    # m <= n: the complete QR is the reduced one; Q * Q and R * R do not depend on the signs
+    a = RNG.standard_normal(shape)
+    _agree_with_torch(lambda a: _squares_product(LA.qr(a, mode="complete")),
+                      lambda a: _squares_product(torch.linalg.qr(a, mode="complete")), a)
+
+
+def _squares_product(qr):
+    return (qr.Q * qr.Q) @ (qr.R * qr.R)
+
+
+@pytest.mark.parametrize("mode,message", [
+    ("complete", (r"qr: no derivative with mode='complete' for a matrix with more rows than "
+                  r"columns \(shape \(4, 3\)\).*Hint: use mode='reduced'")),
+    ("r", r"qr: no derivative with mode='r'.*needs Q.*Hint: use mode='reduced'")])
+def test_qr_modes_without_a_derivative_raise_as_torch(mode, message):
+    # the values are given; reverse and forward mode raise (torch: the same, in backward)
+    a = wg.Tensor(RNG.standard_normal((4, 3)), requires_grad=True)
+    r = LA.qr(a, mode=mode).R
+    assert r.requires_grad
+    with pytest.raises(LA.LinAlgError, match=message):
+        (r ** 2).sum().backward()
+    with pytest.raises(LA.LinAlgError, match=message):
+        wg.jvp(lambda x: LA.qr(x, mode=mode).R, (a.detach(),), (a.detach(),))
+    t = torch.tensor(a.data, requires_grad=True)
+    with pytest.raises(RuntimeError, match="mode='r'" if mode == "r" else "nrows > ncols"):
+        (torch.linalg.qr(t, mode=mode).R ** 2).sum().backward()
 
 
 @pytest.mark.parametrize("p", [None, 2, -2, "fro", "nuc", 1, np.inf])
@@ -316,6 +535,7 @@ JAC_CASES = {
     "svd": lambda x: _weighted_squares(*LA.svd(_symmetric_input(x), False)[:2]),
     "qr": lambda x: LA.qr(_symmetric_input(x)).R ** 2,
     "pinv": lambda x: LA.pinv(x[:, :2] + wg.Tensor(np.eye(3)[:, :2] * 3)),
+    "lstsq": lambda x: LA.lstsq(x[:, :2] + wg.Tensor(np.eye(3)[:, :2] * 3), x[:, 1:]).solution,
     "matrix_norm": lambda x: LA.matrix_norm(_symmetric_input(x), "nuc"),
 }
 

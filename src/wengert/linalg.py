@@ -6,13 +6,13 @@ The decompositions are primitives (:mod:`wengert.ops.decompositions`, where thei
 the packing of several outputs into one are explained); the rest are written with them.
 See docs/linalg.md for the gradients at degenerate points and the errors.
 """
+import math
 from collections import namedtuple
-from functools import reduce
 
 import numpy as np
 
 from .autodiff.primitive import TENSOR
-from .errors import ArgumentError, LinAlgError, ShapeError
+from .errors import ArgumentError, DTypeError, LinAlgError, ShapeError
 from .ops import decompositions as dec
 from .ops import elementwise as ew
 from .ops import reduce as red
@@ -22,10 +22,10 @@ from .ops.decompositions import det, eigvalsh, inv, pinv, svdvals
 from .ops.linalg import matmul
 from .tensor import Tensor
 
-__all__ = ["EighResult", "LinAlgError", "QRResult", "SVDResult", "SlogdetResult", "cholesky",
-           "cond", "det", "eigh", "eigvalsh", "inv", "matrix_norm", "matrix_power",
-           "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
-           "svdvals", "vector_norm"]
+__all__ = ["EighResult", "LinAlgError", "LstsqResult", "QRResult", "SVDResult", "SlogdetResult",
+           "cholesky", "cond", "det", "eigh", "eigvalsh", "inv", "lstsq", "matrix_norm",
+           "matrix_power", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
+           "solve_triangular", "svd", "svdvals", "vector_norm"]
 
 SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
 SlogdetResult.__doc__ = "What ``slogdet`` returns: ``(sign, logabsdet)``, as torch's."
@@ -35,6 +35,9 @@ SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 SVDResult.__doc__ = "What ``svd`` returns: ``(U, S, Vh)`` with ``A = U @ diag(S) @ Vh``."
 QRResult = namedtuple("QRResult", ["Q", "R"])
 QRResult.__doc__ = "What ``qr`` returns: ``(Q, R)`` with ``A = Q @ R``."
+LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
+LstsqResult.__doc__ = ("What ``lstsq`` returns: ``(solution, residuals, rank, singular_values)``, "
+                       "as torch's.")
 
 
 def _tensor(x):
@@ -92,11 +95,40 @@ def _matrix(op, A):
                          f"shape {A.shape}. Hint: the last two axes are the matrix")
 
 
+# Triangles up to this size are one LAPACK solve; larger ones split in two (_solve_triangle).
+_TRIANGLE_BLOCK = 128
+
+
+def _solve_triangle(T, B, upper):
+    """``T^-1 B`` for a triangular ``T`` (zero outside its triangle), by block substitution:
+    split in halves, solve one diagonal block, move its unknowns to the right-hand side of
+    the other with a matrix product, solve that. NumPy has no triangular solver, and a general
+    solve factorizes (2n^3/3 flops) what is already a factor; here only the diagonal blocks
+    of at most ``_TRIANGLE_BLOCK`` are factorized (2nb^2/3 in all) and the rest is matrix
+    products (about n^2 k for n x k right-hand sides), so a large triangle costs less; the
+    same solve as before up to the block size. Every step is differentiable, so the
+    gradients (and higher derivatives) come from solve and matmul."""
+    n = T.shape[-1]
+    if n <= _TRIANGLE_BLOCK:
+        return dec.solve(T, B)
+    h = n // 2
+    if upper:  # the bottom unknowns first
+        bottom = _solve_triangle(T[..., h:, h:], B[..., h:, :], upper)
+        top = _solve_triangle(T[..., :h, :h], B[..., :h, :] - matmul(T[..., :h, h:], bottom),
+                              upper)
+    else:
+        top = _solve_triangle(T[..., :h, :h], B[..., :h, :], upper)
+        bottom = _solve_triangle(T[..., h:, h:], B[..., h:, :] - matmul(T[..., h:, :h], top),
+                                 upper)
+    return sh.concatenate([top, bottom], axis=-2)
+
+
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     """X with ``A @ X = B`` (``X @ A = B`` when ``left=False``), reading only the upper or
     lower triangle of ``A`` (and taking its diagonal as ones when ``unitriangular``). ``B``
     is a matrix ``(..., n, k)``. The gradient for ``A`` is zero outside the triangle read,
-    as torch's. Written as ``solve`` of the masked triangle, so it costs a general solve."""
+    as torch's. Up to n = 128 it is one general solve of the masked triangle; a larger
+    triangle is solved by blocks, which costs less (see docs/linalg.md)."""
     A, B = _tensor(A), _tensor(B)
     _square("solve_triangular", A)
     n = A.shape[-1]
@@ -109,7 +141,76 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     if B.ndim < 2:
         raise ShapeError(f"solve_triangular: B must be a matrix (..., n, k), got shape "
                          f"{B.shape}. Hint: B[..., None] makes a vector a one-column matrix")
-    return dec.solve(T, B) if left else _mT(dec.solve(_mT(T), _mT(B)))
+    if left:
+        return _solve_triangle(T, B, upper)
+    # X A = B  <=>  A^T X^T = B^T, and A^T is triangular the other way
+    return _mT(_solve_triangle(_mT(T), _mT(B), not upper))
+
+
+_LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def _empty(dtype):
+    return Tensor(np.empty((0,), dtype=dtype))
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """Least squares, as ``torch.linalg.lstsq``: ``LstsqResult(solution, residuals, rank,
+    singular_values)``. ``solution`` is ``X`` minimizing ``||A X - B||`` (``A`` (..., m, n);
+    ``B`` (..., m, k), or a vector shaped like ``A`` without its last axis), the one of least
+    norm when there are many (a wide or rank-deficient ``A``); batch axes broadcast. Singular
+    values of ``A`` up to ``rcond`` times the largest count as zero (default: torch's
+    ``max(m, n) * eps``; a negative ``rcond`` means ``eps``, as LAPACK; ``'gels'`` ignores it).
+
+    ``solution`` is computed as ``pinv(A) @ B`` (through the SVD, as the drivers 'gelsd' and
+    'gelss') whatever the driver, so it is differentiable in ``A`` and ``B`` where the rank
+    does not change, with torch's gradient. The other fields follow torch's CPU drivers (default
+    ``'gelsy'``): ``rank`` (int64, per matrix of ``A``) for all but ``'gels'``;
+    ``singular_values`` (descending, detached) for ``'gelsd'`` and ``'gelss'``; ``residuals``,
+    the squared column norms of ``A X - B`` (differentiable), for m > n with ``'gels'``, or
+    with ``'gelsd'``/``'gelss'`` when every matrix has full rank n. Fields a driver does not
+    give are empty tensors."""
+    A, B = _tensor(A), _tensor(B)
+    driver = "gelsy" if driver is None else driver
+    if driver not in _LSTSQ_DRIVERS:
+        raise ArgumentError(f"lstsq: driver {driver!r} is not one of {list(_LSTSQ_DRIVERS)}. "
+                            "Hint: the default, None, is torch's CPU default 'gelsy'")
+    _matrix("lstsq", A)
+    if A.dtype not in (np.float32, np.float64) or B.dtype != A.dtype:
+        raise DTypeError(f"lstsq: A and B must both be float32 or both float64, got A "
+                         f"{A.dtype} (shape {A.shape}) and B {B.dtype} (shape {B.shape}). "
+                         "Hint: convert them with .astype('float64')")
+    m, n = A.shape[-2:]
+    vector = B.ndim == A.ndim - 1 and B.shape == A.shape[:-1]  # torch's rule
+    Bm = sh.expand_dims(B, axis=-1) if vector else B
+    if Bm.ndim != A.ndim or Bm.shape[-2] != m:
+        raise ShapeError(f"lstsq: A of shape {A.shape} and B of shape {B.shape} do not fit: B "
+                         f"must be (..., {m}, k) with as many dims as A, or a vector shaped "
+                         f"{A.shape[:-1]}")
+    try:
+        np.broadcast_shapes(A.shape[:-2], Bm.shape[:-2])
+    except ValueError:
+        raise ShapeError(f"lstsq: the batch axes of A (shape {A.shape}) and B (shape {B.shape}) "
+                         "do not broadcast") from None
+    eps = float(np.finfo(A.dtype).eps)
+    if rcond is None or driver == "gels":
+        rtol = max(m, n) * eps
+    else:
+        rtol = eps if rcond < 0 else float(rcond)
+    X = matmul(pinv(A, rtol=rtol), Bm)
+    rank, s = _empty(np.int64), _empty(A.dtype)
+    if driver != "gels":  # 'gels' assumes full rank and reports neither
+        values = np.linalg.svd(A.data, compute_uv=False)
+        # the rank as the SVD drivers count it: singular values above rtol times the largest
+        rank = Tensor(np.asarray(np.sum(values > rtol * values[..., :1], axis=-1,
+                                        dtype=np.int64)))
+        if driver in ("gelsd", "gelss"):
+            s = Tensor(values)
+    if m > n and (driver == "gels" or driver in ("gelsd", "gelss") and np.all(rank.data == n)):
+        residuals = red.sum((matmul(A, X) - Bm) ** 2, axis=-2)
+    else:
+        residuals = _empty(A.dtype)
+    return LstsqResult(X[..., 0] if vector else X, residuals, rank, s)
 
 
 def cholesky(A, *, upper=False):
@@ -149,28 +250,40 @@ def svd(A, full_matrices=True):
 
 
 def qr(A, mode="reduced"):
-    """Reduced QR: ``QRResult(Q, R)`` with ``A = Q @ R``, ``Q`` (m, k) with orthonormal
-    columns, ``R`` (k, n) upper triangular, ``k = min(m, n)`` (LAPACK's signs, as torch and
-    NumPy). Differentiable where the first ``k`` columns of ``A`` are independent."""
-    if mode != "reduced":
-        raise ArgumentError(f"qr: mode {mode!r} is not supported; only 'reduced'. Hint: the "
-                            "complete Q's extra columns are an arbitrary basis, with no "
-                            "gradient")
+    """QR decomposition ``QRResult(Q, R)`` with ``A = Q @ R`` (LAPACK's signs, as torch and
+    NumPy), ``k = min(m, n)``. ``mode='reduced'``: ``Q`` (m, k) with orthonormal columns and
+    ``R`` (k, n) upper triangular; ``'complete'``: ``Q`` (m, m) orthogonal and ``R`` (m, n);
+    ``'r'``: ``R`` (k, n) alone, ``Q`` an empty tensor. Differentiable where the first ``k``
+    columns of ``A`` are independent; as torch, not through mode ``'r'`` (no Q), nor through
+    ``'complete'`` when m > n (the extra columns of Q are arbitrary): LinAlgError when
+    differentiated there."""
     A = _tensor(A)
     _matrix("qr", A)
-    Q, R = _unpack(dec.qr_packed(A), dec.qr_shapes(*A.shape[-2:]))
-    return QRResult(Q, R)
+    packed = dec.qr_packed(A, mode=mode)
+    pieces = _unpack(packed, dec.qr_shapes(*A.shape[-2:], mode))
+    if mode == "r":
+        return QRResult(Tensor(np.empty((0,), dtype=A.dtype)), pieces[0])
+    return QRResult(*pieces)
+
+
+def _constant_in_graph(value, x):
+    """``value`` (an array broadcastable with ``x``) as a result that depends on ``x`` with
+    derivatives 0 of every order, in the shape the two broadcast to: torch keeps results such
+    as ``matrix_power(A, 0)`` in the graph, requiring grad when the input does. A ``where``
+    that always picks ``value``, so the value is exact even where ``x`` is inf or NaN."""
+    return ew.where(np.True_, value, x)
 
 
 def matrix_power(A, n):
     """``A`` multiplied by itself ``n`` times (an int; 0 gives the identity, negative ``n``
-    the power of ``inv(A)``), by repeated squaring."""
+    the power of ``inv(A)``), by repeated squaring. As torch, ``n = 0`` stays in the graph:
+    the identity requires grad when ``A`` does, with gradient 0."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise ArgumentError(f"matrix_power: n must be an int, got {n!r}")
     A = _tensor(A)
     _square("matrix_power", A)
-    if n == 0:
-        return Tensor(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
+    if n == 0:  # the identity, in the graph of A with gradient 0 (as torch)
+        return _constant_in_graph(np.eye(A.shape[-1], dtype=A.dtype), A)
     if n < 0:
         A, n = inv(A), -n
     result = None
@@ -195,7 +308,8 @@ def _axes(op, dim, ndim, count):
 def vector_norm(x, ord=2, dim=None, keepdim=False):
     """The ``ord``-norm of ``x`` over ``dim`` (all axes when None): ``sum(|x|^ord)^(1/ord)``,
     with ``inf``/``-inf`` the largest/smallest ``|x|`` and ``0`` the number of non-zeros
-    (no gradient). The 2-norm's gradient at 0 is 0, as torch's."""
+    (a count: in the graph as torch's, with gradient 0). The 2-norm's gradient at 0 is 0, as
+    torch's."""
     x = _tensor(x)
     axis = None if dim is None else _axes("vector_norm", dim, x.ndim,
                                           1 if isinstance(dim, (int, np.integer)) else len(dim))
@@ -206,7 +320,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False):
     if ord == float("-inf"):
         return red.min(ew.abs(x), axis=axis, keepdims=keepdim)
     if ord == 0:
-        return red.sum(ew.cast(ew.not_equal(x, 0), dtype=x.dtype), axis=axis, keepdims=keepdim)
+        nonzero = _constant_in_graph((x.data != 0).astype(x.dtype), x)
+        return red.sum(nonzero, axis=axis, keepdims=keepdim)
     if ord == 1:
         return red.sum(ew.abs(x), axis=axis, keepdims=keepdim)
     return red.sum(ew.abs(x) ** ord, axis=axis, keepdims=keepdim) ** (1.0 / ord)
@@ -264,9 +379,29 @@ def norm(A, ord=None, dim=None, keepdim=False):
                      "norms)")
 
 
+def _chain_splits(dims):
+    """The cheapest order to multiply matrices ``i`` (dims[i] x dims[i + 1]): dynamic
+    programming over the chain, as ``numpy.linalg.multi_dot``. ``splits[i][j]`` is where the
+    product of matrices i..j splits into (i..s)(s+1..j); the cost of a product is counted as
+    the multiply-adds of its matmuls."""
+    count = len(dims) - 1
+    cost = [[0] * count for _ in range(count)]
+    splits = [[0] * count for _ in range(count)]
+    for length in range(1, count):
+        for i in range(count - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for split in range(i, j):
+                c = cost[i][split] + cost[split + 1][j] + dims[i] * dims[split + 1] * dims[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], splits[i][j] = c, split
+    return splits
+
+
 def multi_dot(tensors):
-    """The product of a sequence of matrices, left to right; the first may be a 1-D row
-    vector and the last a 1-D column vector (as torch and NumPy); the others are 2-D."""
+    """The product of a sequence of matrices, multiplied in the cheapest order (as torch and
+    NumPy); the first may be a 1-D row vector and the last a 1-D column vector, the others are
+    2-D; with both ends 1-D the result is a scalar."""
     tensors = [_tensor(t) for t in tensors]
     if len(tensors) < 2:
         raise ArgumentError(f"multi_dot: needs at least 2 tensors, got {len(tensors)}")
@@ -275,7 +410,32 @@ def multi_dot(tensors):
         if t.ndim != 2 and not (ends and t.ndim == 1):
             raise ShapeError(f"multi_dot: tensor {i} has shape {t.shape}; the first and last "
                              "may be 1-D or 2-D, the others must be 2-D")
-    return reduce(matmul, tensors)
+    first_vector, last_vector = tensors[0].ndim == 1, tensors[-1].ndim == 1
+    # the vectors as a (1, n) row and an (n, 1) column, so the chain is all matrices
+    if first_vector:
+        tensors[0] = sh.expand_dims(tensors[0], axis=0)
+    if last_vector:
+        tensors[-1] = sh.expand_dims(tensors[-1], axis=-1)
+    for i in range(len(tensors) - 1):
+        if tensors[i].shape[1] != tensors[i + 1].shape[0]:
+            raise ShapeError(f"multi_dot: tensors {i} and {i + 1} of shapes {tensors[i].shape} "
+                             f"and {tensors[i + 1].shape} (vectors as a row and a column) "
+                             "cannot be multiplied. Hint: each matrix's columns must match the "
+                             "next one's rows")
+    splits = _chain_splits([tensors[0].shape[0]] + [t.shape[1] for t in tensors])
+
+    def product(i, j):  # of matrices i..j; recursion as deep as the chain is long
+        if i == j:
+            return tensors[i]
+        split = splits[i][j]
+        return matmul(product(i, split), product(split + 1, j))
+
+    out = product(0, len(tensors) - 1)
+    if last_vector:
+        out = out[..., 0]
+    if first_vector:
+        out = out[0]
+    return out
 
 
 def cond(A, p=None):

@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from ..autodiff.primitive import ARRAY, defop
-from ..errors import DTypeError, LinAlgError, ShapeError
+from ..errors import ArgumentError, DTypeError, LinAlgError, ShapeError
 from ..tensor import Tensor
 
 _FLOATS = (np.float32, np.float64)
@@ -457,15 +457,45 @@ svdvals = defop("svdvals", _svdvals, vjp=[_svdvals_vjp], jvp=[_svdvals_jvp], sav
 
 
 # --- qr ---------------------------------------------------------------------------------------
-def qr_shapes(m, n):
+QR_MODES = ("reduced", "complete", "r")
+
+
+def qr_shapes(m, n, mode="reduced"):
+    """The packed pieces of ``qr_packed``: Q and R, or R alone for mode 'r' (which does not
+    compute Q)."""
     k = min(m, n)
+    if mode == "r":
+        return [(k, n)]
+    if mode == "complete":
+        return [(m, m), (m, n)]
     return [(m, k), (k, n)]
 
 
-def _qr(a):
+def _qr(a, mode="reduced"):
+    if mode not in QR_MODES:
+        raise ArgumentError(f"qr: mode {mode!r} is not one of {', '.join(map(repr, QR_MODES))}. "
+                            "Hint: 'reduced' (the default) is the one to differentiate")
     a = _matrix("qr", a, square=False)
-    q, r = np.linalg.qr(a, mode="reduced")
+    if mode == "r":
+        return _pack(ARRAY, a.shape[:-2], np.linalg.qr(a, mode="r"))
+    q, r = np.linalg.qr(a, mode=mode)
     return _pack(ARRAY, a.shape[:-2], q, r)
+
+
+def _check_differentiable_mode(a, mode):
+    """As torch: mode 'r' has no Q, which the derivative needs; a complete Q of a tall matrix
+    has m - n extra columns that are an arbitrary basis of the complement of the range, with
+    no derivative. (For m <= n the complete and reduced QR are the same.)"""
+    m, n = a.shape[-2:]
+    if mode == "r":
+        raise LinAlgError(f"qr: no derivative with mode='r' (input of shape {tuple(a.shape)}): "
+                          "the derivative needs Q, which mode 'r' does not compute. Hint: "
+                          "use mode='reduced' to differentiate through qr")
+    if mode == "complete" and m > n:
+        raise LinAlgError(f"qr: no derivative with mode='complete' for a matrix with more rows "
+                          f"than columns (shape {tuple(a.shape)}): the last m - n columns of "
+                          "Q are an arbitrary basis. Hint: use mode='reduced', whose Q and R "
+                          "are the first n columns and rows of the complete ones")
 
 
 def _qr_tall_vjp(ns, gq, gr, q, r):
@@ -476,10 +506,11 @@ def _qr_tall_vjp(ns, gq, gr, q, r):
     return _solve_right(ns, b, _mT(ns, r))
 
 
-def _qr_vjp(ns, g, ans, a):
+def _qr_vjp(ns, g, ans, a, mode="reduced"):
+    _check_differentiable_mode(a, mode)
     m, n = a.shape[-2:]
-    q, r = unpack(ns, ans, qr_shapes(m, n))
-    gq, gr = unpack(ns, g, qr_shapes(m, n))
+    q, r = unpack(ns, ans, qr_shapes(m, n, mode))
+    gq, gr = unpack(ns, g, qr_shapes(m, n, mode))
     if m >= n:
         return _with_rank_check(lambda: _qr_tall_vjp(ns, gq, gr, q, r), a)
     # wide: A = [X Y], X = Q U, Y = Q V (R = [U V]); V = Q^T Y sends gV to Q and to Y
@@ -499,9 +530,10 @@ def _qr_tall_jvp(ns, t, q, r):
     return t_rinv - ns.matmul(q, delta), ns.matmul(delta, r)
 
 
-def _qr_jvp(ns, t, ans, a):
+def _qr_jvp(ns, t, ans, a, mode="reduced"):
+    _check_differentiable_mode(a, mode)
     m, n = a.shape[-2:]
-    q, r = unpack(ns, ans, qr_shapes(m, n))
+    q, r = unpack(ns, ans, qr_shapes(m, n, mode))
     batch = tuple(ans.shape[:-1])
     if m >= n:
         dq, dr = _with_rank_check(lambda: _qr_tall_jvp(ns, t, q, r), a)
@@ -523,7 +555,8 @@ def _with_rank_check(rule, a):
 
 
 qr_packed = defop("qr_packed", _qr, vjp=[_qr_vjp], jvp=[_qr_jvp], saves="output",
-                  doc="Reduced QR (Q, R) of a matrix (batched), packed: (..., m*k + k*n).")
+                  doc="QR of a matrix (batched), packed: Q and R of the mode ('reduced': "
+                  "(..., m*k + k*n); 'complete': (..., m*m + m*n)), or R alone for mode 'r'.")
 
 
 # --- pinv -------------------------------------------------------------------------------------
