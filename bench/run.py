@@ -23,13 +23,15 @@ SUITE = {
     "mlp_step": [["--dtype", "float32"], ["--dtype", "float64"]],
     "mlp_overhead": [[]],
     "tiny_ops": [[]],
+    "row_writes": [[]],
     "memory": [[]],
     "mnist_epoch": [[]],
     "jacobian_modes": [[]],
     "checkpoint_memory": [[]],
     "instructions": [[]],
 }
-THREADS = {"mlp_step": (1, 2), "mlp_overhead": (1,), "tiny_ops": (1, 2), "memory": (1,), "mnist_epoch": (1, 2),
+THREADS = {"mlp_step": (1, 2), "mlp_overhead": (1,), "tiny_ops": (1, 2), "row_writes": (1,),
+           "memory": (1,), "mnist_epoch": (1, 2),
            "jacobian_modes": (1,), "checkpoint_memory": (1,), "instructions": (1,)}
 
 

@@ -524,3 +524,62 @@ def test_forward_mode_view_of_a_base_written_with_a_dual_follows_it(torch_mod):
     expected = torch_mod.func.jacfwd(f)(torch_mod.tensor(x)).numpy()
     np.testing.assert_array_equal(expected, [[0, 4, 0, 0], [0, 0, 6, 0]])
     np.testing.assert_array_equal(jacfwd(f)(x).numpy(), expected)
+
+
+def test_rows_written_in_a_loop_while_earlier_rows_are_read_match_torch(torch_mod):
+    """A loop writing row after row keeps every row's view alive in the graph (the case the
+    view registry's bounds exist for); each row also reads the row before, after its write."""
+    rng = np.random.default_rng(0)
+    w0, x0 = rng.normal(size=(40, 3)), rng.normal(size=3)
+    results = {}
+    for M in (wg, torch_mod):
+        w = M.tensor(w0, requires_grad=True)
+        x = M.tensor(x0, requires_grad=True)
+        y = M.zeros((40, 3), dtype=w.dtype) * 1.0
+        y[0] += x
+        for i in range(1, 40):
+            y[i] += w[i] * M.tanh(y[i - 1])
+        ((y * y).sum() + (y[5] * y[30]).sum()).backward()
+        results[M] = [np.asarray(t.grad.tolist()) for t in (w, x)]
+    for ours, theirs in zip(results[wg], results[torch_mod]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_writing_a_view_back_into_its_own_region_records_nothing():
+    """`y[i] += w` ends with y[i] = (the updated view): the values are already there, so
+    neither y nor the view gets another node."""
+    w = wg.tensor([1.0, 2.0], requires_grad=True)
+    y = wg.zeros((3, 2)) * 1.0
+    v = y[1]
+    v += w
+    y_node, v_node = y._node, v._node
+    y[1] = v
+    assert y._node is y_node and v._node is v_node
+    y[1:2] = v.reshape(1, 2)      # another tensor's memory (a reshape of the row is a view of v)
+    assert y._node is not y_node  # counts as a write: not the view y[1:2] itself
+    x = wg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(GraphError, match="leaf tensor"):
+        x[0:1] = x[0:1]           # a leaf that requires grad still refuses the assignment
+
+
+def test_the_view_registry_finds_exactly_the_overlapping_live_views():
+    from wengert.autodiff.view_registry import ViewRegistry
+    base = np.arange(64.0).reshape(8, 8)
+    views = {"row 2": base[2], "column 3": base[:, 3], "rows 4-5": base[4:6],
+             "transpose": base.T, "every other of row 7": base[7, ::2]}
+    registry = ViewRegistry()
+    tensors = {name: wg.tensor(0.0) for name in views}
+    for name, t in tensors.items():
+        t.data = views[name]
+        registry.add(t)
+    for written in (base[2, 3:5], base[5, 1], base[7, 1::2], base[0, :3], base[6]):
+        found = {name for name, t in tensors.items() if any(t is f for f in
+                                                          registry.changed_by(written))}
+        assert found == {name for name, v in views.items() if np.shares_memory(v, written)}
+    del tensors["row 2"], t
+    changed = registry.changed_by(base[2])  # row 2 is gone: column 3 and the transpose stay
+    assert len(changed) == 2
+    assert changed[0] is tensors["column 3"] and changed[1] is tensors["transpose"]
+    for i in range(40):  # many dead views: the registry drops them instead of growing
+        registry.add(wg.tensor(np.zeros(1)))
+    assert len(registry.refs) <= 16

@@ -36,8 +36,8 @@ class Tensor:
     _rebases = None        # in-place rebases while recording: [(tick, stand-in for the old
     #                        value)]
     _view_src = None       # a view: (the tensor it views, the view primitive, its params)
-    _views = None          # a WeakSet of this tensor's views taken with grad on (recorded or
-    #                        not): a write into this tensor takes those it changed again
+    _views = None          # a ViewRegistry of this tensor's views taken with grad on
+    #                        (recorded or not): a write takes those it changed again
     name = None
     # NumPy must hand mixed expressions (ndarray * Tensor) to the Tensor's reflected operator.
     __array_ufunc__ = None

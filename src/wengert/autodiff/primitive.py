@@ -21,13 +21,13 @@ mode it is :data:`TENSOR` (each name is the primitive itself), so the very same 
 graph and higher derivatives are exact. Python operators (``g * y``) work in both.
 """
 import inspect
-import weakref
 
 import numpy as np
 
 from ..errors import GraphError, ShapeError, WengertError
 from ..tensor import FRESH, Tensor
 from .state import ANOMALY, DETOUR, GRAD_OFF, STATE, next_stamp
+from .view_registry import ViewRegistry
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -263,7 +263,7 @@ def _make_general(prim):
             # wengert.ops.methods), as PyTorch regenerates a view's grad_fn
             base = args[0]
             if base._views is None:
-                base._views = weakref.WeakSet()
+                base._views = ViewRegistry()
             base._views.add(result)
         if ANOMALY[0]:
             _check_anomaly(prim, node, out, arrays)

@@ -80,7 +80,7 @@ def reaches_outside(trees, inputs):
                 seen.add(a)
                 stack.append(a)
                 if rebased and a._rebases:  # written in place: the values before count too
-                    for r in a._rebases:  # (tick, stand-in for the old value, ...)
+                    for r in a._rebases:  # (tick, stand-in for the old value)
                         old = r[1]
                         if old.requires_grad and old not in seen:
                             seen.add(old)

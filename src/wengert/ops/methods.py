@@ -153,8 +153,10 @@ def _rederive_views(base, written, recording, done=()):
     them from now on differentiate through the written values, while ops recorded before
     the write still differentiate the old values (:func:`_rebase`). Their views in turn
     follow. A view beside the write keeps its node: its values did not change."""
-    for v in list(base._views or ()):
-        if id(v) in done or not np.shares_memory(v.data, written):
+    if base._views is None:
+        return
+    for v in base._views.changed_by(written):
+        if id(v) in done:
             continue
         _, prim, params = v._view_src
         old = _stand_in(v, v.data) if recording else None  # before the tangents change
@@ -237,6 +239,10 @@ def _setitem(self, key, value, what="an assignment (x[...] = v)"):
         raise GraphError("assignment into a read-only tensor (a broadcast view); clone() it first")
     if STATE.grad_enabled:
         _check_writable(self, what)
+    if _is_region_itself(self, key, value):
+        # the last step of `y[i] += w` writes the view it updated back into itself: nothing
+        # changes, and recording it would add two nodes and take the view again
+        return
     if STATE.grad_enabled and (self.requires_grad or value_grad):
         old = _stand_in(self, self.data)
         result = index.index_put(old, value, key=key)
@@ -253,6 +259,16 @@ def _setitem(self, key, value, what="an assignment (x[...] = v)"):
         return
     self.data[key] = value.data if isinstance(value, Tensor) else value
     mark_modified(self)
+
+
+def _is_region_itself(t, key, value):
+    """Whether ``value`` is a view of ``t`` holding exactly the memory ``t[key]`` names."""
+    if not (isinstance(value, Tensor) and value._view_src is not None
+            and value._view_src[0] is t and index.is_basic(key)):
+        return False
+    region, data = _region(t.data, key), value.data
+    return (region.shape == data.shape and region.strides == data.strides
+            and region.ctypes.data == data.ctypes.data)
 
 
 def _region(data, key):
