@@ -23,6 +23,15 @@ def _run(M, scenario):
     return float(loss.item()), grads
 
 
+def _matches_torch(scenario, torch_mod):
+    """The scenario's loss and gradients agree between wengert and torch."""
+    value, (gx, gw) = _run(wg, scenario)
+    t_value, (t_gx, t_gw) = _run(torch_mod, scenario)
+    assert value == pytest.approx(t_value)
+    np.testing.assert_allclose(gx, t_gx)
+    np.testing.assert_allclose(gw, t_gw)
+
+
 def _write_view_setitem(M, x, w):
     y = x * 2
     v = y[1:3]
@@ -103,11 +112,7 @@ SCENARIOS = [_write_view_setitem, _write_view_iadd, _write_view_imul_keeps_earli
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__.strip("_"))
 def test_write_through_a_view_matches_torch(scenario, torch_mod):
-    value, (gx, gw) = _run(wg, scenario)
-    t_value, (t_gx, t_gw) = _run(torch_mod, scenario)
-    assert value == pytest.approx(t_value)
-    np.testing.assert_allclose(gx, t_gx)
-    np.testing.assert_allclose(gw, t_gw)
+    _matches_torch(scenario, torch_mod)
 
 
 def test_write_through_a_view_by_hand():
@@ -162,11 +167,7 @@ WRITTEN_BEHIND = {
 @pytest.mark.parametrize("name", list(WRITTEN_BEHIND))
 def test_a_view_whose_values_a_later_write_changed_follows_it_like_torch(name, torch_mod):
     scenario = WRITTEN_BEHIND[name]
-    value, (gx, gw) = _run(wg, scenario)
-    t_value, (t_gx, t_gw) = _run(torch_mod, scenario)
-    assert value == pytest.approx(t_value)
-    np.testing.assert_allclose(gx, t_gx)
-    np.testing.assert_allclose(gw, t_gw)
+    _matches_torch(scenario, torch_mod)
 
 
 def test_a_view_the_write_does_not_touch_keeps_its_node():
@@ -261,11 +262,7 @@ def test_a_view_taken_again_after_the_write_is_fine(torch_mod):
         y[0:2] = w * 4
         v = y[1:3]     # taken after the write
         return (v * v).sum()
-    value, (gx, gw) = _run(wg, scenario)
-    t_value, (t_gx, t_gw) = _run(torch_mod, scenario)
-    assert value == pytest.approx(t_value)
-    np.testing.assert_allclose(gx, t_gx)
-    np.testing.assert_allclose(gw, t_gw)
+    _matches_torch(scenario, torch_mod)
 
 
 @pytest.mark.parametrize("write", [
@@ -413,11 +410,7 @@ def test_a_write_beside_a_view_leaves_the_view_usable(region, torch_mod):
             v = y[0]
             y[1, 2] = w[1] * 4
         return (v * v).sum() + (y * y).sum()
-    value, (gx, gw) = _run(wg, scenario)
-    t_value, (t_gx, t_gw) = _run(torch_mod, scenario)
-    assert value == pytest.approx(t_value)
-    np.testing.assert_allclose(gx, t_gx)
-    np.testing.assert_allclose(gw, t_gw)
+    _matches_torch(scenario, torch_mod)
 
 
 def test_a_copy_made_by_indexing_has_its_own_version_counter(torch_mod):
