@@ -7,6 +7,8 @@ from .activation import (ACTIVATIONS, CELU, ELU, GELU, GLU, SELU, Hardsigmoid, H
                          ReLU6, SiLU, Sigmoid, Softmax, Softmin, Softplus, Softsign, Tanh,
                          Tanhshrink, Threshold, get_activation)
 from .containers import ModuleDict, ModuleList, Sequential
+from .conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,
+                   ConvTranspose3d)
 from .distance import CosineSimilarity, PairwiseDistance
 from .errors import StateDictError
 from .layers import Dropout, Embedding, Flatten, Identity, Linear, Unflatten
@@ -16,14 +18,20 @@ from .mlp import MLP
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, GroupNorm, LayerNorm, RMSNorm
 from .parameter_containers import ParameterDict, ParameterList
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d,
+                      AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool1d,
+                      AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d)
 
 __all__ = ["functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList",
            "ModuleDict", "ParameterList", "ParameterDict", "Linear", "Embedding", "Dropout",
-           "Flatten", "Unflatten", "Identity", "LayerNorm", "RMSNorm", "GroupNorm",
-           "BatchNorm1d", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU",
-           "Softplus", "Maxout", "Softmax", "LogSoftmax", "Softmin", "Hardtanh", "ReLU6",
-           "Hardsigmoid", "Hardswish", "Threshold", "LogSigmoid", "Mish", "SELU", "CELU",
-           "Softsign", "Tanhshrink", "GLU", "PReLU", "CosineSimilarity", "PairwiseDistance",
-           "MLP", "ACTIVATIONS", "get_activation", "MSELoss", "L1Loss", "HuberLoss",
-           "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
-           "KLDivLoss", "StateDictError"]
+           "Flatten", "Unflatten", "Identity", "LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm1d",
+           "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "Maxout",
+           "Softmax", "LogSoftmax", "Softmin", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish",
+           "Threshold", "LogSigmoid", "Mish", "SELU", "CELU", "Softsign", "Tanhshrink", "GLU",
+           "PReLU", "CosineSimilarity", "PairwiseDistance", "MLP", "ACTIVATIONS", "get_activation",
+           "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
+           "CrossEntropyLoss", "NLLLoss", "KLDivLoss", "StateDictError", "Conv1d", "Conv2d",
+           "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "MaxPool1d",
+           "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d",
+           "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+           "AdaptiveMaxPool3d"]

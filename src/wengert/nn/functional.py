@@ -22,18 +22,27 @@ from .activation_functions import (celu, elu, gelu, glu, hardsigmoid, hardswish,
                                    relu6, selu, silu, softmax, softmin, softplus, softsign,
                                    tanhshrink, threshold)
 from .distance import cosine_similarity, normalize, pairwise_distance
+from .conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,
+                   conv_transpose3d)
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      huber_loss, kl_div, l1_loss, l2_penalty, mse_loss, nll_loss,
                      smooth_l1_loss)
+from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,
+                      adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d,
+                      avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d)
 
-__all__ = ["linear", "embedding", "dropout", "layer_norm", "batch_norm", "rms_norm",
-           "group_norm", "normalize", "cosine_similarity", "pairwise_distance", "relu",
-           "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus", "maxout",
-           "softmax", "log_softmax", "softmin", "hardtanh", "relu6", "hardsigmoid",
-           "hardswish", "threshold", "logsigmoid", "mish", "selu", "celu", "softsign",
-           "tanhshrink", "glu", "prelu", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-           "nll_loss", "kl_div", "l2_penalty"]
+__all__ = ["linear", "embedding", "dropout", "layer_norm", "batch_norm", "rms_norm", "group_norm",
+           "normalize", "cosine_similarity", "pairwise_distance", "relu", "sigmoid", "tanh",
+           "leaky_relu", "elu", "gelu", "silu", "softplus", "maxout", "softmax", "log_softmax",
+           "softmin", "hardtanh", "relu6", "hardsigmoid", "hardswish", "threshold", "logsigmoid",
+           "mish", "selu", "celu", "softsign", "tanhshrink", "glu", "prelu", "mse_loss", "l1_loss",
+           "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "l2_penalty",
+           "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d",
+           "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+           "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+           "adaptive_max_pool3d"]
 
 
 # --- layers ---------------------------------------------------------------------------------

@@ -1,0 +1,399 @@
+"""Pooling: the functions ``max_pool1d/2d/3d``, ``avg_pool1d/2d/3d``,
+``adaptive_max_pool1d/2d/3d`` and ``adaptive_avg_pool1d/2d/3d`` (exported by
+:mod:`wengert.nn.functional`) and their modules, with PyTorch's signatures, defaults and
+output sizes. An input is (N, C, *spatial) or unbatched (C, *spatial).
+
+The functions check PyTorch's arguments and turn them into calls of the primitives in
+:mod:`wengert.ops.pooling`: max pooling gathers the input at the window maxima
+(``pool_gather``), average pooling divides window sums (``window_sum``) by the counts, and
+adaptive average pooling sums each axis's windows with a matmul by a constant 0/1 matrix
+and divides by the window sizes."""
+import numpy as np
+
+from ..errors import ArgumentError, DTypeError, ShapeError
+from ..ops import pooling as _pool
+from ..ops.linalg import matmul
+from ..ops.shape import reshape
+from ..tensor import Tensor
+from .module import Module
+
+_AXES = {1: "(C, L) or (N, C, L)", 2: "(C, H, W) or (N, C, H, W)",
+         3: "(C, D, H, W) or (N, C, D, H, W)"}
+
+
+# --- argument checks ------------------------------------------------------------------------
+def _tuple(op, name, value, n):
+    """An int, or 1 or n ints, as a tuple of n ints (PyTorch's rule for pooling sizes)."""
+    values = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) == 1:
+        values *= n
+    if len(values) != n or not all(isinstance(v, (int, np.integer)) for v in values):
+        raise ArgumentError(f"{op}: {name}={value!r} must be an int or {n} ints")
+    return tuple(int(v) for v in values)
+
+
+def _check_input(op, input, n):
+    """The input's data, after checking it is a float (C, *spatial) or (N, C, *spatial)."""
+    data = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if data.ndim not in (n + 1, n + 2) or 0 in data.shape[-n - 1:]:
+        raise ShapeError(f"{op}: expected a non-empty {n + 1}-D or {n + 2}-D input "
+                         f"{_AXES[n]}, got shape {data.shape}. Hint: {op} pools the last "
+                         f"{n} axes; add a channel axis, x[None], if there is none")
+    if data.dtype.kind != "f":
+        raise DTypeError(f"{op}: pooling needs a float input, got dtype {data.dtype}. Hint: "
+                         "convert it first, e.g. x.float()")
+    return data
+
+
+def _geometry(op, data, n, kernel_size, stride, padding, dilation, ceil_mode):
+    """(kernel, stride, padding, dilation, out_size) as tuples, checked as PyTorch checks
+    them; a kernel that leaves no window is a ShapeError."""
+    kernel = _tuple(op, "kernel_size", kernel_size, n)
+    stride = kernel if stride is None or stride == () or stride == [] else \
+        _tuple(op, "stride", stride, n)
+    padding, dilation = _tuple(op, "padding", padding, n), _tuple(op, "dilation", dilation, n)
+    for name, values in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
+        if min(values) <= 0:
+            raise ArgumentError(f"{op}: {name} must be greater than zero, got {values}")
+    if min(padding) < 0:
+        raise ArgumentError(f"{op}: padding must be non-negative, got {padding}")
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ArgumentError(f"{op}: padding {padding} must be at most half the kernel size "
+                            f"{kernel}. Hint: use padding <= kernel_size // 2 (as PyTorch)")
+    size = data.shape[-n:]
+    out = tuple(_pool.output_length(*a, ceil_mode=ceil_mode)
+                for a in zip(size, kernel, stride, padding, dilation))
+    if min(out) < 1:
+        raise ShapeError(f"{op}: the input of shape {data.shape} is too small for kernel_size="
+                         f"{kernel} (dilation={dilation}, padding={padding}): the output "
+                         f"would be {out}. Hint: the spatial sizes plus twice the padding must "
+                         "be at least dilation * (kernel_size - 1) + 1")
+    return kernel, stride, padding, dilation, out
+
+
+def _output_size(op, data, n, output_size):
+    """An adaptive pool's output size as n ints (None keeps the input's size)."""
+    sizes = (output_size,) * n if output_size is None or isinstance(
+        output_size, (int, np.integer)) else tuple(output_size)
+    if len(sizes) == 1:
+        sizes *= n
+    if len(sizes) != n or not all(s is None or isinstance(s, (int, np.integer)) for s in sizes):
+        raise ArgumentError(f"{op}: output_size={output_size!r} must be an int or {n} ints "
+                            "(None keeps that size)")
+    sizes = tuple(int(L if s is None else s) for s, L in zip(sizes, data.shape[-n:]))
+    if min(sizes) < 0:
+        raise ArgumentError(f"{op}: output_size={output_size!r} must not be negative")
+    return sizes
+
+
+# --- functions ------------------------------------------------------------------------------
+def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    data = _check_input(op, input, n)
+    kernel, stride, padding, dilation, out = _geometry(op, data, n, kernel_size, stride,
+                                                       padding, dilation, ceil_mode)
+    index = _pool.max_pool_indices(data, kernel, stride, padding, dilation, out)
+    values = _pool.pool_gather(input, index=index, dims=n)
+    return (values, Tensor._wrap(index)) if return_indices else values
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """The maximum of each window of ``kernel_size`` entries (``dilation`` apart, every
+    ``stride``, default ``kernel_size``) along the last axis of a (C, L) or (N, C, L) input,
+    with ``padding`` (at most kernel_size // 2) entries of -inf at both ends, as PyTorch's.
+    ``return_indices=True`` also returns where each maximum is (int64 flat index into each
+    input row). The gradient goes to that entry (the first of equal values)."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """:func:`max_pool1d` over the last two axes of a (C, H, W) or (N, C, H, W) input; sizes
+    are an int or a pair, and the indices are flat into each H x W plane (``h * W + w``)."""
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """:func:`max_pool1d` over the last three axes of a (C, D, H, W) or (N, C, D, H, W)
+    input; the indices are flat into each D x H x W volume."""
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
+def _divisor(kernel, stride, padding, size, out, count_include_pad, dtype):
+    """Each window's divisor, as PyTorch's: its length clipped to the padded input (a
+    ceil_mode window past the right padding counts only up to it), or without
+    ``count_include_pad`` only the entries inside the input; a product over the axes."""
+    n = len(kernel)
+    divisor = np.ones((1,) * n, dtype)
+    for d, (k, s, p, L, o) in enumerate(zip(kernel, stride, padding, size, out)):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, L + p)
+        count = end - start if count_include_pad else \
+            np.minimum(end, L) - np.maximum(start, 0)
+        divisor = divisor * count.reshape((1,) * d + (o,) + (1,) * (n - 1 - d)).astype(dtype)
+    return divisor
+
+
+def _avg_pool(op, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override):
+    data = _check_input(op, input, n)
+    kernel, stride, padding, _, out = _geometry(op, data, n, kernel_size, stride, padding, 1,
+                                                ceil_mode)
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise ArgumentError(f"{op}: divisor_override must not be zero")
+        divisor = np.asarray(divisor_override, data.dtype)
+    else:
+        divisor = _divisor(kernel, stride, padding, data.shape[-n:], out, count_include_pad,
+                           data.dtype)
+    sums = _pool.window_sum(input, kernel=kernel, stride=stride, padding=padding,
+                            out_size=out)
+    return sums / divisor
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """The mean of each window of ``kernel_size`` entries (every ``stride``, default
+    ``kernel_size``) along the last axis of a (C, L) or (N, C, L) input, with ``padding``
+    (at most kernel_size // 2) zeros at both ends that count in the mean unless
+    ``count_include_pad=False``, as PyTorch's (which has no ``divisor_override`` here)."""
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """:func:`avg_pool1d` over the last two axes of a (C, H, W) or (N, C, H, W) input;
+    ``divisor_override`` divides every window sum by that number instead."""
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """:func:`avg_pool2d` over the last three axes of a (C, D, H, W) or (N, C, D, H, W)
+    input."""
+    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def _window_matrix(size, out, dtype):
+    """(out, size) zeros and ones: row i marks PyTorch's adaptive window i."""
+    starts, ends = _pool.adaptive_windows(size, out)
+    cols = np.arange(size)
+    return ((cols >= starts[:, None]) & (cols < ends[:, None])).astype(dtype)
+
+
+def _adaptive_avg_pool(op, n, input, output_size):
+    data = _check_input(op, input, n)
+    out = _output_size(op, data, n, output_size)
+    x = input
+    count = np.ones((1,) * n, data.dtype)
+    # Window sums one axis at a time (they are separable): a matmul by a constant 0/1
+    # matrix, so every derivative comes from matmul's rules; axes that keep their size are
+    # left alone. Then one division by the window sizes, as PyTorch's sum / count.
+    for axis in range(-n, 0):
+        size, o = data.shape[axis], out[axis]
+        if size == o:
+            continue
+        matrix = _window_matrix(size, o, data.dtype)
+        if axis == -1:
+            x = matmul(x, np.ascontiguousarray(matrix.T))
+        else:
+            shape = x.shape
+            rows = reshape(x, shape=shape[:axis] + (size, -1))
+            x = reshape(matmul(matrix, rows), shape=shape[:axis] + (o,) + shape[axis + 1:])
+        count = count * matrix.sum(axis=1).reshape((o,) + (1,) * (-1 - axis))
+    return x / count
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """The mean over each of ``output_size`` windows along the last axis of a (C, L) or
+    (N, C, L) input, as PyTorch's: window i covers entries floor(i*L/out) to
+    ceil((i+1)*L/out) - 1, so windows may differ in length and overlap by one."""
+    return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """:func:`adaptive_avg_pool1d` over the last two axes; ``output_size`` is an int or a
+    pair whose entries may be None (keep that axis's size)."""
+    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """:func:`adaptive_avg_pool1d` over the last three axes; ``output_size`` is an int or
+    three entries that may be None."""
+    return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
+
+
+def _adaptive_max_pool(op, n, input, output_size, return_indices):
+    data = _check_input(op, input, n)
+    out = _output_size(op, data, n, output_size)
+    index = _pool.adaptive_max_pool_indices(data, out)
+    values = _pool.pool_gather(input, index=index, dims=n)
+    return (values, Tensor._wrap(index)) if return_indices else values
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """The maximum over each of ``output_size`` windows (those of
+    :func:`adaptive_avg_pool1d`) along the last axis; ``return_indices=True`` also returns
+    where each is (int64, flat into each input row), as PyTorch's."""
+    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """:func:`adaptive_max_pool1d` over the last two axes (indices flat into each plane)."""
+    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """:func:`adaptive_max_pool1d` over the last three axes (indices flat into each
+    volume)."""
+    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)
+
+
+# --- modules --------------------------------------------------------------------------------
+class _MaxPoolNd(Module):
+    _function = None  # the pooling function, set by each subclass
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input):
+        return type(self)._function(input, self.kernel_size, self.stride, self.padding,
+                                self.dilation, ceil_mode=self.ceil_mode,
+                                return_indices=self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}, dilation={self.dilation}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPoolNd):
+    """:func:`max_pool1d` as a module: ``MaxPool1d(kernel_size, stride=None, padding=0,
+    dilation=1, return_indices=False, ceil_mode=False)`` (stride None is kernel_size)."""
+    _function = staticmethod(max_pool1d)
+
+
+class MaxPool2d(_MaxPoolNd):
+    """:func:`max_pool2d` as a module, with :class:`MaxPool1d`'s arguments."""
+    _function = staticmethod(max_pool2d)
+
+
+class MaxPool3d(_MaxPoolNd):
+    """:func:`max_pool3d` as a module, with :class:`MaxPool1d`'s arguments."""
+    _function = staticmethod(max_pool3d)
+
+
+class _AvgPoolNd(Module):
+    _function = None
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, input):
+        return type(self)._function(input, self.kernel_size, self.stride, self.padding,
+                                self.ceil_mode, self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(_AvgPoolNd):
+    """:func:`avg_pool1d` as a module: ``AvgPool1d(kernel_size, stride=None, padding=0,
+    ceil_mode=False, count_include_pad=True)``; as PyTorch's, it keeps its sizes as
+    1-tuples."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        one = _tuple("AvgPool1d", "kernel_size", kernel_size, 1)
+        super().__init__(one, _tuple("AvgPool1d", "stride", one if stride is None else stride,
+                                     1), _tuple("AvgPool1d", "padding", padding, 1),
+                         ceil_mode, count_include_pad)
+
+    def forward(self, input):
+        return avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad)
+
+
+class AvgPool2d(_AvgPoolNd):
+    """:func:`avg_pool2d` as a module: ``AvgPool2d(kernel_size, stride=None, padding=0,
+    ceil_mode=False, count_include_pad=True, divisor_override=None)``."""
+    _function = staticmethod(avg_pool2d)
+
+
+class AvgPool3d(_AvgPoolNd):
+    """:func:`avg_pool3d` as a module, with :class:`AvgPool2d`'s arguments."""
+    _function = staticmethod(avg_pool3d)
+
+
+class _AdaptivePoolNd(Module):
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptivePoolNd):
+    """:func:`adaptive_avg_pool1d` as a module: ``AdaptiveAvgPool1d(output_size)``."""
+
+    def forward(self, input):
+        return adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveAvgPool2d(_AdaptivePoolNd):
+    """:func:`adaptive_avg_pool2d` as a module (entries of ``output_size`` may be None)."""
+
+    def forward(self, input):
+        return adaptive_avg_pool2d(input, self.output_size)
+
+
+class AdaptiveAvgPool3d(_AdaptivePoolNd):
+    """:func:`adaptive_avg_pool3d` as a module (entries of ``output_size`` may be None)."""
+
+    def forward(self, input):
+        return adaptive_avg_pool3d(input, self.output_size)
+
+
+class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
+    _function = None
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        return type(self)._function(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """:func:`adaptive_max_pool1d` as a module: ``AdaptiveMaxPool1d(output_size,
+    return_indices=False)``."""
+    _function = staticmethod(adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """:func:`adaptive_max_pool2d` as a module (entries of ``output_size`` may be None)."""
+    _function = staticmethod(adaptive_max_pool2d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """:func:`adaptive_max_pool3d` as a module (entries of ``output_size`` may be None)."""
+    _function = staticmethod(adaptive_max_pool3d)

@@ -1,0 +1,280 @@
+"""Pooling functions and modules against PyTorch: values, return_indices, input gradients in
+float32 and float64, ties, NaN and -inf, overlapping windows, reprs and error messages.
+The derivative rules themselves (JVP, second order) are checked in the op table
+(tests/op_cases_pooling.py)."""
+import itertools
+
+import numpy as np
+import pytest
+
+import wengert as wg
+import wengert.nn as nn
+import wengert.nn.functional as F
+from wengert.errors import ArgumentError, DTypeError, ShapeError
+
+TOL = {np.float32: {"rtol": 1e-5, "atol": 1e-6}, np.float64: {"rtol": 1e-12, "atol": 1e-12}}
+
+
+def _run_both(torch, ours, theirs, x, seed=0):
+    """Apply ``ours`` and ``theirs`` to ``x``, backward a random seed through both; returns
+    ((values, indices or None, input grad), the same from torch)."""
+    xw, xt = wg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    results = []
+    for fn, t, as_np in ((ours, xw, lambda a: a.data), (theirs, xt, lambda a: a.numpy())):
+        out = fn(t)
+        values, indices = out if isinstance(out, tuple) else (out, None)
+        w = np.random.default_rng(seed).normal(size=tuple(values.shape)).astype(x.dtype)
+        (values * (torch.tensor(w) if t is xt else w)).sum().backward()
+        results.append((as_np(values.detach()), None if indices is None else as_np(indices),
+                        as_np(t.grad)))
+    return results
+
+
+def _assert_same(torch, ours, theirs, x):
+    (v, i, g), (tv, ti, tg) = _run_both(torch, ours, theirs, x)
+    tol = TOL[x.dtype.type]
+    assert v.dtype == x.dtype and g.dtype == x.dtype  # float32 stays float32
+    assert v.shape == tv.shape
+    np.testing.assert_allclose(v, tv, **tol)
+    np.testing.assert_allclose(g, tg, **tol)
+    if ti is not None:
+        assert i.dtype == np.int64
+        np.testing.assert_array_equal(i, ti)
+
+
+def _both(torch, name, *args):
+    """The function ``name`` of wengert.nn.functional and of torch.nn.functional, with
+    ``args`` after the input."""
+    return (lambda t: getattr(F, name)(t, *args),
+            lambda t: getattr(torch.nn.functional, name)(t, *args))
+
+
+def _distinct(shape, dtype=np.float64, seed=0):
+    """Distinct values (no ties), shuffled."""
+    rng = np.random.default_rng(seed)
+    return (rng.permutation(int(np.prod(shape))).reshape(shape) / 7 - 3).astype(dtype)
+
+
+SHAPES = {1: (2, 3, 9), 2: (2, 2, 7, 6), 3: (1, 2, 5, 6, 5)}
+
+
+# --- functions against torch, over the geometry -----------------------------------------------
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_max_pool_matches_torch(torch_mod, n):
+    name = f"max_pool{n}d"
+    for k, s, p, d, c in itertools.product((1, 2, 3), (None, 1, 2), (0, 1), (1, 2),
+                                           (False, True)):
+        if p > k // 2:
+            continue
+        x = _distinct(SHAPES[n], seed=k + 3 * p)
+        args = (k, s, p, d, c, True)
+        _assert_same(torch_mod, *_both(torch_mod, name, *args), x)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_avg_pool_matches_torch(torch_mod, n):
+    name = f"avg_pool{n}d"
+    overrides = (None,) if n == 1 else (None, 3)  # avg_pool1d has no divisor_override
+    for k, s, p, c, inc, div in itertools.product((1, 2, 3), (None, 1, 2), (0, 1),
+                                                  (False, True), (True, False), overrides):
+        if p > k // 2:
+            continue
+        args = (k, s, p, c, inc) + (() if div is None else (div,))
+        _assert_same(torch_mod, *_both(torch_mod, name, *args), _distinct(SHAPES[n], seed=k))
+
+
+@pytest.mark.parametrize("kind", ["avg", "max"])
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_adaptive_pool_matches_torch(torch_mod, n, kind):
+    name = f"adaptive_{kind}_pool{n}d"
+    extra = (True,) if kind == "max" else ()
+    x = _distinct(SHAPES[n])
+    for size in (1, 2, 3, 4, 5, 7, 10):  # divisible, not, and larger than the input
+        _assert_same(torch_mod, *_both(torch_mod, name, size, *extra), x)
+    if n > 1:  # None keeps that axis
+        size = (None,) + (3,) * (n - 1)
+        _assert_same(torch_mod, *_both(torch_mod, name, size, *extra), x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, args", [
+    ("max_pool2d", (3, 2, 1, 1, True, True)), ("avg_pool2d", (3, 2, 1, True, False)),
+    ("adaptive_max_pool2d", (3, True)), ("adaptive_avg_pool2d", (3,)),
+    ("max_pool1d", (2,)), ("avg_pool3d", (2, 1)), ("adaptive_max_pool3d", (2,))])
+def test_unbatched_and_float32(torch_mod, name, args, dtype):
+    n = int(name[-2])
+    x = _distinct(SHAPES[n][1:], dtype)  # (C, *spatial)
+    _assert_same(torch_mod, *_both(torch_mod, name, *args), x)
+
+
+# --- modules -----------------------------------------------------------------------------------
+MODULES = [
+    ("MaxPool1d", (3,), {"stride": 2, "padding": 1, "return_indices": True}),
+    ("MaxPool2d", (2,), {}),
+    ("MaxPool2d", ((3, 2),), {"stride": 1, "padding": (1, 0), "dilation": (1, 2), "ceil_mode": True,
+                                   "return_indices": True}),
+    ("MaxPool3d", (2,), {"stride": 1, "return_indices": True}),
+    ("AvgPool1d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False}),
+    ("AvgPool2d", (2,), {}),
+    ("AvgPool2d", (3,), {"stride": 2, "padding": 1, "divisor_override": 4}),
+    ("AvgPool3d", ((2, 2, 3),), {"stride": (1, 2, 2), "padding": (0, 1, 1), "ceil_mode": True}),
+    ("AdaptiveAvgPool1d", (4,), {}),
+    ("AdaptiveAvgPool2d", ((None, 4),), {}),
+    ("AdaptiveAvgPool3d", (2,), {}),
+    ("AdaptiveMaxPool1d", (4,), {"return_indices": True}),
+    ("AdaptiveMaxPool2d", ((3, 4),), {}),
+    ("AdaptiveMaxPool3d", ((2, None, 3),), {"return_indices": True}),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, args, kwargs", MODULES,
+                         ids=[f"{m}{a}{k}" for m, a, k in MODULES])
+def test_module_matches_torch(torch_mod, name, args, kwargs, dtype):
+    ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch_mod.nn, name)(*args, **kwargs)
+    assert repr(ours) == repr(theirs)
+    _assert_same(torch_mod, ours, theirs, _distinct(SHAPES[int(name[-2])], dtype))
+
+
+def test_modules_have_no_parameters():
+    assert list(nn.MaxPool2d(2).parameters()) == []
+    assert list(nn.AdaptiveAvgPool2d(1).parameters()) == []
+
+
+# --- ties, NaN, -inf ------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ties_pick_the_entry_torch_picks(torch_mod, dtype):
+    # every window is constant, and windows overlap: the gradient goes to one entry of each
+    x = np.array([[[[1, 1, 1, 2], [1, 1, 2, 2], [0, 0, 2, 2], [0, 0, 2, 2]]]], dtype)
+    # (kernel_size, stride, padding, dilation, ceil_mode), return_indices=True
+    for args in [(2, None, 0, 1, False), (2, 1, 0, 1, False), (3, 1, 1, 1, False),
+                 ((2, 3), 1, (1, 1), 1, True)]:
+        _assert_same(torch_mod, *_both(torch_mod, "max_pool2d", *args, True), x)
+    for size in (1, 2, 3):
+        _assert_same(torch_mod, *_both(torch_mod, "adaptive_max_pool2d", size, True), x)
+
+
+def test_a_constant_window_gives_its_first_entry():
+    # worked by hand: one 2x2 window of equal values, the first (row-major) entry wins
+    x = wg.tensor(np.full((1, 1, 2, 2), 5.0), requires_grad=True)
+    values, indices = F.max_pool2d(x, 2, return_indices=True)
+    values.sum().backward()
+    assert indices.data.tolist() == [[[[0]]]]
+    assert x.grad.data.tolist() == [[[[1.0, 0.0], [0.0, 0.0]]]]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_nan_propagates_as_in_torch(torch_mod, n):
+    x = _distinct(SHAPES[n])
+    flat = x.reshape(-1)
+    flat[[1, 4, 5, 17, 30]] = np.nan  # windows with one NaN and with several
+    # (kernel_size, stride, padding, dilation), then ceil_mode=False, return_indices=True
+    for args in [(2, None, 0, 1), (3, 1, 1, 1), (2, 1, 0, 2)]:
+        (v, i, g), (tv, ti, tg) = _run_both(
+            torch_mod, *_both(torch_mod, f"max_pool{n}d", *args, False, True), x)
+        np.testing.assert_array_equal(v, tv)  # NaN where torch has NaN, the rest equal
+        np.testing.assert_array_equal(i, ti)
+        np.testing.assert_array_equal(g, tg)
+    (v, i, g), (tv, ti, tg) = _run_both(
+        torch_mod, *_both(torch_mod, f"adaptive_max_pool{n}d", 3, True), x)
+    np.testing.assert_array_equal(v, tv)
+    np.testing.assert_array_equal(i, ti)
+
+
+def test_all_minus_inf_window_picks_its_first_entry_inside(torch_mod):
+    x = np.full((1, 1, 3, 3), -np.inf)
+    for args in [(2, 2, 1), (3, 2, 1, 1, True)]:  # windows that start in the padding
+        xw, xt = wg.tensor(x, requires_grad=True), torch_mod.tensor(x, requires_grad=True)
+        values, indices = F.max_pool2d(xw, *args, return_indices=True)
+        tvalues, tindices = torch_mod.nn.functional.max_pool2d(xt, *args, return_indices=True)
+        np.testing.assert_array_equal(values.data, tvalues.detach().numpy())
+        np.testing.assert_array_equal(indices.data, tindices.numpy())
+        values.sum().backward()
+        tvalues.sum().backward()
+        np.testing.assert_array_equal(xw.grad.data, xt.grad.numpy())
+
+
+# --- overlapping windows accumulate ---------------------------------------------------------
+def test_overlapping_max_windows_accumulate(torch_mod):
+    # the 9 sits in all four 3x3 windows of a 4x4 input (stride 1): its gradient is 4
+    x = np.zeros((1, 1, 4, 4))
+    x[0, 0, 1, 2] = 9.0
+    x[0, 0, 3, 3] = 1.0  # below 9, so it wins nothing
+    xw = wg.tensor(x, requires_grad=True)
+    F.max_pool2d(xw, 3, stride=1).sum().backward()
+    expected = np.zeros((1, 1, 4, 4))
+    expected[0, 0, 1, 2] = 4.0
+    np.testing.assert_array_equal(xw.grad.data, expected)
+    xt = torch_mod.tensor(x, requires_grad=True)
+    torch_mod.nn.functional.max_pool2d(xt, 3, stride=1).sum().backward()
+    np.testing.assert_array_equal(xw.grad.data, xt.grad.numpy())
+
+
+def test_overlapping_avg_windows_accumulate(torch_mod):
+    # 1-D, kernel 3, stride 1, length 5: entry j is in min(j+1, 3, 5-j) windows, each /3
+    xw = wg.tensor(np.arange(5.0).reshape(1, 1, 5), requires_grad=True)
+    F.avg_pool1d(xw, 3, stride=1).sum().backward()
+    np.testing.assert_allclose(xw.grad.data[0, 0], np.array([1, 2, 3, 2, 1]) / 3)
+    _assert_same(torch_mod, lambda t: F.avg_pool2d(t, 3, 1, 1),
+                 lambda t: torch_mod.nn.functional.avg_pool2d(t, 3, 1, 1),
+                 _distinct((2, 3, 6, 5)))
+
+
+def test_hand_worked_values():
+    x = wg.tensor(np.array([[[1.0, 2, 3, 4, 5]]]))
+    # ceil_mode: a last window [5] of one entry; padding 1: windows [0,1,2] [2,3,4] [4,5,0]
+    assert F.avg_pool1d(x, 2, ceil_mode=True).data.tolist() == [[[1.5, 3.5, 5.0]]]
+    assert F.max_pool1d(x, 3, 2, 1).data.tolist() == [[[2.0, 4.0, 5.0]]]
+    assert F.avg_pool1d(x, 3, 2, 1).data.tolist() == [[[1.0, 3.0, 3.0]]]
+    assert F.avg_pool1d(x, 3, 2, 1, count_include_pad=False).data.tolist() == [[[1.5, 3.0,
+                                                                                  4.5]]]
+    # adaptive, 5 -> 3: windows [0, 2), [1, 4), [3, 5)
+    assert F.adaptive_avg_pool1d(x, 3).data.tolist() == [[[1.5, 3.0, 4.5]]]
+    assert F.adaptive_max_pool1d(x, 3).data.tolist() == [[[2.0, 4.0, 5.0]]]
+
+
+def test_empty_batch():
+    out = F.max_pool2d(wg.tensor(np.zeros((0, 2, 4, 4))), 2)
+    assert out.shape == (0, 2, 2, 2)
+    assert F.avg_pool2d(wg.tensor(np.zeros((0, 2, 4, 4))), 2).shape == (0, 2, 2, 2)
+
+
+# --- errors ---------------------------------------------------------------------------------
+def test_padding_larger_than_half_the_kernel():
+    x = wg.tensor(np.zeros((1, 1, 5, 5)))
+    with pytest.raises(ArgumentError, match=r"max_pool2d: padding \(2, 2\) must be at most "
+                                            r"half the kernel size \(3, 3\)"):
+        F.max_pool2d(x, 3, padding=2)
+    with pytest.raises(ArgumentError, match="avg_pool2d: padding"):
+        nn.AvgPool2d(2, padding=2)(x)
+
+
+def test_kernel_larger_than_input():
+    with pytest.raises(ShapeError, match=r"max_pool2d: the input of shape \(1, 1, 3, 3\) is "
+                                         r"too small for kernel_size=\(4, 4\).*Hint"):
+        F.max_pool2d(wg.tensor(np.zeros((1, 1, 3, 3))), 4)
+    with pytest.raises(ShapeError, match=r"avg_pool1d: the input of shape \(2, 2\)"):
+        F.avg_pool1d(wg.tensor(np.zeros((2, 2))), 3)
+
+
+def test_wrong_number_of_axes():
+    with pytest.raises(ShapeError, match=r"max_pool2d: expected a non-empty 3-D or 4-D input "
+                                         r"\(C, H, W\) or \(N, C, H, W\), got shape \(4, 4\)"):
+        F.max_pool2d(wg.tensor(np.zeros((4, 4))), 2)
+    with pytest.raises(ShapeError, match=r"adaptive_avg_pool3d: .*got shape \(1, 1, 1, 2, 2, 2\)"):
+        F.adaptive_avg_pool3d(wg.tensor(np.zeros((1, 1, 1, 2, 2, 2))), 1)
+
+
+def test_bad_arguments():
+    x = wg.tensor(np.zeros((1, 1, 4, 4)))
+    with pytest.raises(ArgumentError, match="avg_pool2d: divisor_override must not be zero"):
+        F.avg_pool2d(x, 2, divisor_override=0)
+    with pytest.raises(ArgumentError, match="max_pool2d: stride must be greater than zero"):
+        F.max_pool2d(x, 2, stride=0)
+    with pytest.raises(ArgumentError, match=r"max_pool2d: kernel_size=\(2, 2, 2\) must be an "
+                                            "int or 2 ints"):
+        F.max_pool2d(x, (2, 2, 2))
+    with pytest.raises(ArgumentError, match="adaptive_max_pool2d: output_size=-1"):
+        F.adaptive_max_pool2d(x, -1)
+    with pytest.raises(DTypeError, match="max_pool2d: pooling needs a float input"):
+        F.max_pool2d(wg.tensor(np.zeros((1, 1, 4, 4), np.int64)), 2)
