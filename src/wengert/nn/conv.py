@@ -20,14 +20,6 @@ PADDING_MODES = ("zeros", "reflect", "replicate", "circular")  # PyTorch's
 
 
 # --- functions ------------------------------------------------------------------------------
-def _tuple(where_, name, value, n):
-    """An int or n ints as a tuple of n ints (PyTorch's _ntuple)."""
-    out = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(out) != n:
-        raise ArgumentError(f"{where_}: {name}={value!r} must be an int or {n} ints")
-    return out
-
-
 def _pads(where_, padding, kernel, stride, dilation):
     """(lo, hi) per spatial axis for an int, a tuple, 'valid' or 'same'. 'same' pads
     dilation*(k-1) in all, the odd one on the far side, as PyTorch."""
@@ -44,7 +36,7 @@ def _pads(where_, padding, kernel, stride, dilation):
                                 "give the padding as numbers")
         totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
         return tuple((t // 2, t - t // 2) for t in totals)
-    return tuple((p, p) for p in _tuple(where_, "padding", padding, n))
+    return tuple((p, p) for p in _conv.ints(where_, "padding", padding, n, 0))
 
 
 def _batched(where_, input, n):
@@ -78,8 +70,8 @@ def _convolve(n, input, weight, bias, stride, padding, dilation, groups):
     where_ = f"conv{n}d"
     _check_weight(where_, weight, n)
     x, batched = _batched(where_, input, n)
-    stride = _tuple(where_, "stride", stride, n)
-    dilation = _tuple(where_, "dilation", dilation, n)
+    stride = _conv.ints(where_, "stride", stride, n, 1)
+    dilation = _conv.ints(where_, "dilation", dilation, n, 1)
     pads = _pads(where_, padding, tuple(weight.shape[2:]), stride, dilation)
     y = _conv.conv(x, weight, stride=stride, padding=pads, dilation=dilation, groups=groups)
     return _finish(where_, y, bias, batched, n)
@@ -90,16 +82,16 @@ def _convolve_transposed(n, input, weight, bias, stride, padding, output_padding
     where_ = f"conv_transpose{n}d"
     _check_weight(where_, weight, n)
     x, batched = _batched(where_, input, n)
-    stride = _tuple(where_, "stride", stride, n)
-    dilation = _tuple(where_, "dilation", dilation, n)
-    extra = _tuple(where_, "output_padding", output_padding, n)
+    stride = _conv.ints(where_, "stride", stride, n, 1)
+    dilation = _conv.ints(where_, "dilation", dilation, n, 1)
+    extra = _conv.ints(where_, "output_padding", output_padding, n, 0)
     if any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation)):
         raise ArgumentError(f"{where_}: output_padding={extra} must be smaller than either "
                             f"stride {stride} or dilation {dilation} on every axis, as in "
                             "PyTorch (a larger one would add outputs no input reaches)")
-    y = _conv.conv_transpose(x, weight, stride=stride, padding=_tuple(where_, "padding",
-                                                                       padding, n),
-                             output_padding=extra, dilation=dilation, groups=groups)
+    pads = _conv.ints(where_, "padding", padding, n, 0)
+    y = _conv.conv_transpose(x, weight, stride=stride, padding=pads, output_padding=extra,
+                             dilation=dilation, groups=groups)
     return _finish(where_, y, bias, batched, n)
 
 
@@ -167,17 +159,17 @@ class _ConvBase(Module):
             raise ArgumentError(f"{name}: groups={groups} must be positive and divide both "
                                 f"in_channels={in_channels} and out_channels={out_channels}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _tuple(name, "kernel_size", kernel_size, n)
-        self.stride = _tuple(name, "stride", stride, n)
-        self.dilation = _tuple(name, "dilation", dilation, n)
-        self.output_padding = _tuple(name, "output_padding", output_padding, n)
+        self.kernel_size = _conv.ints(name, "kernel_size", kernel_size, n, 1)
+        self.stride = _conv.ints(name, "stride", stride, n, 1)
+        self.dilation = _conv.ints(name, "dilation", dilation, n, 1)
+        self.output_padding = _conv.ints(name, "output_padding", output_padding, n, 0)
         self._check_padding_mode(padding_mode)
         self.padding_mode = padding_mode
         if isinstance(padding, str):
             _pads(name, padding, self.kernel_size, self.stride, self.dilation)  # checks it
             self.padding = padding
         else:
-            self.padding = _tuple(name, "padding", padding, n)
+            self.padding = _conv.ints(name, "padding", padding, n, 0)
         shape = ((in_channels, out_channels // groups) if self._transposed
                  else (out_channels, in_channels // groups)) + self.kernel_size
         dtype = as_dtype(dtype) or DEFAULT_FLOAT

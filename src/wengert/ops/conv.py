@@ -33,8 +33,9 @@ _window_view = np.lib.stride_tricks.sliding_window_view
 
 
 # --- argument checks ------------------------------------------------------------------------
-def _ints(op, name, value, n, least):
-    """``value`` (an int or n ints) as a tuple of n ints, each at least ``least``."""
+def ints(op, name, value, n, least):
+    """``value`` (an int or n ints) as a tuple of n ints, each at least ``least``; also
+    what :mod:`wengert.nn.conv` checks PyTorch's arguments with."""
     out = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
     if len(out) != n or any(not isinstance(v, (int, np.integer)) or v < least for v in out):
         raise ArgumentError(f"{op}: {name}={value!r} must be an int or {n} ints, each "
@@ -61,8 +62,8 @@ def _pairs(op, padding, n):
 
 def _geometry(op, n, stride, padding, dilation):
     """Stride, padding pairs and dilation, normalised and checked, for n spatial axes."""
-    return (_ints(op, "stride", stride, n, 1), _pairs(op, padding, n),
-            _ints(op, "dilation", dilation, n, 1))
+    return (ints(op, "stride", stride, n, 1), _pairs(op, padding, n),
+            ints(op, "dilation", dilation, n, 1))
 
 
 def _check_inputs(op, x, weight, x_name="input"):
@@ -159,7 +160,7 @@ def _conv_transpose(y, weight, stride=1, padding=0, output_padding=0, dilation=1
     _check_groups(op, groups, y.shape[1], weight, weight.shape[0])
     n = y.ndim - 2
     stride, pads, dilation = _geometry(op, n, stride, padding, dilation)
-    extra = _ints(op, "output_padding", output_padding, n, 0)
+    extra = ints(op, "output_padding", output_padding, n, 0)
     kernel, spatial = weight.shape[2:], y.shape[2:]
     n_batch, c_in = y.shape[:2]
     per_group = weight.shape[1]
@@ -193,7 +194,7 @@ def _conv_weight(x, dy, kernel_size, stride=1, padding=0, dilation=1, groups=1):
     op = "conv_weight"
     _check_inputs(op, x, dy)
     n = x.ndim - 2
-    kernel = _ints(op, "kernel_size", kernel_size, n, 1)
+    kernel = ints(op, "kernel_size", kernel_size, n, 1)
     stride, pads, dilation = _geometry(op, n, stride, padding, dilation)
     if not isinstance(groups, (int, np.integer)) or groups < 1 or x.shape[1] % groups \
             or dy.shape[1] % groups:
