@@ -28,11 +28,12 @@ SUITE = {
     "mnist_epoch": [[]],
     "jacobian_modes": [[]],
     "checkpoint_memory": [[]],
+    "conv": [[]],
     "instructions": [[]],
 }
 THREADS = {"mlp_step": (1, 2), "mlp_overhead": (1,), "tiny_ops": (1, 2), "row_writes": (1,),
            "memory": (1,), "mnist_epoch": (1, 2),
-           "jacobian_modes": (1,), "checkpoint_memory": (1,), "instructions": (1,)}
+           "jacobian_modes": (1,), "checkpoint_memory": (1,), "conv": (1,), "instructions": (1,)}
 
 
 def run_one(name, extra, threads, quick):

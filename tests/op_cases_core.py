@@ -169,6 +169,40 @@ CASES += [
          T and (lambda x, y, z: T.stack([x, y, z], dim=0)), label="stack"),
     Case("pad", lambda x: wg.pad(x, pad_width=((1, 0), (2, 1))), [In((2, 3))],
          T and (lambda x: F.pad(x, (2, 1, 1, 0)))),
+]
+# the non-constant pad modes (NumPy's names; PyTorch's in _TORCH_PAD): the last two axes of a
+# (C, H, W) input as PyTorch pads them; the first axis of a matrix (PyTorch pads it as the
+# second-to-last of a (1, H, W)); the widest pad each mode takes; and the pad squared, whose
+# second derivative runs through the VJP rule's own ops (getitem, sum, constant pad, add)
+_TORCH_PAD = {"reflect": "reflect", "edge": "replicate", "wrap": "circular", "symmetric": None}
+
+
+def _pad_cases(mode):
+    tm = _TORCH_PAD[mode]
+
+    def case(fn, shape, tfn, ref, label):
+        return Case("pad", fn, [In(shape)], T and tm and tfn,
+                    ref=None if tm else ref, label=f"{mode}-{label}")
+
+    widest = {"reflect": 2, "edge": 5, "wrap": 3, "symmetric": 3}[mode]  # the last axis is 3
+    return [
+        case(lambda x: wg.pad(x, pad_width=((0, 0), (1, 2), (2, 1)), mode=mode), (2, 3, 4),
+             lambda x: F.pad(x, (2, 1, 1, 2), mode=tm),
+             lambda x: np.pad(x, ((0, 0), (1, 2), (2, 1)), mode=mode), "last-two"),
+        case(lambda x: wg.pad(x, pad_width=((2, 1), (0, 1)), mode=mode), (3, 4),
+             lambda x: F.pad(x[None], (0, 1, 2, 1), mode=tm)[0],
+             lambda x: np.pad(x, ((2, 1), (0, 1)), mode=mode), "first-axis"),
+        case(lambda x: wg.pad(x, pad_width=((0, 0), (widest, widest)), mode=mode), (2, 3),
+             lambda x: F.pad(x, (widest, widest), mode=tm),
+             lambda x: np.pad(x, ((0, 0), (widest, widest)), mode=mode), "widest"),
+        case(lambda x: wg.pad(x, pad_width=((0, 0), (2, 1), (1, 2)), mode=mode) ** 2,
+             (2, 3, 3), lambda x: F.pad(x, (1, 2, 2, 1), mode=tm) ** 2,
+             lambda x: np.pad(x, ((0, 0), (2, 1), (1, 2)), mode=mode) ** 2, "squared"),
+    ]
+
+
+CASES += [c for mode in _TORCH_PAD for c in _pad_cases(mode)]
+CASES += [
     Case("alias", lambda x: sh.alias(x) * 1, [In((3,))], T and (lambda x: x * 1)),
     Case("copy", lambda x: x.clone(), [In((3, 2))], T and (lambda x: x.clone())),
 ]

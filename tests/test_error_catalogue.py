@@ -26,7 +26,11 @@ def _op_options():
                          (lambda: wg.clip(wg.ones(2)), "clip: give a_min, a_max or both")):
         with pytest.raises(wg.ArgumentError, match=message):
             bad()
-    wg.pad(wg.ones(2), [(1, 1)], mode="edge")
+    with pytest.raises(wg.ArgumentError, match=r"pad: mode='reflect' cannot pad axis 0 of size 2"):
+        wg.pad(wg.ones(2), [(2, 0)], mode="reflect")
+    with pytest.raises(wg.ArgumentError, match=r"pad: mode='reflect' takes no value"):
+        F.pad(wg.ones((1, 2)), (1, 1), mode="reflect", value=1.0)
+    wg.pad(wg.ones(2), [(1, 1)], mode="mean")
 
 
 def _leaf_inplace():
@@ -464,6 +468,77 @@ def _linalg_derivative():
     wg.linalg.eigh(a).eigenvectors[:, 0].sum().backward()
 
 
+def _z(*shape, dtype="float64"):
+    """Zeros of ``shape``: a convolution or pooling input or weight."""
+    return wg.zeros(*shape, dtype=dtype)
+
+
+def _conv_input_shape():
+    with pytest.raises(wg.ShapeError, match=r"conv1d: expected a weight of shape \(C_out, "
+                                            r"C_in/groups, \*kernel\).*\(1, 2, 3, 3\).*Hint"):
+        F.conv1d(_z(1, 2, 5), _z(1, 2, 3, 3))  # the related check: the weight's ndim
+    F.conv2d(_z(1, 1, 1, 5, 5), _z(1, 1, 3, 3))
+
+
+def _conv_groups():
+    with pytest.raises(wg.ArgumentError, match=r"Conv2d: groups=2 must be positive and divide "
+                                               r"both in_channels=3 and out_channels=4.*Hint"):
+        nn.Conv2d(3, 4, 3, groups=2)  # the related check of the modules
+    F.conv2d(_z(1, 4, 5, 5), _z(3, 2, 3, 3), groups=2)
+
+
+def _conv_kernel_size():
+    with pytest.raises(wg.ShapeError, match=r"conv_transpose: input \(1, 1, 1\).*empty output "
+                                            r"\(-1,\).*Hint"):
+        F.conv_transpose1d(_z(1, 1, 1), _z(1, 1, 1), padding=1)  # the related check
+    F.conv1d(_z(1, 1, 5), _z(1, 1, 3), dilation=3)
+
+
+def _conv_padding_string():
+    with pytest.raises(wg.ArgumentError, match=r"conv2d: padding='full' is not a valid "
+                                               r"string\. Hint"):
+        F.conv2d(_z(1, 1, 5, 5), _z(1, 1, 3, 3), padding="full")  # the related checks
+    with pytest.raises(wg.ArgumentError, match=r"ConvTranspose2d: padding='same': string "
+                                               r"padding is for Conv layers"):
+        nn.ConvTranspose2d(1, 1, 3, padding="same")
+    F.conv2d(_z(1, 1, 5, 5), _z(1, 1, 3, 3), stride=2, padding="same")
+
+
+def _window_args():
+    # the related checks the entry names, in pooling and convolution modules
+    for call, pattern in (
+            (lambda: F.max_pool2d(_z(1, 1, 4, 4), (2, 2, 2)),
+             r"max_pool2d: kernel_size=\(2, 2, 2\) must be an int or 2 ints\. Hint"),
+            (lambda: F.max_pool2d(_z(1, 1, 4, 4), 2, stride=0),
+             r"max_pool2d: stride must be greater than zero, got \(0, 0\)\. Hint"),
+            (lambda: F.avg_pool2d(_z(1, 1, 4, 4), 2, divisor_override=0),
+             r"avg_pool2d: divisor_override must not be zero.*Hint"),
+            (lambda: F.avg_pool2d(_z(1, 1, 4, 4), 2, divisor_override=2.5),
+             r"avg_pool2d: divisor_override=2.5 must be an int"),
+            (lambda: nn.Conv2d(1, 1, (3, 3, 3)),
+             r"Conv2d: kernel_size=\(3, 3, 3\) must be an int or 2 ints, each >= 1")):
+        with pytest.raises(wg.ArgumentError, match=pattern):
+            call()
+    F.conv1d(_z(1, 1, 5), _z(1, 1, 3), stride=0)
+
+
+def _pool_dtype():
+    # the related checks: an integer max_pool1d input without indices, bool, adaptive pooling
+    for call, pattern in (
+            (lambda: F.max_pool1d(_z(1, 4, dtype="int64"), 2),
+             r"max_pool1d: pools an integer input \(here int64, shape \(1, 4\)\) only with "
+             r"return_indices=True"),
+            (lambda: F.max_pool2d(_z(1, 4, 4, dtype="bool"), 2),
+             r"max_pool2d: cannot pool an input of dtype bool.*uint8, int8, int16, int32, "
+             r"int64.*Hint"),
+            (lambda: F.adaptive_avg_pool2d(_z(1, 4, 4, dtype="int64"), 2),
+             r"adaptive_avg_pool2d: cannot pool an input of dtype int64.*floating inputs "
+             r"only")):
+        with pytest.raises(wg.DTypeError, match=pattern):
+            call()
+    F.avg_pool2d(_z(1, 1, 4, 4, dtype="int32"), 2)
+
+
 # id -> (trigger, error type, regex the message must match)
 CATALOGUE = {
     "binary-shape": (lambda: wg.ones(2, 3) * wg.ones(4), wg.ShapeError, r"multiply.*\(2, 3\).*\(4,\)"),
@@ -550,6 +625,8 @@ CATALOGUE = {
     "pytorch-spelling": (_pytorch_spelling, wg.ArgumentError,
                          r"var: dim= is PyTorch's spelling.*ddof=0.*correction=1.*axis=0, ddof=1"),
     "inplace-shape": (_inplace_shape, wg.ShapeError, r"in-place 'add'.*\(2, 2\).*\(2,\)"),
+    "inplace-dtype": (lambda: F.silu(wg.tensor([1, 2]), inplace=True), wg.DTypeError,
+                      r"silu_: .*float.*int64.*Hint"),
     "read-only-view": (_readonly_view, wg.GraphError, r"read-only.*clone"),
     "detach-first": (_detach_first, wg.GraphError, r"numpy\(\).*detach"),
     "hook-dtype": (_hook_dtype, wg.DTypeError, r"hook returned a float64 gradient for a float32"),
@@ -688,7 +765,57 @@ CATALOGUE = {
                                       r"the Playground server needs starlette.*: pip install "
                                       r"'wengert\[playground\]'"),
     "op-options": (_op_options, wg.ArgumentError,
-                   r"pad: only mode='constant'.*mode='edge'.*constant_values"),
+                   r"pad: mode='mean' is not a padding mode; use one of 'constant', "
+                   r"'reflect'"),
+    # convolution and pooling
+    "conv-input-shape": (_conv_input_shape, wg.ShapeError,
+                         r"conv2d: expected input of shape \(N, C, \*spatial\) or \(C, "
+                         r"\*spatial\) with 2 spatial dims.*\(1, 1, 1, 5, 5\)\. Hint"),
+    "conv-bias-shape": (lambda: F.conv2d(_z(1, 1, 5, 5), _z(2, 1, 3, 3), _z(3)), wg.ShapeError,
+                        r"conv2d: bias of shape \(3,\) does not fit 2 output channels "
+                        r"\(output \(1, 2, 3, 3\)\)\. Hint: it needs shape \(2,\)"),
+    "conv-dtype": (lambda: F.conv2d(_z(1, 1, 5, 5), _z(1, 1, 3, 3, dtype="float32")),
+                   wg.DTypeError, r"conv: input \(float64\) and weight \(float32\) must be "
+                                  r"floating.*\(1, 1, 5, 5\).*\(1, 1, 3, 3\)\)\. Hint"),
+    "conv-channels": (lambda: F.conv2d(_z(1, 3, 5, 5), _z(2, 2, 3, 3)), wg.ShapeError,
+                      r"conv: the input has 3 channels but the weight \(2, 2, 3, 3\) with "
+                      r"groups=1 expects 2 \(input \(1, 3, 5, 5\)\)\. Hint"),
+    "conv-groups": (_conv_groups, wg.ArgumentError,
+                    r"conv: groups=2 must divide the 4 input channels and the weight's 3 "
+                    r"\(input \(1, 4, 5, 5\), weight \(3, 2, 3, 3\)\)\. Hint"),
+    "conv-kernel-size": (_conv_kernel_size, wg.ShapeError,
+                         r"conv: the kernel \(3,\) \(dilation \(3,\)\) is larger than the "
+                         r"padded input \(5,\).*Hint"),
+    "conv-padding-string": (_conv_padding_string, wg.ArgumentError,
+                            r"conv2d: padding='same' is not supported for strided convolutions "
+                            r"\(stride=\(2, 2\)\).*Hint"),
+    "conv-output-padding": (lambda: F.conv_transpose1d(_z(1, 2, 5), _z(2, 1, 3), stride=2,
+                                                       output_padding=2),
+                            wg.ArgumentError,
+                            r"conv_transpose1d: output_padding=\(2,\) must be smaller than "
+                            r"either stride \(2,\) or dilation \(1,\).*Hint"),
+    "window-args": (_window_args, wg.ArgumentError,
+                    r"conv1d: stride=0 must be an int or 1 ints, each >= 1.*Hint"),
+    "pool-input-shape": (lambda: F.max_pool2d(_z(4, 4), 2), wg.ShapeError,
+                         r"max_pool2d: expected a non-empty 3-D or 4-D input \(C, H, W\) or "
+                         r"\(N, C, H, W\), got shape \(4, 4\)\. Hint"),
+    "pool-dtype": (_pool_dtype, wg.DTypeError,
+                   r"avg_pool2d: cannot pool an input of dtype int32 \(shape \(1, 1, 4, 4\)\); "
+                   r".*int64\. Hint: convert it first"),
+    "pool-padding": (lambda: F.max_pool2d(_z(1, 1, 5, 5), 3, padding=2), wg.ArgumentError,
+                     r"max_pool2d: padding \(2, 2\) must be at most half the kernel size "
+                     r"\(3, 3\)\. Hint"),
+    "pool-output-size": (lambda: F.max_pool2d(_z(1, 1, 3, 3), 4), wg.ShapeError,
+                         r"max_pool2d: the input of shape \(1, 1, 3, 3\) is too small for "
+                         r"kernel_size=\(4, 4\).*Hint"),
+    "pool-padding-only-window": (lambda: F.max_pool2d(_z(1, 1, 4, 4), 2, 1, 1, 5),
+                                 wg.ShapeError,
+                                 r"max_pool2d: window 0 along spatial axis 0 holds only "
+                                 r"padding.*\(1, 1, 4, 4\).*dilation=\(5, 5\).*Hint"),
+    "adaptive-output-size": (lambda: F.adaptive_max_pool2d(_z(1, 1, 4, 4), -1),
+                             wg.ArgumentError,
+                             r"adaptive_max_pool2d: output_size=-1 must not be negative "
+                             r"\(input of shape \(1, 1, 4, 4\)\)\. Hint"),
     # plain built-in errors, as Python and NumPy raise them (not WengertErrors; see BUILTIN)
     "module-assign": (_module_assign, TypeError, r"ndarray.*'weight'.*Linear.*Parameter"),
     "python-protocol": (lambda: len(wg.tensor(1.0)), TypeError, r"len\(\) of a 0-d tensor"),

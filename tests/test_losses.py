@@ -146,8 +146,8 @@ def test_bce_gradient_at_the_clamps_is_torchs_not_zero(torch_mod, strict_numpy, 
                                                          reduction="none")
     theirs.sum().backward()
     np.testing.assert_allclose(loss.data, theirs.detach().numpy(), rtol=1e-12)
-    # PyTorch's 1e-12 floor is a float32 constant: 1e-8 relative near the clamps
-    np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-7)
+    # PyTorch's 1e-12 floor is a float32 constant in float64 too, and so is wengert's
+    np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-14)
     if y == 1.0:
         assert p.grad.data[0] == pytest.approx(-1e12)
 
@@ -178,6 +178,111 @@ def _compare(torch, ours, theirs, inputs, others, rtol=1e-10):
 
 
 REDUCTIONS = ["mean", "sum", "none"]
+
+
+# --- binary cross-entropy: exact 0 and 1, the target's gradient, dtypes ------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bce_input_gradient_at_exactly_0_and_1_is_torchs(torch_mod, dtype):
+    p0, y0 = np.array([0.0, 0.0, 1.0, 1.0, 0.0, 1.0]), np.array([1.0, 0.3, 0.0, 0.7, 0.0, 1.0])
+    p, y = wg.tensor(p0, dtype=dtype, requires_grad=True), wg.tensor(y0, dtype=dtype)
+    tdtype = getattr(torch_mod, dtype)
+    tp = torch_mod.tensor(p0, dtype=tdtype, requires_grad=True)
+    loss = F.binary_cross_entropy(p, y, reduction="none")
+    theirs = torch_mod.nn.functional.binary_cross_entropy(
+        tp, torch_mod.tensor(y0, dtype=tdtype), reduction="none")
+    np.testing.assert_array_equal(loss.data, theirs.detach().numpy())
+    loss.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-6 if dtype == "float32"
+                               else 1e-15)
+    assert p.grad.dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_target_gradient_matches_torch_where_no_clamp_holds(torch_mod, rng, reduction):
+    # log p > -100 for p > 3.7e-44: down to 1e-40 and up to 1 - 1e-13 the logs are exact
+    p = np.concatenate([rng.uniform(0.01, 0.99, 6), [1e-13, 1 - 1e-13, 1e-40]]).reshape(3, 3)
+    y, w = rng.random((3, 3)), rng.uniform(0.2, 3.0, (3,))
+    _compare(torch_mod, lambda a, b: F.binary_cross_entropy(a, b, w, reduction=reduction),
+             lambda a, b: torch_mod.nn.functional.binary_cross_entropy(
+                 a, b, torch_mod.as_tensor(w), reduction=reduction), [p, y], [])
+
+
+def test_bce_target_gradient_where_a_clamp_holds_is_that_of_torchs_own_loss(torch_mod):
+    # a difference: torch's target gradient is -logit(p), +-inf at p = 0 and 1 and 115 at
+    # p = 1e-50, the derivative of the loss without its clamps; wengert's is the derivative of
+    # the loss both compute (logs clamped at -100), here measured on torch's own values
+    p0, y0 = np.array([0.0, 1.0, 1e-50, 0.0]), np.array([0.5, 0.5, 0.5, 0.25])
+    y = t64(y0)
+    F.binary_cross_entropy(wg.tensor(p0), y, reduction="sum").backward()
+    tp, ty = torch_mod.tensor(p0), torch_mod.tensor(y0, requires_grad=True)
+    torch_mod.nn.functional.binary_cross_entropy(tp, ty, reduction="sum").backward()
+    np.testing.assert_allclose(ty.grad.numpy()[:3], [np.inf, -np.inf, 50 * np.log(10)])
+
+    def torch_loss(yy):
+        return torch_mod.nn.functional.binary_cross_entropy(
+            tp, torch_mod.tensor(yy), reduction="none").numpy()
+    h = 1e-3  # the clamped loss is linear in y: central differences are exact
+    slope = (torch_loss(y0 + h) - torch_loss(y0 - h)) / (2 * h)
+    np.testing.assert_allclose(y.grad.data, slope, rtol=1e-9)
+    np.testing.assert_allclose(y.grad.data, [100.0, -100.0, 100.0, 100.0], rtol=1e-9)
+
+
+@pytest.mark.parametrize("input_dtype, target_dtype", [
+    ("float32", "float64"), ("float64", "float32"), ("float32", "float16"),
+    ("float32", "int64"), ("float64", "bool")])
+def test_bce_refuses_a_target_of_another_dtype_as_torch(torch_mod, input_dtype, target_dtype):
+    p0, y0 = np.array([0.25, 0.5, 0.75]), np.array([0, 1, 1])
+    with pytest.raises(RuntimeError):
+        torch_mod.nn.functional.binary_cross_entropy(
+            torch_mod.tensor(p0, dtype=getattr(torch_mod, input_dtype)),
+            torch_mod.tensor(y0.astype(target_dtype)))
+    p = wg.tensor(p0, dtype=input_dtype, requires_grad=True)
+    for target in (wg.tensor(y0.astype(target_dtype)), y0.astype(target_dtype)):
+        with pytest.raises(wg.DTypeError, match=rf"binary_cross_entropy: .*{target_dtype}.*"
+                                                rf"Hint: target.astype\('{input_dtype}'\)"):
+            F.binary_cross_entropy(p, target)
+        with pytest.raises(wg.DTypeError, match=rf"binary_cross_entropy: .*{input_dtype}"):
+            nn.BCELoss()(p, target)
+    # Python numbers have no dtype: they take the input's
+    assert F.binary_cross_entropy(p, [0.0, 1.0, 1.0]).dtype == np.dtype(input_dtype)
+
+
+@pytest.mark.parametrize("target_dtype", ["int64", "int32", "bool"])
+def test_bce_with_logits_refuses_integer_targets_as_torch(torch_mod, target_dtype):
+    x0, y0 = np.array([-1.0, 0.5, 2.0]), np.array([0, 1, 1]).astype(target_dtype)
+    with pytest.raises(RuntimeError):
+        torch_mod.nn.functional.binary_cross_entropy_with_logits(torch_mod.tensor(x0),
+                                                                 torch_mod.tensor(y0))
+    for target in (wg.tensor(y0), y0):
+        with pytest.raises(wg.DTypeError, match=rf"binary_cross_entropy_with_logits: the "
+                                                rf"target has dtype {target_dtype}.*floats"):
+            F.binary_cross_entropy_with_logits(t64(x0), target)
+
+
+@pytest.mark.parametrize("input_dtype, target_dtype", [("float32", "float64"),
+                                                       ("float64", "float32")])
+def test_bce_with_logits_takes_mixed_float_dtypes_as_torch(torch_mod, rng, input_dtype,
+                                                           target_dtype):
+    # PyTorch accepts them; its result has the target's dtype, wengert's NumPy's promotion
+    # (float64 either way): the values agree to float32's precision, and each input's
+    # gradient has that input's dtype in both
+    x0, y0, pw = rng.normal(0, 2, 5), rng.random(5), rng.uniform(0.5, 3.0, 5)
+    x = wg.tensor(x0, dtype=input_dtype, requires_grad=True)
+    y = wg.tensor(y0, dtype=target_dtype, requires_grad=True)
+    tx = torch_mod.tensor(x0, dtype=getattr(torch_mod, input_dtype), requires_grad=True)
+    ty = torch_mod.tensor(y0, dtype=getattr(torch_mod, target_dtype), requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(x, y, pos_weight=pw, reduction="sum")
+    theirs = torch_mod.nn.functional.binary_cross_entropy_with_logits(
+        tx, ty, pos_weight=torch_mod.tensor(pw, dtype=tx.dtype), reduction="sum")
+    assert loss.dtype == np.float64
+    assert str(theirs.dtype) == f"torch.{target_dtype}"
+    assert loss.item() == pytest.approx(theirs.item(), rel=1e-6)
+    loss.backward()
+    theirs.backward()
+    for ours, t in ((x, tx), (y, ty)):
+        assert str(ours.grad.dtype) == str(t.grad.dtype).replace("torch.", "")
+        np.testing.assert_allclose(ours.grad.data, t.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -650,6 +755,18 @@ def test_cross_entropy_target_errors():
 def test_bce_rejects_values_outside_zero_one():
     with pytest.raises(ValueError, match=r"\[0, 1\].*binary_cross_entropy_with_logits"):
         F.binary_cross_entropy(t64([0.5, 1.5]), np.ones(2))
+
+
+@pytest.mark.parametrize("bad", [[0.5, 1.5], [-0.1, 0.5], [0.5, np.nan]])
+def test_bce_refuses_inputs_and_targets_outside_zero_one_or_nan_as_torch(torch_mod, bad):
+    fn = torch_mod.nn.functional.binary_cross_entropy
+    good = [0.5, 0.5]
+    for p, y, which in ((bad, good, "input"), (good, bad, "target")):
+        with pytest.raises(RuntimeError, match=f"{which} should be between 0 and 1"):
+            fn(torch_mod.tensor(p), torch_mod.tensor(y))
+        with pytest.raises(wg.ArgumentError, match=rf"binary_cross_entropy: {which} "
+                                                   r"probabilities must be in \[0, 1\]"):
+            F.binary_cross_entropy(t64(p), t64(y, requires_grad=False))
 
 
 def test_cross_entropy_gradient_from_the_saved_softmax_survives_a_retained_graph(rng):

@@ -179,12 +179,26 @@ def test_lerp_matches_torch_and_hits_end_exactly_at_weight_one():
     np.testing.assert_array_equal(wg.lerp(a, b, 1.0).data, b.data)
 
 
-def test_heaviside_takes_values_at_zero_and_keeps_nan():
-    x = wg.tensor([-2.0, 0.0, 3.0, NAN], dtype="float64")
-    out = wg.heaviside(x, wg.tensor([0.25], dtype="float64"))
-    # NumPy's values, NaN included (torch gives 0 for a NaN input; a NaN stays visible here)
-    np.testing.assert_array_equal(out.data, np.heaviside(x.data, 0.25))
-    assert not out.requires_grad
+def test_heaviside_takes_values_at_zero_and_gives_0_for_nan_as_torch():
+    values = [-2.0, 0.0, -0.0, 3.0, NAN, INF, -INF]
+    x, xt = wg.tensor(values, dtype="float64"), torch.tensor(values, dtype=torch.float64)
+    for v in ([0.25], [NAN], 0.25):
+        vt = torch.tensor(v, dtype=torch.float64)
+        out = wg.heaviside(x, wg.tensor(v, dtype="float64"))
+        _check(out, torch.heaviside(xt, vt))
+        assert not out.requires_grad
+    # torch's 0 for a NaN x, where NumPy's np.heaviside gives NaN
+    assert wg.heaviside(x, wg.tensor([0.25], dtype="float64")).data[4] == 0
+    assert np.isnan(np.heaviside(NAN, 0.25))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.int32, np.uint8])
+def test_heaviside_keeps_its_inputs_dtype_as_torch(dtype):
+    x, v = np.array([-2, 0, 3] if dtype != np.uint8 else [5, 0, 3], dtype), np.array([7], dtype)
+    out = wg.heaviside(wg.tensor(x), wg.tensor(v))
+    expected = torch.heaviside(torch.tensor(x), torch.tensor(v))
+    assert str(out.dtype) == str(expected.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(out.data, expected.numpy())
 
 
 def test_out_of_domain_is_nan_and_anomaly_mode_names_the_op():
@@ -270,3 +284,127 @@ def test_rules_that_read_the_output_refuse_a_write_over_it(op):
     z.mul_(2)
     with pytest.raises(wg.GraphError, match="modified"):
         z.sum().backward()
+
+
+# --- integer and bool inputs to float-valued ops -----------------------------------------
+# The ops written in Python and reciprocal compute them in the default float dtype, float32,
+# as torch; the bare NumPy ufuncs keep NumPy's promotion (float64, float16 for bool and 8-bit
+# integers), with torch's values (see wengert.ops.elementwise's docstring).
+@pytest.fixture
+def torch_float32():
+    """torch's own default dtype, float32, which it gives integer inputs of these ops."""
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    yield
+    torch.set_default_dtype(default)
+
+
+AS_TORCH = {"reciprocal": "reciprocal", "sigmoid": "sigmoid", "logit": "logit", "erf": "erf"}
+AS_NUMPY = {  # wengert name -> torch's
+    "exp": "exp", "log": "log", "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt",
+    "exp2": "exp2", "log2": "log2", "log10": "log10",
+    "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "sinh": "sinh",
+    "cosh": "cosh", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
+    "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh", "deg2rad": "deg2rad",
+    "rad2deg": "rad2deg",
+}
+INTEGRAL = [np.int64, np.int32, np.int16, np.uint8, np.bool_]
+
+
+def _integral(dtype):
+    return np.array([0, 1, 2, 3, 1, 0], dtype) if dtype != np.bool_ else np.array(
+        [True, False, True, True, False, False])
+
+
+def _same(out, expected, dtype=None):
+    """``out`` has ``dtype`` (torch's result's when None) and torch's values."""
+    dtype = dtype or str(expected.dtype).replace("torch.", "")
+    assert str(out.dtype) == str(np.dtype(dtype)), (out.dtype, dtype)
+    rtol = 1e-3 if out.dtype == np.float16 else 2e-6
+    np.testing.assert_allclose(out.data, expected.numpy(), rtol=rtol, atol=1e-7,
+                               equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", INTEGRAL, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name", sorted(AS_TORCH))
+def test_integer_inputs_to_python_float_valued_ops_give_float32_as_torch(torch_float32, name,
+                                                                        dtype):
+    a = _integral(dtype)
+    with np.errstate(all="ignore"):  # logit(0): the same inf as torch
+        out = getattr(wg, name)(wg.tensor(a))
+    _same(out, getattr(torch, AS_TORCH[name])(torch.tensor(a)))
+    if hasattr(wg.Tensor, name):  # the method the same way
+        with np.errstate(all="ignore"):
+            assert getattr(wg.tensor(a), name)().dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", INTEGRAL, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name", sorted(AS_NUMPY))
+def test_integer_inputs_to_ufunc_ops_follow_numpys_promotion_with_torchs_values(
+        torch_float32, name, dtype):
+    a = _integral(dtype)
+    with np.errstate(all="ignore"):  # log(0), arccosh(0)...: the same inf and NaN as torch
+        out = getattr(wg, name)(wg.tensor(a))
+        numpy_dtype = getattr(np, name)(a).dtype
+    _same(out, getattr(torch, AS_NUMPY[name])(torch.tensor(a)), numpy_dtype)
+
+
+@pytest.mark.parametrize("other", ["int64", "bool", "float32", "float64", "python float",
+                                   "python int"])
+def test_integer_inputs_to_xlogy_promote_as_torch(torch_float32, other):
+    x = np.array([0, 1, 2, 3, -4])
+    y = {"int64": np.array([1, 2, 3, 4, 5]), "bool": np.array([True, False, True, True, True]),
+         "float32": np.array([0.5, 2.0, 3.0, 0.25, 1.5], np.float32),
+         "float64": np.array([0.5, 2.0, 3.0, 0.25, 1.5]), "python float": 2.5,
+         "python int": 3}[other]
+
+    def wrap(lib, a):
+        return lib.tensor(a) if isinstance(a, np.ndarray) else a
+    with np.errstate(all="ignore"):
+        _same(wg.xlogy(wrap(wg, x), wrap(wg, y)), torch.xlogy(wrap(torch, x), wrap(torch, y)))
+        if isinstance(y, np.ndarray):  # and with the integers second
+            _same(wg.xlogy(wrap(wg, y), wrap(wg, x)),
+                  torch.xlogy(wrap(torch, y), wrap(torch, x)))
+
+
+def test_int_over_int_is_true_division_with_numpys_dtype_and_torchs_values(torch_float32):
+    a, b = np.array([1, 2, 7]), np.array([2, 4, 3])
+    _same(wg.tensor(a) / wg.tensor(b), torch.tensor(a) / torch.tensor(b), (a / b).dtype)
+    _same(wg.tensor(a) / 2, torch.tensor(a) / 2, (a / 2).dtype)
+    _same(5 / wg.tensor(b), 5 / torch.tensor(b), (5 / b).dtype)
+    _same(wg.tensor(a).div(wg.tensor(b)), torch.tensor(a).div(torch.tensor(b)), (a / b).dtype)
+
+
+def test_gradient_of_a_float_input_beside_an_integer_one_matches_torch(torch_float32):
+    x = np.array([0, 1, 2, 3])
+    y = np.array([0.5, 2.0, 3.0, 0.25], np.float32)
+    for ours, theirs in [(wg.xlogy, torch.xlogy), (wg.divide, torch.div),
+                         (wg.arctan2, torch.atan2)]:
+        yw, yt = wg.tensor(y, requires_grad=True), torch.tensor(y, requires_grad=True)
+        out, expected = ours(wg.tensor(x), yw), theirs(torch.tensor(x), yt)
+        np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=2e-6)
+        out.sum().backward()
+        expected.sum().backward()
+        assert yw.grad.dtype == np.float32  # a gradient has its tensor's dtype
+        np.testing.assert_allclose(yw.grad.data, yt.grad.numpy(), rtol=2e-6)
+
+
+@pytest.mark.parametrize("name, torch_fn", [
+    ("softplus", torch.nn.functional.softplus), ("elu", torch.nn.functional.elu),
+    ("leaky_relu", torch.nn.functional.leaky_relu)])
+def test_float_valued_ops_torch_has_no_integer_kernel_for_compute_in_float32(torch_float32,
+                                                                           name, torch_fn):
+    # torch raises ("not implemented for 'Long'"); wengert computes them as its other
+    # Python float-valued ops do, in float32: torch's values for the inputs as float32
+    a = np.array([-3, -1, 0, 2, 5])
+    with pytest.raises(RuntimeError, match="not implemented"):
+        torch_fn(torch.tensor(a))
+    _same(getattr(wg, name)(wg.tensor(a)), torch_fn(torch.tensor(a, dtype=torch.float32)))
+
+
+def test_float_inputs_keep_their_dtype_and_python_numbers_stay_numpys():
+    for dtype in (np.float16, np.float32, np.float64):
+        x = wg.tensor(np.array([0.5, 1.5], dtype))
+        assert wg.exp(x).dtype == dtype and (x / 2).dtype == dtype
+        assert wg.xlogy(x, 2).dtype == dtype and wg.sigmoid(x).dtype == dtype
+    assert wg.exp(2.0).dtype == np.float64  # a Python number: NumPy's promotion

@@ -2,7 +2,8 @@
 input and parameter gradients with the same weights in float32 and float64, padding='same'
 with even kernels, state dicts both ways, repr, initialisation statistics, the errors, and a
 small CNN trained by SGD step for step beside PyTorch's. The primitives' own derivatives
-(numerical, JVP, second order) are in op_cases_conv.py."""
+(numerical, JVP, second order) are in op_cases_conv.py; padding_mode is tested in
+test_nn_padding.py."""
 import math
 
 import numpy as np
@@ -142,10 +143,11 @@ def test_init_is_torchs_uniform(make, fan_in):
     assert abs(w.mean()) < 0.05 * bound
 
 
-def test_padding_modes_other_than_zeros_are_refused():
+def test_padding_modes_other_than_zeros_are_refused_by_transposed_convs_only():
+    # Conv1d/2d/3d take every PyTorch padding_mode (tests/test_nn_padding.py checks them
+    # against PyTorch); the transposed ones take 'zeros' only, as PyTorch's
     for mode in ("reflect", "replicate", "circular"):
-        with pytest.raises(ArgumentError, match=rf"Conv2d: padding_mode='{mode}'.*'zeros' only"):
-            nn.Conv2d(1, 1, 3, padding=1, padding_mode=mode)
+        assert nn.Conv2d(1, 1, 3, padding=1, padding_mode=mode).padding_mode == mode
         with pytest.raises(ArgumentError, match="only 'zeros'"):
             nn.ConvTranspose2d(1, 1, 3, padding_mode=mode)
     with pytest.raises(ArgumentError, match="'mirror' is not one of"):
@@ -229,3 +231,101 @@ def test_small_cnn_trains_like_torch_step_for_step(torch_mod):
     for k, v in theirs.state_dict().items():
         np.testing.assert_allclose(ours.state_dict()[k].data, v.numpy(), rtol=1e-8, atol=1e-12)
     assert losses[-1] < 0.7 * losses[0]
+
+
+# --- huge dilation, groups and output_padding: raise where PyTorch raises --------------------
+@pytest.mark.parametrize("name, x_shape, w_shape, kwargs", [
+    # dilated kernels spanning past the input: some windows see padding only (zero there)
+    ("conv1d", (2, 3, 5), (4, 3, 2), {"padding": 3, "dilation": 9}),
+    ("conv2d", (2, 3, 5, 4), (4, 3, 2, 3), {"padding": (4, 2), "dilation": (9, 3),
+                                            "stride": (2, 1)}),
+    ("conv3d", (1, 2, 3, 3, 3), (2, 2, 2, 2, 2), {"padding": 2, "dilation": 5}),
+    ("conv1d", (2, 2, 3), (2, 1, 2), {"padding": 4, "dilation": 6, "groups": 2}),
+    ("conv_transpose1d", (2, 3, 4), (3, 2, 3), {"dilation": 7, "stride": 3, "padding": 2,
+                                                "output_padding": 2}),
+    ("conv_transpose2d", (1, 2, 2, 3), (2, 1, 2, 2), {"dilation": (8, 1), "padding": (3, 0)}),
+])
+def test_huge_dilation_matches_torch(torch_mod, name, x_shape, w_shape, kwargs):
+    torch = torch_mod
+    rng = np.random.default_rng(6)
+    x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
+    xw, ww = wg.tensor(x, requires_grad=True), wg.tensor(w, requires_grad=True)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    out, tout = getattr(F, name)(xw, ww, **kwargs), getattr(torch.nn.functional, name)(xt, wt,
+                                                                                        **kwargs)
+    assert out.shape == tuple(tout.shape)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = rng.normal(size=out.shape)
+    (out * g).sum().backward()
+    (tout * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(xw.grad.data, xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ww.grad.data, wt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, x_shape, w_shape, kwargs, error, pattern", [
+    ("conv1d", (1, 1, 5), (1, 1, 3), {"dilation": 3}, ShapeError,
+     r"conv: the kernel \(3,\) \(dilation \(3,\)\) is larger than the padded input \(5,\)"),
+    ("conv2d", (1, 1, 4, 9), (1, 1, 2, 2), {"dilation": (1, 9), "padding": (0, 0)}, ShapeError,
+     r"conv: the kernel \(2, 2\) \(dilation \(1, 9\)\) is larger than the padded input "
+     r"\(4, 9\).*Hint"),
+    ("conv_transpose1d", (1, 1, 1), (1, 1, 1), {"padding": 1}, ShapeError,
+     r"conv_transpose: .*give an empty output \(-1,\)"),
+    ("conv1d", (1, 4, 5), (4, 1, 3), {"groups": 0}, ArgumentError,
+     r"conv: groups=0 must be a positive int \(input \(1, 4, 5\), weight \(4, 1, 3\)\)\. Hint"),
+    ("conv_transpose1d", (1, 4, 5), (4, 1, 3), {"groups": -1}, ArgumentError,
+     r"conv_transpose: groups=-1 must be a positive int"),
+    ("conv1d", (1, 4, 5), (3, 2, 3), {"groups": 2}, ArgumentError,
+     r"conv: groups=2 must divide the 4 input channels and the weight's 3.*Hint"),
+    ("conv_transpose1d", (1, 3, 5), (3, 1, 3), {"groups": 2}, ArgumentError,
+     r"conv_transpose: groups=2 must divide the 3 input channels"),
+    ("conv_transpose1d", (1, 3, 5), (4, 1, 3), {}, ShapeError,
+     r"conv_transpose: the input has 3 channels but the weight \(4, 1, 3\) with groups=1 "
+     r"expects 4 \(input \(1, 3, 5\)\)\. Hint"),
+    ("conv_transpose1d", (1, 2, 5), (2, 1, 3), {"stride": 2, "output_padding": 2,
+                                                "dilation": 2}, ArgumentError,
+     r"conv_transpose1d: output_padding=\(2,\) must be smaller than either stride \(2,\) or "
+     r"dilation \(2,\).*Hint"),
+    ("conv_transpose2d", (1, 2, 5, 5), (2, 1, 3, 3), {"stride": (2, 1),
+                                                      "output_padding": (1, 1)}, ArgumentError,
+     r"conv_transpose2d: output_padding=\(1, 1\) must be smaller"),
+    ("conv_transpose1d", (1, 2, 5), (2, 1, 3), {"output_padding": -1}, ArgumentError,
+     r"conv_transpose1d: output_padding=-1 must be an int or 1 ints, each >= 0.*Hint"),
+    ("conv1d", (1, 1, 5), (1, 1, 3), {"stride": 0}, ArgumentError,
+     r"conv1d: stride=0 must be an int or 1 ints, each >= 1.*Hint: e.g. stride=2"),
+    ("conv2d", (1, 1, 5, 5), (1, 1, 3, 3), {"padding": -1}, ArgumentError,
+     r"conv2d: padding=-1 must be an int or 2 ints, each >= 0"),
+    ("conv1d", (1, 1, 5), (1, 1, 3), {"dilation": 1.5}, ArgumentError,
+     r"conv1d: dilation=1.5 must be an int"),
+])
+def test_errors_where_torch_raises(torch_mod, name, x_shape, w_shape, kwargs, error, pattern):
+    torch = torch_mod
+    with pytest.raises((RuntimeError, TypeError)):  # torch refuses these too
+        getattr(torch.nn.functional, name)(torch.zeros(x_shape), torch.zeros(w_shape), **kwargs)
+    with pytest.raises(error, match=pattern):
+        getattr(F, name)(_t(*x_shape), _t(*w_shape), **kwargs)
+
+
+def test_output_padding_below_stride_or_dilation_is_allowed_as_in_torch(torch_mod):
+    # output_padding 2 >= stride 2 but < dilation 3: PyTorch accepts it (either one suffices)
+    torch = torch_mod
+    rng = np.random.default_rng(7)
+    x, w = rng.normal(size=(1, 2, 5)), rng.normal(size=(2, 1, 3))
+    kwargs = {"stride": 2, "output_padding": 2, "dilation": 3}
+    out = F.conv_transpose1d(wg.tensor(x), wg.tensor(w), **kwargs)
+    tout = torch.nn.functional.conv_transpose1d(torch.tensor(x), torch.tensor(w), **kwargs)
+    assert out.shape == tuple(tout.shape) == (1, 1, 17)  # (5-1)*2 + 3*2 + 2 + 1
+    np.testing.assert_allclose(out.data, tout.numpy(), rtol=1e-10, atol=1e-12)
+    assert nn.ConvTranspose1d(2, 1, 3, **kwargs).output_padding == (2,)
+
+
+@pytest.mark.parametrize("name, args, kwargs", [
+    ("Conv1d", (4, 4, 3), {"groups": 0}), ("Conv2d", (4, 3, 3), {"groups": 2}),
+    ("ConvTranspose1d", (3, 4, 3), {"groups": 2}), ("ConvTranspose2d", (4, 4, 3),
+                                                    {"groups": -2}),
+])
+def test_module_groups_errors_where_torch_raises(torch_mod, name, args, kwargs):
+    with pytest.raises(ValueError):  # torch: "... must be divisible by groups" and the like
+        getattr(torch_mod.nn, name)(*args, **kwargs)
+    with pytest.raises(ArgumentError, match=rf"{name}: groups={kwargs['groups']} must be "
+                                            r"positive and divide both.*Hint"):
+        getattr(nn, name)(*args, **kwargs)

@@ -207,7 +207,7 @@ def test_repr_tree():
         "    (act): ReLU()\n"
         "  )\n"
         "  (head): Linear(in_features=4, out_features=2, bias=False)\n"
-        "  (drop): Dropout(p=0.5)\n"
+        "  (drop): Dropout(p=0.5, inplace=False)\n"  # torch's repr
         ")")
 
 

@@ -276,5 +276,178 @@ def test_bad_arguments():
         F.max_pool2d(x, (2, 2, 2))
     with pytest.raises(ArgumentError, match="adaptive_max_pool2d: output_size=-1"):
         F.adaptive_max_pool2d(x, -1)
-    with pytest.raises(DTypeError, match="max_pool2d: pooling needs a float input"):
-        F.max_pool2d(wg.tensor(np.zeros((1, 1, 4, 4), np.int64)), 2)
+    with pytest.raises(DTypeError, match=r"adaptive_max_pool2d: cannot pool an input of dtype "
+                                         r"int64 \(shape \(1, 1, 4, 4\)\).*floating inputs "
+                                         r"only.*Hint"):
+        F.adaptive_max_pool2d(wg.tensor(np.zeros((1, 1, 4, 4), np.int64)), 2)
+    with pytest.raises(ArgumentError, match=r"max_pool2d: kernel_size=1.5 must be an int"):
+        F.max_pool2d(x, 1.5)
+    with pytest.raises(ArgumentError, match=r"avg_pool2d: divisor_override=2.5 must be an int"):
+        F.avg_pool2d(x, 2, divisor_override=2.5)  # PyTorch: a TypeError
+
+
+# --- integer inputs, as PyTorch's CPU kernels take them ---------------------------------------
+INT_DTYPES = ["int64", "int32", "int16", "int8", "uint8", "bool", "uint16"]
+INT_CALLS = [  # (function, positional arguments after the input, keyword arguments)
+    ("max_pool1d", (2,), {}), ("max_pool1d", (3, 1, 1), {"return_indices": True}),
+    ("max_pool1d", (2, 1, 1, 2, True), {"return_indices": True}),
+    ("max_pool2d", (3, 2, 1), {"return_indices": True}), ("max_pool2d", (2,), {}),
+    ("max_pool3d", (2, 1), {"return_indices": True}),
+    ("avg_pool1d", (3, 2, 1), {}), ("avg_pool2d", (3, 2, 1, True, False), {}),
+    ("avg_pool2d", (2,), {"divisor_override": -3}), ("avg_pool3d", (2, 1, 1, True), {}),
+    ("adaptive_avg_pool1d", (3,), {}), ("adaptive_avg_pool2d", (2,), {}),
+    ("adaptive_avg_pool3d", (2,), {}), ("adaptive_max_pool1d", (3, True), {}),
+    ("adaptive_max_pool2d", (2,), {}), ("adaptive_max_pool3d", (2, True), {}),
+]
+
+
+def _int_input(n, dtype, seed=0):
+    """(2, 3, 5, ...) values of ``dtype`` with ties, negatives and the dtype's extremes."""
+    rng = np.random.default_rng(seed)
+    shape = (2, 3) + (5,) * n
+    if dtype == "bool":
+        return rng.integers(0, 2, size=shape).astype(bool)
+    info = np.iinfo(dtype)
+    x = rng.integers(max(info.min, -50), min(info.max, 50), size=shape, endpoint=True)
+    x = x.astype(dtype)
+    flat = x.reshape(-1)
+    flat[::7], flat[3::11] = info.min, info.max  # the minimum must not lose to the padding
+    return x
+
+
+@pytest.mark.parametrize("dtype", INT_DTYPES)
+@pytest.mark.parametrize("name, args, kwargs", INT_CALLS,
+                         ids=[f"{c[0]}{c[1]}{c[2]}" for c in INT_CALLS])
+def test_integer_inputs_as_torch(torch_mod, name, args, kwargs, dtype):
+    """Where PyTorch pools an integer (or bool) dtype, the same values, dtype and indices;
+    where it raises, a DTypeError naming the op and the dtype."""
+    n = int(name[-2])
+    x = _int_input(n, dtype) if dtype != "int64" or "avg" not in name else \
+        _int_input(n, "int16").astype(np.int64)  # sums that do not overflow int64
+    try:
+        expected = getattr(torch_mod.nn.functional, name)(torch_mod.from_numpy(x), *args,
+                                                          **kwargs)
+    except (NotImplementedError, RuntimeError, TypeError):  # "not implemented for 'Int'"
+        with pytest.raises(DTypeError, match=rf"{name}: .*{dtype}.*shape \({x.shape[0]}, "
+                                             r".*Hint: .*x\.float\(\)"):
+            getattr(F, name)(wg.tensor(x), *args, **kwargs)
+        return
+    out = getattr(F, name)(wg.tensor(x), *args, **kwargs)
+    outs = out if isinstance(out, tuple) else (out,)
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    assert len(outs) == len(expected)
+    for ours, theirs in zip(outs, expected):
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        assert not ours.requires_grad
+        np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_integer_average_rounds_toward_zero(torch_mod):
+    # by hand: windows [pad, -7, 3], [3, -2, 5], [5, 9, -1], [-1, 4, pad], sums -4, 6, 13, 3
+    x = np.array([[[-7, 3, -2, 5, 9, -1, 4]]], np.int64)
+    out = F.avg_pool1d(wg.tensor(x), 3, 2, 1)
+    assert out.dtype == np.int64
+    assert out.data.tolist() == [[[-1, 2, 4, 1]]]  # -4/3 is -1 (C's division), not -2
+    assert F.avg_pool2d(wg.tensor(x[None]), (1, 2), divisor_override=-3).data.tolist() == \
+        [[[[1, -1, -2]]]]  # sums -4, 3, 8
+    # exact where a float division would round: (2**60 + 1 + 2**60 + 3) / 2 = 2**60 + 2
+    big = np.array([[[2 ** 60 + 1, 2 ** 60 + 3]]], np.int64)
+    assert F.avg_pool1d(wg.tensor(big), 2).data.tolist() == [[[2 ** 60 + 2]]]
+    for data, args in ((x, (3, 2, 1)), (big, (2,))):
+        np.testing.assert_array_equal(
+            F.avg_pool1d(wg.tensor(data), *args).data,
+            torch_mod.nn.functional.avg_pool1d(torch_mod.from_numpy(data), *args).numpy())
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int64"])
+def test_integer_max_pool_of_the_minimum_picks_the_first_entry_inside(torch_mod, dtype):
+    # every entry is the dtype's minimum (0 for uint8), which the padding also stands for
+    x = np.full((1, 1, 3, 3), np.iinfo(dtype).min, dtype)
+    for args in [(2, 2, 1), (3, 2, 1, 1, True), (3, 1, 1, 2)]:  # windows starting in padding
+        values, indices = F.max_pool2d(wg.tensor(x), *args, return_indices=True)
+        tvalues, tindices = torch_mod.nn.functional.max_pool2d(torch_mod.from_numpy(x), *args,
+                                                               return_indices=True)
+        assert values.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(values.data, tvalues.numpy())
+        np.testing.assert_array_equal(indices.data, tindices.numpy())
+
+
+def test_integer_modules_as_torch(torch_mod):
+    x = _int_input(2, "int32")
+    np.testing.assert_array_equal(nn.MaxPool2d(3, 2, 1)(wg.tensor(x)).data,
+                                  torch_mod.nn.MaxPool2d(3, 2, 1)(torch_mod.from_numpy(x)).numpy())
+    x1 = _int_input(1, "int64")
+    with pytest.raises(NotImplementedError):
+        torch_mod.nn.MaxPool1d(2)(torch_mod.from_numpy(x1))
+    with pytest.raises(DTypeError, match=r"max_pool1d: pools an integer input \(here int64, "
+                                         r"shape \(2, 3, 5\)\) only with return_indices=True"):
+        nn.MaxPool1d(2)(wg.tensor(x1))
+    values, _ = nn.MaxPool1d(2, return_indices=True)(wg.tensor(x1))
+    np.testing.assert_array_equal(
+        values.data, torch_mod.nn.MaxPool1d(2, return_indices=True)(
+            torch_mod.from_numpy(x1))[0].numpy())
+
+
+# --- windows that hold padding only -----------------------------------------------------------
+def _max_pool1d_both(torch, x, args):
+    """(values, indices) as arrays, or the exception raised: torch's, then ours."""
+    results = []
+    for call, as_array in (
+            (lambda: torch.nn.functional.max_pool1d(torch.tensor(x), *args, True),
+             lambda t: t.numpy()),
+            (lambda: F.max_pool1d(wg.tensor(x), *args, True), lambda t: t.data)):
+        try:
+            results.append(tuple(map(as_array, call())))
+        except Exception as exc:  # the type is what is compared
+            results.append(exc)
+    return results
+
+
+def test_pooling_geometry_against_torch(torch_mod):
+    """Over kernel, stride, padding, dilation and ceil_mode on short inputs: where PyTorch
+    raises (padding over half the kernel, no window) ours raises an ArgumentError or
+    ShapeError; where its indices are inside the input, the same values and indices; where
+    a window holds only padding (a dilation past the input) PyTorch returns -inf with an
+    index outside the input, and ours is a ShapeError saying so."""
+    seen = set()
+    for L, k, s, p, d, c in itertools.product(range(1, 6), range(1, 4), (1, 2, 3), (0, 1),
+                                              (1, 2, 3, 5), (False, True)):
+        x = (np.arange(L, dtype=np.float64)[::-1] - 1).reshape(1, 1, L)
+        theirs, ours = _max_pool1d_both(torch_mod, x, (k, s, p, d, c))
+        if isinstance(theirs, Exception):
+            assert isinstance(ours, (ArgumentError, ShapeError)), (L, k, s, p, d, c, ours)
+            seen.add("raises")
+        elif (theirs[1] >= L).any():
+            assert np.isneginf(theirs[0][theirs[1] >= L]).all()  # torch's -inf
+            assert isinstance(ours, ShapeError) and "holds only padding" in str(ours), ours
+            seen.add("padding only")
+        else:
+            assert not isinstance(ours, Exception), (L, k, s, p, d, c, ours)
+            np.testing.assert_array_equal(ours[0], theirs[0])
+            np.testing.assert_array_equal(ours[1], theirs[1])
+            seen.add("same")
+    assert seen == {"raises", "padding only", "same"}
+
+
+def test_a_window_of_padding_only_is_a_shape_error(torch_mod):
+    # 4 entries, padding 1, dilation 5: the only window reads positions -1 and 4, both padding
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    tvalues, tindices = torch_mod.nn.functional.max_pool2d(torch_mod.tensor(x), 2, 1, 1, 5,
+                                                           return_indices=True)
+    assert tvalues.tolist() == [[[[-np.inf]]]] and tindices.tolist() == [[[[20]]]]  # 20 >= 16
+    with pytest.raises(ShapeError, match=r"max_pool2d: window 0 along spatial axis 0 holds "
+                                         r"only padding: it starts at -1 and its entries are 5 "
+                                         r"apart.*at 4, is past the end of the input of length "
+                                         r"4 \(input of shape \(1, 1, 4, 4\).*Hint: use a "
+                                         r"smaller dilation or padding"):
+        F.max_pool2d(wg.tensor(x), 2, 1, 1, 5)
+    with pytest.raises(ShapeError, match=r"max_pool3d: window 0 along spatial axis 2 holds "
+                                         r"only padding"):
+        nn.MaxPool3d((1, 1, 2), 1, (0, 0, 1), (1, 1, 5))(wg.tensor(np.zeros((1, 2, 2, 4))))
+    # one entry inside is enough: by hand, the windows read positions (-1, 2) and (0, 3),
+    # each one entry inside the input [1, 2, 3], as torch's
+    x1 = np.array([[[1.0, 2, 3]]])
+    values = F.max_pool1d(wg.tensor(x1), 2, 1, 1, 3)
+    assert values.data.tolist() == [[[3.0, 1.0]]]
+    assert torch_mod.nn.functional.max_pool1d(torch_mod.tensor(x1), 2, 1, 1, 3).tolist() == \
+        [[[3.0, 1.0]]]

@@ -10,6 +10,19 @@ from .layers import Identity
 from .module import FunctionModule, Module, Parameter
 
 
+class _InPlace(FunctionModule):
+    """An activation with PyTorch's ``inplace`` option (``inplace=True`` writes the result
+    into the input and returns it); the repr shows the other options, then ``inplace=True``
+    only when set, as PyTorch's."""
+
+    def __init__(self, inplace=False, **options):
+        super().__init__(**options, inplace=inplace)
+
+    def extra_repr(self):
+        shown = [f"{k}={getattr(self, k)}" for k in self._options if k != "inplace"]
+        return ", ".join(shown + ["inplace=True"] * bool(self.inplace))
+
+
 class Sigmoid(FunctionModule):
     """``1 / (1 + e^-x)``, stable for large |x|."""
     fn = F.sigmoid
@@ -20,25 +33,25 @@ class Tanh(FunctionModule):
     fn = F.tanh
 
 
-class ReLU(FunctionModule):
+class ReLU(_InPlace):
     """``max(x, 0)``."""
     fn = F.relu
 
 
-class LeakyReLU(FunctionModule):
+class LeakyReLU(_InPlace):
     """``x`` for x > 0, ``negative_slope * x`` otherwise."""
     fn = F.leaky_relu
 
-    def __init__(self, negative_slope=0.01):
-        super().__init__(negative_slope=negative_slope)
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__(inplace, negative_slope=negative_slope)
 
 
-class ELU(FunctionModule):
+class ELU(_InPlace):
     """``x`` for x > 0, ``alpha * (e^x - 1)`` otherwise."""
     fn = F.elu
 
-    def __init__(self, alpha=1.0):
-        super().__init__(alpha=alpha)
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__(inplace, alpha=alpha)
 
 
 class GELU(FunctionModule):
@@ -49,7 +62,7 @@ class GELU(FunctionModule):
         super().__init__(approximate=approximate)
 
 
-class SiLU(FunctionModule):
+class SiLU(_InPlace):
     """``x * sigmoid(x)`` (swish)."""
     fn = F.silu
 
@@ -91,35 +104,42 @@ class Softmin(Softmax):
     fn = F.softmin
 
 
-class Hardtanh(FunctionModule):
+class Hardtanh(_InPlace):
     """``x`` clamped to [min_val, max_val]."""
     fn = F.hardtanh
 
-    def __init__(self, min_val=-1.0, max_val=1.0):
-        super().__init__(min_val=min_val, max_val=max_val)
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__(inplace, min_val=min_val, max_val=max_val)
 
 
-class ReLU6(FunctionModule):
+class ReLU6(_InPlace):
     """``min(max(x, 0), 6)``."""
     fn = F.relu6
 
 
-class Hardsigmoid(FunctionModule):
-    """0 for x <= -3, 1 for x >= 3, ``x/6 + 1/2`` between."""
+class Hardsigmoid(_InPlace):
+    """0 for x <= -3, 1 for x >= 3, ``x/6 + 1/2`` between. (Its repr shows no options,
+    ``inplace`` included, as PyTorch's.)"""
     fn = F.hardsigmoid
 
+    def extra_repr(self):
+        return ""
 
-class Hardswish(FunctionModule):
-    """``x * hardsigmoid(x)``."""
+
+class Hardswish(_InPlace):
+    """``x * hardsigmoid(x)``. (Its repr shows no options, as PyTorch's.)"""
     fn = F.hardswish
 
+    def extra_repr(self):
+        return ""
 
-class Threshold(FunctionModule):
+
+class Threshold(_InPlace):
     """``x`` where x > threshold, else ``value``."""
     fn = F.threshold
 
-    def __init__(self, threshold, value):
-        super().__init__(threshold=threshold, value=value)
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__(inplace, threshold=threshold, value=value)
 
 
 class LogSigmoid(FunctionModule):
@@ -127,22 +147,22 @@ class LogSigmoid(FunctionModule):
     fn = F.logsigmoid
 
 
-class Mish(FunctionModule):
+class Mish(_InPlace):
     """``x * tanh(softplus(x))``."""
     fn = F.mish
 
 
-class SELU(FunctionModule):
+class SELU(_InPlace):
     """Scaled ELU, ``1.0507 * elu(x, 1.6733)``."""
     fn = F.selu
 
 
-class CELU(FunctionModule):
+class CELU(_InPlace):
     """``x`` for x > 0, ``alpha (e^(x/alpha) - 1)`` otherwise."""
     fn = F.celu
 
-    def __init__(self, alpha=1.0):
-        super().__init__(alpha=alpha)
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__(inplace, alpha=alpha)
 
 
 class Softsign(FunctionModule):

@@ -2,17 +2,28 @@
 arguments, each a composite of wengert primitives (so every one differentiates in reverse
 and forward mode and to higher order).
 
+Those PyTorch gives ``inplace=True`` take it too (and the ``_`` spellings ``relu_``,
+``elu_``...): the result is written into the input tensor, which is returned, through the
+in-place write every ``Tensor`` method ending in ``_`` uses
+(:func:`wengert.ops.methods.write_in_place`): refused on a leaf that requires grad, recorded
+on anything else, and detected by the version counter when it overwrites a value an earlier
+op saved for backward.
+
 Piecewise functions are written with ``where`` rather than ``clip``: PyTorch gives them no
 gradient exactly at their kinks (hardtanh at its bounds, hardsigmoid at +-3), and ``where``
 reproduces that where ``clip``, whose rule keeps the bounds inside, would not."""
 import math
 
-from ..errors import ArgumentError, ShapeError
+import numpy as np
+
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops.activation import log_softmax as _log_softmax, softmax as _softmax
-from ..ops.elementwise import (abs as _abs, elu as _elu, erf, leaky_relu as _leaky_relu, sigmoid,
-                               softplus as _softplus, tanh, where)
+from ..ops.elementwise import (abs as _abs, elu as _elu, erf, leaky_relu as _leaky_relu,
+                               relu as _relu, sigmoid, softplus as _softplus, tanh, where)
+from ..ops.methods import write_in_place
 from ..ops.reduce import max as _max
 from ..ops.shape import reshape, split
+from ..tensor import Tensor
 from .errors import check_choice
 
 # SELU's constants (Klambauer et al. 2017), to the digits PyTorch uses.
@@ -20,14 +31,64 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def leaky_relu(input, negative_slope=0.01):
-    """``x`` for x > 0, ``negative_slope * x`` otherwise."""
+def _in_place(name, input, compute, saves_input=True):
+    """``compute(input)`` written into ``input``, which is returned (PyTorch's
+    ``inplace=True``); ``saves_input``: whether compute's graph reads the input's array, which
+    the write then must not change (it keeps a copy). Refused where the result's dtype cannot
+    be stored in the input's (a float result in an integer tensor), as PyTorch refuses it."""
+    if not isinstance(input, Tensor):
+        raise ArgumentError(f"{name}: inplace=True writes into its input, which must be a "
+                            f"Tensor, got {type(input).__name__}. Hint: pass wg.tensor(x), or "
+                            "leave inplace=False")
+
+    def checked(x):
+        out = compute(x)
+        if not np.can_cast(out.dtype, input.dtype, "same_kind"):
+            raise DTypeError(f"{name}: the result has dtype {out.dtype}, which an in-place "
+                             f"write cannot store in the input's dtype {input.dtype}. Hint: "
+                             "leave inplace=False, or convert the input first (x.float())")
+        return out
+    return write_in_place(input, name, checked, (), saves_input)
+
+
+def relu(input, inplace=False):
+    """``max(x, 0)``; the gradient at 0 is 0 (as PyTorch). ``inplace=True`` writes the
+    result into ``input`` and returns it."""
+    if not inplace:
+        return _relu(input)
+    return _in_place("relu_", input, _relu, _relu.prim.saves_inputs)
+
+
+def relu_(input):
+    """``relu(input, inplace=True)``: ``max(x, 0)`` written into ``input``, returned."""
+    return relu(input, inplace=True)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``x`` for x > 0, ``negative_slope * x`` otherwise (``inplace``: written into
+    ``input``, which is returned)."""
+    if inplace:
+        return _in_place("leaky_relu_", input,
+                         lambda x: _leaky_relu(x, negative_slope=negative_slope))
     return _leaky_relu(input, negative_slope=negative_slope)
 
 
-def elu(input, alpha=1.0):
-    """``x`` for x > 0, ``alpha * (e^x - 1)`` otherwise."""
+def leaky_relu_(input, negative_slope=0.01):
+    """``leaky_relu(input, negative_slope, inplace=True)``."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """``x`` for x > 0, ``alpha * (e^x - 1)`` otherwise (``inplace``: written into
+    ``input``, which is returned)."""
+    if inplace:
+        return _in_place("elu_", input, lambda x: _elu(x, alpha=alpha))
     return _elu(input, alpha=alpha)
+
+
+def elu_(input, alpha=1.0):
+    """``elu(input, alpha, inplace=True)``."""
+    return elu(input, alpha, inplace=True)
 
 
 def gelu(input, approximate="none"):
@@ -39,8 +100,11 @@ def gelu(input, approximate="none"):
     return 0.5 * input * (1 + erf(input * (1 / math.sqrt(2))))
 
 
-def silu(input):
-    """Sigmoid linear unit (swish) ``x * sigmoid(x)``."""
+def silu(input, inplace=False):
+    """Sigmoid linear unit (swish) ``x * sigmoid(x)`` (``inplace``: written into ``input``,
+    which is returned)."""
+    if inplace:
+        return _in_place("silu_", input, silu)
     return input * sigmoid(input)
 
 
@@ -79,33 +143,59 @@ def softmin(input, dim=-1):
     return _softmax(-input, axis=dim)
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0):
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``x`` clamped to [min_val, max_val]; the gradient is 1 strictly inside, 0 at and
-    beyond the bounds (as PyTorch)."""
+    beyond the bounds (as PyTorch). ``inplace``: written into ``input``, which is returned."""
     if min_val > max_val:
         raise ArgumentError(f"hardtanh: min_val={min_val} is greater than max_val={max_val}. "
                             "Hint: swap them")
+    if inplace:
+        return _in_place("hardtanh_", input, lambda x: hardtanh(x, min_val, max_val))
     return where(input <= min_val, min_val, where(input >= max_val, max_val, input))
 
 
-def relu6(input):
-    """``min(max(x, 0), 6)`` (``hardtanh(x, 0, 6)``)."""
-    return hardtanh(input, 0.0, 6.0)
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """``hardtanh(input, min_val, max_val, inplace=True)``."""
+    return hardtanh(input, min_val, max_val, inplace=True)
 
 
-def hardsigmoid(input):
-    """Piecewise-linear sigmoid: 0 for x <= -3, 1 for x >= 3, ``x/6 + 1/2`` between."""
+def relu6(input, inplace=False):
+    """``min(max(x, 0), 6)`` (``hardtanh(x, 0, 6)``; ``inplace`` as its)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input, inplace=False):
+    """Piecewise-linear sigmoid: 0 for x <= -3, 1 for x >= 3, ``x/6 + 1/2`` between
+    (``inplace``: written into ``input``, which is returned)."""
+    if inplace:
+        return _in_place("hardsigmoid_", input, hardsigmoid)
     return where(input <= -3, 0.0, where(input >= 3, 1.0, input * (1 / 6) + 0.5))
 
 
-def hardswish(input):
+def hardswish(input, inplace=False):
     """``x * hardsigmoid(x)``: 0 for x <= -3, x for x >= 3, ``x (x + 3) / 6`` between. Its
-    gradient at -3 is 0 and at 3 is 1, as PyTorch's."""
+    gradient at -3 is 0 and at 3 is 1, as PyTorch's. ``inplace``: written into ``input``,
+    which is returned."""
+    if inplace:
+        return _in_place("hardswish_", input, hardswish)
     return where(input <= -3, 0.0, where(input < 3, input * (input + 3) * (1 / 6), input))
 
 
-def threshold(input, threshold, value):
-    """``x`` where x > threshold, else ``value`` (which gets no gradient)."""
+def threshold(input, threshold, value, inplace=False):
+    """``x`` where x > threshold, else ``value`` (which gets no gradient); ``inplace``:
+    written into ``input``, which is returned."""
+    return _threshold(input, threshold, value, inplace)
+
+
+def threshold_(input, threshold, value):
+    """``threshold(input, threshold, value, inplace=True)``."""
+    return _threshold(input, threshold, value, True)
+
+
+def _threshold(input, threshold, value, inplace):
+    # apart from threshold(), whose argument of the same name (PyTorch's) hides it
+    if inplace:
+        return _in_place("threshold_", input, lambda x: where(x > threshold, x, value))
     return where(input > threshold, input, value)
 
 
@@ -115,27 +205,45 @@ def logsigmoid(input):
     return -_softplus(-input)
 
 
-def mish(input):
-    """``x * tanh(softplus(x))`` (Misra 2019), softplus in its stable form."""
+def mish(input, inplace=False):
+    """``x * tanh(softplus(x))`` (Misra 2019), softplus in its stable form; ``inplace``:
+    written into ``input``, which is returned."""
+    if inplace:
+        return _in_place("mish_", input, mish)
     return input * tanh(_softplus(input))
 
 
-def selu(input):
+def selu(input, inplace=False):
     """Scaled ELU ``scale * elu(x, alpha)`` with scale = 1.0507... and alpha = 1.6733...,
-    the constants that keep activations at mean 0 and variance 1."""
+    the constants that keep activations at mean 0 and variance 1; ``inplace``: written into
+    ``input``, which is returned."""
+    if inplace:
+        return _in_place("selu_", input, selu)
     return SELU_SCALE * _elu(input, alpha=SELU_ALPHA)
 
 
-def celu(input, alpha=1.0):
+def selu_(input):
+    """``selu(input, inplace=True)``."""
+    return selu(input, inplace=True)
+
+
+def celu(input, alpha=1.0, inplace=False):
     """Continuously differentiable ELU: ``x`` for x > 0, ``alpha (e^(x/alpha) - 1)``
-    otherwise (alpha > 0)."""
+    otherwise (alpha > 0); ``inplace``: written into ``input``, which is returned."""
     if not alpha > 0:
         # PyTorch refuses 0 only; a negative alpha makes CELU non-monotone, and the
         # expm1 inside the elu primitive serves alpha > 0, so wengert takes those only.
         raise ArgumentError(f"celu: alpha={alpha} must be positive. Hint: alpha sets the "
                             "saturation level -alpha for x -> -inf; try alpha=1.0")
+    if inplace:
+        return _in_place("celu_", input, lambda x: celu(x, alpha))
     # elu(x / alpha) uses expm1, exact near 0; the where keeps x > 0 bit-exact.
     return where(input > 0, input, alpha * _elu(input * (1 / alpha)))
+
+
+def celu_(input, alpha=1.0):
+    """``celu(input, alpha, inplace=True)``."""
+    return celu(input, alpha, inplace=True)
 
 
 def softsign(input):

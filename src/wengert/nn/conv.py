@@ -4,7 +4,8 @@ with PyTorch's signatures, weight layouts and initialisation.
 
 The functions turn PyTorch's arguments (unbatched input, ``padding='same'``/``'valid'``,
 bias) into calls of the primitives in :mod:`wengert.ops.conv`, which hold the arithmetic and
-the derivative rules."""
+the derivative rules. A Conv module's ``padding_mode`` other than 'zeros' pads the input with
+:func:`wengert.nn.padding.pad` in that mode first, as PyTorch's modules do."""
 import math
 
 import numpy as np
@@ -15,6 +16,7 @@ from ..ops import conv as _conv
 from ..ops.shape import reshape
 from . import init
 from .module import Module, Parameter
+from .padding import pad
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")  # PyTorch's
 
@@ -28,8 +30,8 @@ def _pads(where_, padding, kernel, stride, dilation):
         if padding == "valid":
             return ((0, 0),) * n
         if padding != "same":
-            raise ArgumentError(f"{where_}: padding={padding!r} is not a valid string; use "
-                                "'valid', 'same', an int or a tuple of ints")
+            raise ArgumentError(f"{where_}: padding={padding!r} is not a valid string. Hint: "
+                                "use 'valid', 'same', an int or a tuple of ints")
         if any(s != 1 for s in stride):
             raise ArgumentError(f"{where_}: padding='same' is not supported for strided "
                                 f"convolutions (stride={tuple(stride)}), as in PyTorch. Hint: "
@@ -47,7 +49,8 @@ def _batched(where_, input, n):
         return reshape(input, shape=(1,) + tuple(input.shape)), False
     raise ShapeError(f"{where_}: expected input of shape (N, C, *spatial) or (C, *spatial) "
                      f"with {n} spatial dims ({n + 2}-D or {n + 1}-D), got shape "
-                     f"{tuple(input.shape)}")
+                     f"{tuple(input.shape)}. Hint: conv{n}d convolves the last {n} axes; "
+                     f"for another number of spatial axes use conv{{1,2,3}}d")
 
 
 def _finish(where_, y, bias, batched, n):
@@ -55,7 +58,8 @@ def _finish(where_, y, bias, batched, n):
     if bias is not None:
         if tuple(bias.shape) != (y.shape[1],):
             raise ShapeError(f"{where_}: bias of shape {tuple(bias.shape)} does not fit "
-                             f"{y.shape[1]} output channels; it needs shape ({y.shape[1]},)")
+                             f"{y.shape[1]} output channels (output {tuple(y.shape)}). Hint: "
+                             f"it needs shape ({y.shape[1]},), one entry per output channel")
         y = y + reshape(bias, shape=(-1,) + (1,) * n)
     return y if batched else reshape(y, shape=tuple(y.shape[1:]))
 
@@ -63,7 +67,8 @@ def _finish(where_, y, bias, batched, n):
 def _check_weight(where_, weight, n):
     if weight.ndim != n + 2:
         raise ShapeError(f"{where_}: expected a weight of shape (C_out, C_in/groups, *kernel) "
-                         f"with {n} kernel dims ({n + 2}-D), got {tuple(weight.shape)}")
+                         f"with {n} kernel dims ({n + 2}-D), got {tuple(weight.shape)}. "
+                         f"Hint: a conv{n}d weight has one kernel axis per spatial axis")
 
 
 def _convolve(n, input, weight, bias, stride, padding, dilation, groups):
@@ -88,7 +93,9 @@ def _convolve_transposed(n, input, weight, bias, stride, padding, output_padding
     if any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation)):
         raise ArgumentError(f"{where_}: output_padding={extra} must be smaller than either "
                             f"stride {stride} or dilation {dilation} on every axis, as in "
-                            "PyTorch (a larger one would add outputs no input reaches)")
+                            "PyTorch (a larger one would add outputs no input reaches). "
+                            "Hint: use output_padding < stride (it picks among the output "
+                            "sizes a strided conv maps to one input size)")
     pads = _conv.ints(where_, "padding", padding, n, 0)
     y = _conv.conv_transpose(x, weight, stride=stride, padding=pads, output_padding=extra,
                              dilation=dilation, groups=groups)
@@ -157,7 +164,9 @@ class _ConvBase(Module):
         name, n = type(self).__name__, self._n
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ArgumentError(f"{name}: groups={groups} must be positive and divide both "
-                                f"in_channels={in_channels} and out_channels={out_channels}")
+                                f"in_channels={in_channels} and out_channels={out_channels}. "
+                                "Hint: groups splits the channels into equal groups; pick a "
+                                "divisor of both (1 for an ordinary convolution)")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _conv.ints(name, "kernel_size", kernel_size, n, 1)
         self.stride = _conv.ints(name, "stride", stride, n, 1)
@@ -183,12 +192,6 @@ class _ConvBase(Module):
         if padding_mode not in PADDING_MODES:
             raise ArgumentError(f"{name}: padding_mode={padding_mode!r} is not one of "
                                 f"PyTorch's {PADDING_MODES}")
-        if padding_mode != "zeros":
-            # wengert's differentiable pad op pads with a constant only
-            raise ArgumentError(f"{name}: padding_mode={padding_mode!r} is not supported; "
-                                "wengert supports padding_mode='zeros' only. Hint: build "
-                                "other paddings from slices and concatenate before a "
-                                "Conv with padding=0")
 
     def reset_parameters(self):
         """Draw fresh initial values (from wengert's global generator), as PyTorch:
@@ -226,8 +229,22 @@ class _ConvNd(_ConvBase):
         self._setup(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                     bias, padding_mode, 0, dtype)
 
+    @property
+    def _reversed_padding_repeated_twice(self):
+        """The padding as F.pad's flat (left, right) pairs, last axis first, as PyTorch's
+        attribute of that name: ``padding='same'`` gives the asymmetric amounts (the
+        larger half after), ``'valid'`` zeros."""
+        pads = _pads(type(self).__name__, self.padding, self.kernel_size, self.stride,
+                     self.dilation)
+        return tuple(w for lo_hi in reversed(pads) for w in lo_hi)
+
     def forward(self, input):
         p = self._parameters
+        if self.padding_mode != "zeros":
+            # PyTorch's way: pad in that mode, then convolve without padding
+            input = pad(input, self._reversed_padding_repeated_twice, self.padding_mode)
+            return _FUNCTIONS[self._n, False](input, p["weight"], p["bias"], self.stride, 0,
+                                              self.dilation, self.groups)
         return _FUNCTIONS[self._n, False](input, p["weight"], p["bias"], self.stride,
                                           self.padding, self.dilation, self.groups)
 
@@ -241,14 +258,16 @@ class _ConvTransposeNd(_ConvBase):
         super().__init__()
         if isinstance(padding, str):
             raise ArgumentError(f"{type(self).__name__}: padding={padding!r}: string padding "
-                                "is for Conv layers; give ints, as in PyTorch")
+                                "is for Conv layers, as in PyTorch. Hint: give ints, e.g. "
+                                "padding=1")
         self._setup(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                     bias, padding_mode, output_padding, dtype)
         if any(e >= s and e >= d for e, s, d in zip(self.output_padding, self.stride,
                                                     self.dilation)):
             raise ArgumentError(f"{type(self).__name__}: output_padding={self.output_padding}"
                                 f" must be smaller than either stride {self.stride} or "
-                                f"dilation {self.dilation} on every axis")
+                                f"dilation {self.dilation} on every axis, as in PyTorch. "
+                                "Hint: use output_padding < stride")
 
     def _check_padding_mode(self, padding_mode):
         if padding_mode != "zeros":

@@ -11,7 +11,8 @@ import numpy as np
 from ..autodiff.grad_mode import no_grad
 from ..errors import ArgumentError, ShapeError
 from ..ops import layer as _layer
-from ..ops.elementwise import relu, sigmoid, sqrt, tanh
+from ..ops.elementwise import sigmoid, sqrt, tanh
+from ..ops.methods import write_in_place as _write_in_place
 from ..ops.index import index_put
 from ..ops.reduce import mean, var
 from ..ops.shape import reshape
@@ -21,9 +22,12 @@ from .activation_functions import (celu, elu, gelu, glu, hardsigmoid, hardswish,
                                    leaky_relu, log_softmax, logsigmoid, maxout, mish, prelu,
                                    relu6, selu, silu, softmax, softmin, softplus, softsign,
                                    tanhshrink, threshold)
+from .activation_functions import (celu_, elu_, hardtanh_, leaky_relu_, relu, relu_, selu_,
+                                   threshold_)
 from .distance import cosine_similarity, normalize, pairwise_distance
 from .conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,
                    conv_transpose3d)
+from .padding import pad
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      huber_loss, kl_div, l1_loss, l2_penalty, mse_loss, nll_loss,
                      smooth_l1_loss)
@@ -35,14 +39,15 @@ __all__ = ["linear", "embedding", "dropout", "layer_norm", "batch_norm", "rms_no
            "normalize", "cosine_similarity", "pairwise_distance", "relu", "sigmoid", "tanh",
            "leaky_relu", "elu", "gelu", "silu", "softplus", "maxout", "softmax", "log_softmax",
            "softmin", "hardtanh", "relu6", "hardsigmoid", "hardswish", "threshold", "logsigmoid",
-           "mish", "selu", "celu", "softsign", "tanhshrink", "glu", "prelu", "mse_loss", "l1_loss",
+           "mish", "selu", "celu", "softsign", "tanhshrink", "glu", "prelu", "relu_", "elu_",
+           "leaky_relu_", "hardtanh_", "threshold_", "celu_", "selu_", "mse_loss", "l1_loss",
            "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "l2_penalty",
            "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d",
            "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-           "adaptive_max_pool3d"]
+           "adaptive_max_pool3d", "pad"]
 
 
 # --- layers ---------------------------------------------------------------------------------
@@ -61,7 +66,7 @@ def embedding(input, weight, padding_idx=None, sparse=False):
     indices = input.data if isinstance(input, Tensor) else np.asarray(input)
     if padding_idx is None:
         return _layer.embedding(weight, indices=indices, sparse=sparse)
-    padding_idx = padding_index("embedding", padding_idx, weight.shape[0])
+    padding_idx = _padding_index("embedding", padding_idx, weight.shape[0])
     padded = indices == padding_idx
     if not padded.any():
         return _layer.embedding(weight, indices=indices, sparse=sparse)
@@ -75,7 +80,7 @@ def embedding(input, weight, padding_idx=None, sparse=False):
     return index_put(base, rows, key=np.nonzero(others))
 
 
-def padding_index(where_, padding_idx, num_embeddings):
+def _padding_index(where_, padding_idx, num_embeddings):
     """``padding_idx`` in [0, num_embeddings) (a negative one counts from the end)."""
     if not -num_embeddings <= padding_idx < num_embeddings:
         raise ArgumentError(f"{where_}: padding_idx={padding_idx} must be in "
@@ -84,22 +89,28 @@ def padding_index(where_, padding_idx, num_embeddings):
     return padding_idx % num_embeddings
 
 
-def dropout(input, p=0.5, training=True, generator=None):
+def dropout(input, p=0.5, training=True, inplace=False, generator=None):
     """Zero each entry with probability ``p`` and scale the rest by ``1/(1-p)`` (inverted
     dropout, so evaluation needs no rescaling); the identity when not ``training``. The mask
-    comes from ``generator`` (default: wengert's global one, seeded by ``manual_seed``)."""
+    comes from ``generator`` (default: wengert's global one, seeded by ``manual_seed``).
+    ``inplace=True`` writes the result into ``input`` and returns it, as PyTorch's."""
     if not 0 <= p <= 1:
         raise ArgumentError(f"dropout: p={p} is not a probability; use 0 <= p <= 1")
     if not training or p == 0:
         return input
     if p == 1:
-        return input * 0
-    dtype = input.dtype if input.dtype in (np.float32, np.float64) else np.float64
-    keep = (generator or default_generator()).numpy.random(input.shape, dtype=dtype) >= p
-    return input * np.multiply(keep, 1 / (1 - p), dtype=input.dtype)
+        scale = 0
+    else:
+        dtype = input.dtype if input.dtype in (np.float32, np.float64) else np.float64
+        keep = (generator or default_generator()).numpy.random(input.shape, dtype=dtype) >= p
+        scale = np.multiply(keep, 1 / (1 - p), dtype=input.dtype)
+    if inplace:
+        # input * scale reads no array of the input's for its gradient: no copy is kept
+        return _write_in_place(input, "dropout_", lambda x: x * scale, (), False)
+    return input * scale
 
 
-def shape_tuple(normalized_shape):
+def _shape_tuple(normalized_shape):
     """A normalized shape as a tuple (an int is a one-axis shape), as the norm layers keep it."""
     return ((normalized_shape,) if isinstance(normalized_shape, int)
             else tuple(normalized_shape))
@@ -107,7 +118,7 @@ def shape_tuple(normalized_shape):
 
 def _trailing_axes(where_, input, normalized_shape):
     """The (negative) axes that ``normalized_shape`` covers at the end of ``input``."""
-    shape = shape_tuple(normalized_shape)
+    shape = _shape_tuple(normalized_shape)
     if len(shape) > input.ndim or tuple(input.shape[input.ndim - len(shape):]) != shape:
         raise ShapeError(f"{where_}: input of shape {input.shape} does not end in the "
                          f"normalized shape {shape}. Hint: normalized_shape is the trailing "

@@ -78,7 +78,7 @@ class Embedding(Module):
                  dtype=None):
         super().__init__()
         if padding_idx is not None:
-            padding_idx = F.padding_index("Embedding", padding_idx, num_embeddings)
+            padding_idx = F._padding_index("Embedding", padding_idx, num_embeddings)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx, self.sparse = padding_idx, sparse
         self.weight = _param((num_embeddings, embedding_dim), dtype)
@@ -104,20 +104,21 @@ class Embedding(Module):
 
 class Dropout(Module):
     """In training mode, zero each entry with probability ``p`` and scale the others by
-    1/(1-p); in eval mode, the identity. ``generator`` (optional) makes the masks a
-    reproducible stream of their own."""
+    1/(1-p); in eval mode, the identity. ``inplace=True`` writes the result into the input
+    (as PyTorch's); ``generator`` (optional) makes the masks a reproducible stream of their
+    own."""
 
-    def __init__(self, p=0.5, generator=None):
+    def __init__(self, p=0.5, inplace=False, generator=None):
         super().__init__()
         if not 0 <= p <= 1:
             raise ArgumentError(f"Dropout: p={p} is not a probability; use 0 <= p <= 1")
-        self.p, self.generator = p, generator
+        self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training, self.generator)
+        return F.dropout(x, self.p, self.training, self.inplace, self.generator)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Flatten(Module):

@@ -123,21 +123,50 @@ def _class_weight(where_, weight, input):
     return weight
 
 
+def _bce_target(where_, input, target, same_dtype):
+    """The target of a binary cross-entropy, checked as PyTorch's kernels take it: floating
+    (both refuse integer and bool targets), and of the input's dtype when ``same_dtype``
+    (``binary_cross_entropy``'s refuses float64 against float32). Python numbers and lists,
+    which have no dtype of their own, are made arrays of the input's (float) dtype."""
+    if not isinstance(target, (Tensor, np.ndarray, np.generic)):
+        dtype = np.dtype(input.dtype)
+        return np.asarray(target, dtype=dtype if dtype.kind == "f" else None)
+    dtype = np.dtype(target.dtype)
+    if dtype.kind != "f":
+        raise DTypeError(f"{where_}: the target has dtype {dtype}, but it must hold "
+                         f"probabilities as floats (PyTorch refuses it too). Hint: "
+                         f"target.astype('{input.dtype}'); for class indices use "
+                         "cross_entropy")
+    if same_dtype and dtype != input.dtype:
+        raise DTypeError(f"{where_}: the input has dtype {input.dtype} and the target dtype "
+                         f"{dtype}; they must be the same (PyTorch refuses them too). Hint: "
+                         f"target.astype('{input.dtype}')")
+    return target
+
+
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """``-w [y log p + (1 - y) log(1 - p)]`` for probabilities p in [0, 1]; each log is
     clamped at -100 (as PyTorch), so p = 0 or 1 gives a finite loss, and the gradient is
     PyTorch's ``(p - y) / max(p (1 - p), 1e-12)``, never 0 at a confidently wrong p (one
     fused primitive). ``weight`` (no gradient) broadcasts to the input's shape; ``"mean"``
-    averages the weighted losses. Prefer :func:`binary_cross_entropy_with_logits`, which is
+    averages the weighted losses. The target must be floats of the input's dtype (a
+    DTypeError otherwise, as PyTorch refuses them); its gradient is ``log(1 - p) - log p``,
+    each log clamped at -100. Prefer :func:`binary_cross_entropy_with_logits`, which is
     exact for any logit."""
     _same_shape("binary_cross_entropy", input, target)
+    target = _bce_target("binary_cross_entropy", input, target, same_dtype=True)
     if weight is not None:
         weight = _elementwise_weight("binary_cross_entropy", "weight", weight, input)
     p = _as_array(input)
-    if p.size and (p.min() < 0 or p.max() > 1):
+    # written so that a NaN fails too, as in PyTorch (which checks the target as well)
+    if p.size and not (p.min() >= 0 and p.max() <= 1):
         raise ArgumentError(f"binary_cross_entropy: input probabilities must be in [0, 1], got "
                             f"range [{p.min()}, {p.max()}]. Hint: for logits use "
                             "binary_cross_entropy_with_logits")
+    y = _as_array(target)
+    if y.size and not (y.min() >= 0 and y.max() <= 1):
+        raise ArgumentError(f"binary_cross_entropy: target probabilities must be in [0, 1], "
+                            f"got range [{y.min()}, {y.max()}] (PyTorch refuses them too)")
     loss = _fused.binary_cross_entropy(input, target)
     if weight is not None:
         loss = loss * weight
@@ -150,9 +179,13 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     ``max(x, 0) - x y + log(1 + e^(-|x|))`` (one fused primitive; gradient
     ``sigmoid(x) - y``). ``pos_weight`` p (per class, broadcast along the last axis)
     weighs the positive term: ``-[p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]``;
-    ``weight`` multiplies the result. Neither gets a gradient (as PyTorch)."""
+    ``weight`` multiplies the result. Neither gets a gradient (as PyTorch); the target gets
+    ``-x`` (``-x + (p - 1) log(1 + e^-x)`` with pos_weight) times the weight. The target must
+    be floating (a DTypeError otherwise, as PyTorch refuses integers); another float dtype
+    than the input's promotes as NumPy does (PyTorch's result takes the target's)."""
     where_ = "binary_cross_entropy_with_logits"
     _same_shape(where_, input, target)
+    target = _bce_target(where_, input, target, same_dtype=False)
     loss = _fused.binary_cross_entropy_with_logits(input, target)
     if pos_weight is not None:
         pos_weight = _elementwise_weight(where_, "pos_weight", pos_weight, input)

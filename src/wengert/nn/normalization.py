@@ -18,7 +18,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
                  dtype=None):
         super().__init__()
-        self.normalized_shape = F.shape_tuple(normalized_shape)
+        self.normalized_shape = F._shape_tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         dtype = as_dtype(dtype) or DEFAULT_FLOAT
         affine = elementwise_affine
@@ -43,7 +43,7 @@ class RMSNorm(Module):
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, dtype=None):
         super().__init__()
-        self.normalized_shape = F.shape_tuple(normalized_shape)
+        self.normalized_shape = F._shape_tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         dtype = as_dtype(dtype) or DEFAULT_FLOAT
         self.register_parameter(

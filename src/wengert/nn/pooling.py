@@ -7,7 +7,12 @@ The functions check PyTorch's arguments and turn them into calls of the primitiv
 :mod:`wengert.ops.pooling`: max pooling gathers the input at the window maxima
 (``pool_gather``), average pooling divides window sums (``window_sum``) by the counts, and
 adaptive average pooling sums each axis's windows with a matmul by a constant 0/1 matrix
-and divides by the window sizes."""
+and divides by the window sizes.
+
+Integer inputs are pooled where PyTorch's CPU kernels pool them (and refused where they do
+not, see :data:`_INTEGERS`): max pooling in 2-D and 3-D (in 1-D only with
+``return_indices=True``), average pooling of int64 (its means rounded toward zero, as C's
+integer division). They never require grad, so they need no gradient path."""
 import numpy as np
 
 from ..errors import ArgumentError, DTypeError, ShapeError
@@ -20,43 +25,61 @@ from .module import Module
 _AXES = {1: "(C, L) or (N, C, L)", 2: "(C, H, W) or (N, C, H, W)",
          3: "(C, D, H, W) or (N, C, D, H, W)"}
 
+# The integer dtypes PyTorch's max pooling kernels pool (none for uint16 and wider unsigned,
+# nor bool); its average pooling kernels pool int64 only, its adaptive ones no integers.
+_INTEGERS = tuple(map(np.dtype, ("uint8", "int8", "int16", "int32", "int64")))
+_INT64 = (np.dtype("int64"),)
+
 
 # --- argument checks ------------------------------------------------------------------------
 def _tuple(op, name, value, n):
     """An int, or 1 or n ints, as a tuple of n ints (PyTorch's rule for pooling sizes)."""
-    values = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+    try:
+        values = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+    except TypeError:  # a float or None: refused below
+        values = (value,)
     if len(values) == 1:
         values *= n
     if len(values) != n or not all(isinstance(v, (int, np.integer)) for v in values):
-        raise ArgumentError(f"{op}: {name}={value!r} must be an int or {n} ints")
+        raise ArgumentError(f"{op}: {name}={value!r} must be an int or {n} ints. Hint: e.g. "
+                            f"{name}=2 or {name}={(2,) * n}")
     return tuple(int(v) for v in values)
 
 
-def _check_input(op, input, n):
-    """The input's data, after checking it is a float (C, *spatial) or (N, C, *spatial)."""
+def _check_input(op, input, n, integers=()):
+    """The input's data, after checking it is a (C, *spatial) or (N, C, *spatial) input,
+    floating or of one of the ``integers`` dtypes (those PyTorch's kernel of ``op`` pools)."""
     data = input.data if isinstance(input, Tensor) else np.asarray(input)
     if data.ndim not in (n + 1, n + 2) or 0 in data.shape[-n - 1:]:
         raise ShapeError(f"{op}: expected a non-empty {n + 1}-D or {n + 2}-D input "
                          f"{_AXES[n]}, got shape {data.shape}. Hint: {op} pools the last "
                          f"{n} axes; add a channel axis, x[None], if there is none")
-    if data.dtype.kind != "f":
-        raise DTypeError(f"{op}: pooling needs a float input, got dtype {data.dtype}. Hint: "
-                         "convert it first, e.g. x.float()")
+    if data.dtype.kind != "f" and data.dtype not in integers:
+        takes = (f"and integer ones of dtype {', '.join(map(str, integers))}" if integers
+                 else "only")
+        hint = "convert it first: x.float()" + (
+            f", or x.astype('{integers[-1]}')" if integers and data.dtype.kind in "biu"
+            else "")
+        raise DTypeError(f"{op}: cannot pool an input of dtype {data.dtype} (shape "
+                         f"{data.shape}); as PyTorch's, it takes floating inputs {takes}. "
+                         f"Hint: {hint}")
     return data
 
 
 def _geometry(op, data, n, kernel_size, stride, padding, dilation, ceil_mode):
     """(kernel, stride, padding, dilation, out_size) as tuples, checked as PyTorch checks
-    them; a kernel that leaves no window is a ShapeError."""
+    them; a kernel that leaves no window, or a window of padding only, is a ShapeError."""
     kernel = _tuple(op, "kernel_size", kernel_size, n)
     stride = kernel if stride is None or stride == () or stride == [] else \
         _tuple(op, "stride", stride, n)
     padding, dilation = _tuple(op, "padding", padding, n), _tuple(op, "dilation", dilation, n)
     for name, values in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
         if min(values) <= 0:
-            raise ArgumentError(f"{op}: {name} must be greater than zero, got {values}")
+            raise ArgumentError(f"{op}: {name} must be greater than zero, got {values}. "
+                                f"Hint: {name} counts entries; use {name}=1 or more")
     if min(padding) < 0:
-        raise ArgumentError(f"{op}: padding must be non-negative, got {padding}")
+        raise ArgumentError(f"{op}: padding must be non-negative, got {padding}. Hint: "
+                            "padding adds that many entries at both ends; use 0 for none")
     if any(p > k // 2 for p, k in zip(padding, kernel)):
         raise ArgumentError(f"{op}: padding {padding} must be at most half the kernel size "
                             f"{kernel}. Hint: use padding <= kernel_size // 2 (as PyTorch)")
@@ -68,7 +91,29 @@ def _geometry(op, data, n, kernel_size, stride, padding, dilation, ceil_mode):
                          f"{kernel} (dilation={dilation}, padding={padding}): the output "
                          f"would be {out}. Hint: the spatial sizes plus twice the padding must "
                          "be at least dilation * (kernel_size - 1) + 1")
+    _check_windows_reach_the_input(op, data.shape, kernel, stride, padding, dilation, out)
     return kernel, stride, padding, dilation, out
+
+
+def _check_windows_reach_the_input(op, shape, kernel, stride, padding, dilation, out):
+    """A window that starts in the left padding reads the input first at ``start % dilation``
+    (its entries are ``dilation`` apart, and it reaches past 0, since padding is at most half
+    the kernel); with a dilation larger than the input that can be past its end, so the
+    window holds padding only. PyTorch returns -inf there with an index outside the input
+    (and its backward writes outside the input gradient); here that is an error."""
+    size = shape[-len(kernel):]
+    for axis, (L, s, p, dl, o) in enumerate(zip(size, stride, padding, dilation, out)):
+        for i in range(min(o, -(-p // s))):  # the windows that start in the left padding
+            start = i * s - p
+            if start % dl >= L:
+                raise ShapeError(
+                    f"{op}: window {i} along spatial axis {axis} holds only padding: it "
+                    f"starts at {start} and its entries are {dl} apart, so its first one "
+                    f"not in the left padding, at {start % dl}, is past the end of the "
+                    f"input of length {L} (input of shape {tuple(shape)}, kernel_size="
+                    f"{kernel}, stride={stride}, padding={padding}, dilation={dilation}); "
+                    "PyTorch returns -inf there with an index outside the input. Hint: use "
+                    "a smaller dilation or padding")
 
 
 def _output_size(op, data, n, output_size):
@@ -79,16 +124,24 @@ def _output_size(op, data, n, output_size):
         sizes *= n
     if len(sizes) != n or not all(s is None or isinstance(s, (int, np.integer)) for s in sizes):
         raise ArgumentError(f"{op}: output_size={output_size!r} must be an int or {n} ints "
-                            "(None keeps that size)")
+                            f"(None keeps that size), for an input of shape {data.shape}. "
+                            f"Hint: e.g. output_size=1 (global pooling) or {(1,) * n}")
     sizes = tuple(int(L if s is None else s) for s, L in zip(sizes, data.shape[-n:]))
     if min(sizes) < 0:
-        raise ArgumentError(f"{op}: output_size={output_size!r} must not be negative")
+        raise ArgumentError(f"{op}: output_size={output_size!r} must not be negative (input "
+                            f"of shape {data.shape}). Hint: give the number of windows per "
+                            "axis, e.g. output_size=1 for global pooling")
     return sizes
 
 
 # --- functions ------------------------------------------------------------------------------
 def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    data = _check_input(op, input, n)
+    data = _check_input(op, input, n, _INTEGERS)
+    if n == 1 and not return_indices and data.dtype.kind != "f":
+        raise DTypeError(f"{op}: pools an integer input (here {data.dtype}, shape "
+                         f"{data.shape}) only with return_indices=True, as PyTorch's, whose "
+                         "max_pool1d without indices takes floats only. Hint: pass "
+                         "return_indices=True and keep the values, or convert it: x.float()")
     kernel, stride, padding, dilation, out = _geometry(op, data, n, kernel_size, stride,
                                                        padding, dilation, ceil_mode)
     index = _pool.max_pool_indices(data, kernel, stride, padding, dilation, out)
@@ -138,20 +191,35 @@ def _divisor(kernel, stride, padding, size, out, count_include_pad, dtype):
     return divisor
 
 
+def _divide_toward_zero(a, b):
+    """Integer ``a / b`` rounded toward zero, as C's integer division (PyTorch's integer
+    average pooling); exact, where a float division would round large int64 sums."""
+    q = a // b  # rounded down: one too low where the quotient is negative and inexact
+    return q + ((q < 0) & (q * b != a)).astype(q.dtype)
+
+
 def _avg_pool(op, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override):
-    data = _check_input(op, input, n)
+    data = _check_input(op, input, n, _INT64)
     kernel, stride, padding, _, out = _geometry(op, data, n, kernel_size, stride, padding, 1,
                                                 ceil_mode)
     if divisor_override is not None:
+        if not isinstance(divisor_override, (int, np.integer)) or \
+                isinstance(divisor_override, bool):
+            raise ArgumentError(f"{op}: divisor_override={divisor_override!r} must be an int "
+                                "(or None), as PyTorch's. Hint: round it, or divide the "
+                                "result yourself")
         if divisor_override == 0:
-            raise ArgumentError(f"{op}: divisor_override must not be zero")
+            raise ArgumentError(f"{op}: divisor_override must not be zero (input of shape "
+                                f"{data.shape}). Hint: None divides by the window sizes")
         divisor = np.asarray(divisor_override, data.dtype)
     else:
         divisor = _divisor(kernel, stride, padding, data.shape[-n:], out, count_include_pad,
                            data.dtype)
     sums = _pool.window_sum(input, kernel=kernel, stride=stride, padding=padding,
                             out_size=out)
+    if data.dtype.kind != "f":  # int64, which never requires grad: C's division, as PyTorch
+        return Tensor._wrap(_divide_toward_zero(sums.data, divisor))
     return sums / divisor
 
 

@@ -5,19 +5,111 @@ expression: ``rule(ns, g, ans, *args)`` multiplies the incoming gradient (or tan
 local derivative. Each rule is therefore written once and used for both modes.
 Numerically delicate forwards (sigmoid, softplus, elu) are written so that no branch
 overflows: no NumPy warnings, finite values at +-1e4.
+
+Integer and bool inputs to an op whose values are floats: where the forward is a bare NumPy
+ufunc (exp, sin, sqrt, true division...) they follow NumPy's promotion (float64; float16
+for bool and 8-bit integers), where PyTorch computes in float32: a check there would cost
+every float op about 4% of its no-grad dispatch. The forwards written in Python (sigmoid,
+logit, xlogy, erf, softplus, elu, leaky_relu) and reciprocal (whose integer result NumPy
+truncates) are declared ``float_valued``: integer and bool inputs are computed in the
+default float dtype, float32, as PyTorch promotes them.
 """
+import inspect
 import math
 
 import numpy as np
 
-from ..autodiff.primitive import defop, nondiff
+from ..autodiff.primitive import ARRAY, defop, nondiff
+from ..backend import DEFAULT_FLOAT
 from ..errors import ArgumentError
 from ..tensor import Tensor
 
 
-def elementwise(name, forward, rules, saves="inputs", doc=None):
-    """Register an element-wise primitive whose JVP rules equal its VJP rules."""
-    return defop(name, forward, vjp=rules, jvp=rules, saves=saves, doc=doc)
+def elementwise(name, forward, rules, saves="inputs", doc=None, float_valued=False):
+    """Register an element-wise primitive whose JVP rules equal its VJP rules;
+    ``float_valued``: see the module docstring (:func:`_in_floats`)."""
+    if not float_valued:
+        return defop(name, forward, vjp=rules, jvp=rules, saves=saves, doc=doc)
+    op = defop(name, _in_floats(forward, len(rules), _takes_params(rules)), vjp=rules,
+               jvp=rules, saves=saves, doc=doc or forward.__doc__)
+    # the rules run on the gradient and on inputs that need one, which are floats: they call
+    # the forward itself, without the check
+    setattr(ARRAY, name, forward)
+    return op
+
+
+_ndarray = np.ndarray
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _takes_params(rules):
+    """Whether the op has keyword parameters (its rules take more than ns, g, ans, inputs)."""
+    return any(len(inspect.signature(rule).parameters) > 3 + len(rules) for rule in rules)
+
+
+def _in_floats(forward, arity, params):
+    """``forward``, but where no input is a float array (or NumPy scalar) and one is an
+    integer or bool one, computed with those as floats: the default float dtype (float32),
+    or the float dtype of the other array inputs where there are any (int64 / float32 is
+    float32), as PyTorch promotes them; NumPy's result would be float64 (float16 for bool
+    and 8-bit integers, the input's own for reciprocal). Python numbers are left to NumPy.
+
+    The check reads the result first: a float32 one, or a float64 one from a float64 input,
+    is returned after a comparison or two (float inputs, the common case), and only another
+    dtype looks at the inputs further; an integral input costs a second forward."""
+    if arity == 1 and not params:
+        def float_valued(x):
+            try:
+                out = forward(x)
+            except TypeError:  # a forward that negates or subtracts from a bool array
+                if not _is_integral(x):
+                    raise
+                return forward(x.astype(DEFAULT_FLOAT))
+            dtype = out.dtype
+            if (dtype is DEFAULT_FLOAT or dtype is _FLOAT64 and getattr(x, "dtype", None)
+                    is _FLOAT64 or not _is_integral(x)):
+                return out
+            return forward(x.astype(DEFAULT_FLOAT))
+    elif arity == 2 and not params:
+        def float_valued(x, y):
+            out = forward(x, y)
+            dtype = out.dtype
+            if (dtype is DEFAULT_FLOAT or dtype is _FLOAT64 and (
+                    getattr(x, "dtype", None) is _FLOAT64
+                    or getattr(y, "dtype", None) is _FLOAT64)
+                    or not (_is_integral(x) or _is_integral(y))):
+                return out
+            return forward(*_as_floats((x, y)))
+    else:
+        def float_valued(*args, **params):
+            try:
+                out = forward(*args, **params)
+            except TypeError:
+                if not any(_is_integral(a) for a in args):
+                    raise
+                return forward(*_as_floats(args), **params)
+            if out.dtype is DEFAULT_FLOAT or not any(_is_integral(a) for a in args):
+                return out
+            return forward(*_as_floats(args), **params)
+    float_valued.__name__ = getattr(forward, "__name__", "forward")
+    float_valued.__doc__ = forward.__doc__
+    return float_valued
+
+
+def _is_integral(a):
+    """Whether ``a`` is an integer or bool array or NumPy scalar (not a Python number)."""
+    if type(a) is _ndarray or isinstance(a, (_ndarray, np.generic)):
+        return a.dtype.kind in "biu"
+    return False
+
+
+def _as_floats(args):
+    """``args`` with the integral arrays cast as :func:`_in_floats` says."""
+    integral = [_is_integral(a) for a in args]
+    floats = [a for a, i in zip(args, integral)
+              if not i and isinstance(a, (_ndarray, np.generic)) and a.dtype.kind == "f"]
+    dtype = np.result_type(*floats) if floats else DEFAULT_FLOAT
+    return [a.astype(dtype) if i else a for a, i in zip(args, integral)]
 
 
 def _nonzero(ns, x):
@@ -74,7 +166,8 @@ sqrt = elementwise("sqrt", np.sqrt, [lambda ns, g, ans, x: g / (2 * ans)], saves
                    doc="Square root.")
 square = elementwise("square", np.square, [lambda ns, g, ans, x: g * (2 * x)], doc="x**2.")
 reciprocal = elementwise("reciprocal", np.reciprocal,
-                         [lambda ns, g, ans, x: -g * ans * ans], saves="output", doc="1 / x.")
+                         [lambda ns, g, ans, x: -g * ans * ans], saves="output", doc="1 / x.",
+                         float_valued=True)
 abs = elementwise("abs", np.abs, [lambda ns, g, ans, x: g * ns.sign(x)],
                   doc="|x|; the gradient at 0 is 0 (as PyTorch).")
 
@@ -104,7 +197,7 @@ def _xlogy(x, y):
     # log is taken of 1 where x == 0, so 0 * log(0) and 0 * log(inf) are 0 (and warn nothing);
     # a NaN y still gives NaN there, as torch. np.where(x == 0, 1, y) is a float64 array when
     # y is a Python number, which would upcast x: the result is cast to the dtype NumPy's
-    # promotion gives x and y (a float one, as torch, where both are integers).
+    # promotion gives x and y (integers come here as floats: see float_valued).
     out = np.where(np.isnan(y), np.nan, x * np.log(np.where(x == 0, 1, y)))
     return out.astype(np.result_type(x, y, 1.0), copy=False)
 
@@ -115,7 +208,8 @@ xlogy = elementwise(
     # x's sign); y is replaced by 1 there, so log(y) is 0 and never taken out of its domain
     [lambda ns, g, ans, x, y: ns.xlogy(g, ns.where((x == 0) & (y <= 0), 1, y)),
      lambda ns, g, ans, x, y: g * x / y],
-    doc="x * log(y), and 0 where x == 0 (even where y is 0), as torch.xlogy; broadcasting.")
+    doc="x * log(y), and 0 where x == 0 (even where y is 0), as torch.xlogy; broadcasting.",
+    float_valued=True)
 
 # --- trigonometric and hyperbolic -------------------------------------------------------------
 sin = elementwise("sin", np.sin, [lambda ns, g, ans, x: g * ns.cos(x)], doc="Sine.")
@@ -175,10 +269,14 @@ def _sigmoid(x):
 
 
 sigmoid = elementwise("sigmoid", _sigmoid, [lambda ns, g, ans, x: g * (ans * (1 - ans))],
-                      saves="output", doc="Logistic sigmoid 1/(1+e**-x), stable for large |x|.")
-# g * mask rather than where(mask, g, 0): the same values, and 3-4x faster in NumPy.
+                      saves="output", doc="Logistic sigmoid 1/(1+e**-x), stable for large |x|.",
+                      float_valued=True)
+# g * mask rather than where(mask, g, 0): the same values, and 3-4x faster in NumPy. The
+# mask is read from the output (ans > 0 exactly where x > 0, NaN neither), as PyTorch's
+# relu saves its result: relu_ then needs no copy of its input, and a write into the input
+# after relu is allowed while one into the output is refused, both as PyTorch.
 relu = elementwise("relu", lambda x: np.maximum(x, 0),
-                   [lambda ns, g, ans, x: g * (x > 0)],
+                   [lambda ns, g, ans, x: g * (ans > 0)], saves="output",
                    doc="max(x, 0); the gradient at 0 is 0 (as PyTorch).")
 
 
@@ -198,7 +296,8 @@ def _logit_rule(ns, g, ans, x, eps=None):
 
 
 _logit = elementwise("logit", _logit, [_logit_rule],
-                     doc="log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps is given.")
+                     doc="log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps is given.",
+                     float_valued=True)
 
 
 def logit(x, eps=None):
@@ -215,7 +314,7 @@ def _leaky_relu(x, negative_slope=0.01):
 leaky_relu = elementwise(
     "leaky_relu", _leaky_relu,
     [lambda ns, g, ans, x, negative_slope=0.01: ns.where(x > 0, g, g * negative_slope)],
-    doc="x for x > 0, negative_slope * x otherwise.")
+    doc="x for x > 0, negative_slope * x otherwise.", float_valued=True)
 
 
 def _elu(x, alpha=1.0):
@@ -224,7 +323,7 @@ def _elu(x, alpha=1.0):
 
 elu = elementwise("elu", _elu,
                   [lambda ns, g, ans, x, alpha=1.0: ns.where(x > 0, g, g * (ans + alpha))],
-                  saves="both", doc="x for x > 0, alpha * (e**x - 1) otherwise.")
+                  saves="both", doc="x for x > 0, alpha * (e**x - 1) otherwise.", float_valued=True)
 
 
 def _softplus(x):
@@ -232,7 +331,7 @@ def _softplus(x):
 
 
 softplus = elementwise("softplus", _softplus, [lambda ns, g, ans, x: g * ns.sigmoid(x)],
-                       doc="log(1 + e**x), stable for large |x|.")
+                       doc="log(1 + e**x), stable for large |x|.", float_valued=True)
 
 _erf_scalar = np.vectorize(math.erf, otypes=[np.float64])
 
@@ -243,7 +342,7 @@ def _erf(x):
 
 erf = elementwise("erf", _erf,
                   [lambda ns, g, ans, x: g * (2 / math.sqrt(math.pi)) * ns.exp(-(x * x))],
-                  doc="The error function (exact, from math.erf).")
+                  doc="The error function (exact, from math.erf).", float_valued=True)
 
 
 # --- two-input selections ---------------------------------------------------------------------
@@ -352,9 +451,18 @@ trunc = nondiff("trunc", np.trunc, doc="Round toward zero (no gradient).")
 floor_divide = nondiff("floor_divide", np.floor_divide,
                        doc="x / y rounded down (Python's ``//``, ``torch.floor_divide``; no "
                            "gradient); broadcasting.")
-heaviside = nondiff("heaviside", np.heaviside,
+
+
+def _heaviside(x, values):
+    # torch's: values where x == 0, else 1 where x > 0 and 0 elsewhere, so a NaN x gives 0
+    # (NumPy's np.heaviside gives NaN); the dtype is x's and values' (an integer one stays)
+    return np.where(x == 0, values, x > 0).astype(np.result_type(x, values), copy=False)
+
+
+heaviside = nondiff("heaviside", _heaviside,
                     doc="heaviside(x, values): 0 where x < 0, values where x == 0, 1 where "
-                        "x > 0 (no gradient); a NaN x gives NaN (NumPy's; torch gives 0).")
+                        "x > 0 (no gradient), as torch.heaviside: a NaN x gives 0 (NumPy's "
+                        "np.heaviside gives NaN).")
 isnan = nondiff("isnan", np.isnan, doc="True where x is NaN.")
 isfinite = nondiff("isfinite", np.isfinite, doc="True where x is neither NaN nor infinite.")
 isinf = nondiff("isinf", np.isinf, doc="True where x is +-inf.")

@@ -273,7 +273,9 @@ binary_cross_entropy_with_logits = defop(
 
 
 
-BCE_EPS = 1e-12  # PyTorch's floor on p (1 - p) in the gradient of binary_cross_entropy
+# PyTorch's floor on p (1 - p) in the gradient of binary_cross_entropy: 1e-12 as a float32
+# constant, 9.99999996e-13, in float64 too
+BCE_EPS = float(np.float32(1e-12))
 
 
 def _bce(p, y):

@@ -9,7 +9,11 @@ and the VJP of that is the gather again, so every derivative order is exact. Ave
 is linear: ``window_sum`` adds up each window (zero padding; the caller divides by the
 counts), one strided slice addition per kernel offset (k^N vectorised steps); its VJP
 ``window_sum_adjoint`` adds each output's gradient back onto its window the same way, and
-the VJP of that is ``window_sum`` again."""
+the VJP of that is ``window_sum`` again.
+
+Integer inputs (which never require grad) go through the same NumPy code: where a float
+input is padded with -inf, an integer one is padded with its dtype's minimum, which likewise
+never wins a window (PyTorch's kernels start from that minimum too), and no NaN check runs."""
 import itertools
 import math
 
@@ -36,6 +40,13 @@ def _right_padding(size, out, kernel, stride, padding, dilation=1):
     return max(0, (out - 1) * stride + dilation * (kernel - 1) + 1 - padding - size)
 
 
+def _lowest(dtype):
+    """The value that never wins a max window of ``dtype``: -inf for floats, the minimum for
+    integers (as the start value of PyTorch's max pooling kernels)."""
+    dtype = np.dtype(dtype)
+    return dtype.type(-np.inf) if dtype.kind == "f" else np.iinfo(dtype).min
+
+
 def _pad(x, low, high, value):
     """``x`` with ``low``/``high`` entries of ``value`` added around each trailing axis (no
     copy when there are none)."""
@@ -60,9 +71,10 @@ def _slices(offset, out_size, stride, step):
 def _window_argmax(read, count, first, shape, dtype):
     """The number (row-major, among ``count`` window offsets) of each window's maximum, as
     PyTorch's CPU loop picks it: the first of equal values, the last NaN, and ``first`` (the
-    first entry inside the input) when every entry is -inf. ``read(k)`` gives every window's
-    entry at offset k, -inf where that entry is outside the window."""
-    best = np.full(shape, -np.inf, dtype)
+    first entry inside the input) when every entry is -inf (an integer dtype's minimum).
+    ``read(k)`` gives every window's entry at offset k, :func:`_lowest` where that entry is
+    outside the window."""
+    best = np.full(shape, _lowest(dtype), dtype)
     # cast before broadcasting: casting while broadcasting is several times slower
     pick = np.broadcast_to(first.astype(np.min_scalar_type(count)), shape).copy()
     wins = np.empty(shape, bool)
@@ -72,6 +84,8 @@ def _window_argmax(read, count, first, shape, dtype):
         np.maximum(best, values, out=best)  # NaN sticks in best, so nothing after wins
         # offsets come in increasing order, so "set pick to k where it wins" is a maximum
         np.maximum(pick, wins * pick.dtype.type(k), out=pick)
+    if best.dtype.kind != "f":  # integers have no NaN
+        return pick
     nan = np.isnan(best)
     if nan.any():  # PyTorch keeps moving to each NaN it meets: the last one wins
         last = np.zeros_like(pick)
@@ -110,11 +124,12 @@ def max_pool_indices(x, kernel, stride, padding, dilation, out_size):
     size = x.shape[-len(kernel):]
     high = [_right_padding(L, o, k, s, p, dl)
             for L, o, k, s, p, dl in zip(size, out_size, kernel, stride, padding, dilation)]
-    padded = _pad(x, padding, high, -np.inf)  # -inf never wins, so padding is never picked
+    padded = _pad(x, padding, high, _lowest(x.dtype))  # never wins, so never picked
     offsets = list(itertools.product(*map(range, kernel)))
     starts = [np.arange(o) * s - p for o, s, p in zip(out_size, stride, padding)]
     # past the left padding (the first such entry of a window is inside the input: windows
-    # start inside the input or its left padding)
+    # start inside the input or its left padding, and nn.pooling refuses a window whose
+    # dilation skips past the whole input, which PyTorch gives an index outside the input)
     past_left = [(st[:, None] + np.arange(k) * dl >= 0)
                  for st, k, dl in zip(starts, kernel, dilation)]
     pick = _window_argmax(lambda k: padded[_slices(offsets[k], out_size, stride, dilation)],
@@ -138,7 +153,7 @@ def adaptive_max_pool_indices(x, out_size):
     windows = [adaptive_windows(L, o) for L, o in zip(size, out_size)]
     kernel = tuple(int((e - s).max(initial=1)) for s, e in windows)  # the longest window
     inside = [np.arange(k) < (e - s)[:, None] for (s, e), k in zip(windows, kernel)]
-    # entries past a shorter window's end are read at its last entry, then masked to -inf
+    # entries past a shorter window's end are read at its last entry, then masked (lowest)
     at = [np.minimum(s[:, None] + np.arange(k), e[:, None] - 1)
           for (s, e), k in zip(windows, kernel)]
     offsets = list(itertools.product(*map(range, kernel)))
@@ -148,7 +163,7 @@ def adaptive_max_pool_indices(x, out_size):
                     for d, (a, j) in enumerate(zip(at, offsets[k])))
         mask = math.prod(m[:, j].reshape(_axis_shape(d, n, len(m)))
                          for d, (m, j) in enumerate(zip(inside, offsets[k])))
-        return np.where(mask, x[(Ellipsis,) + key], -np.inf).astype(x.dtype, copy=False)
+        return np.where(mask, x[(Ellipsis,) + key], np.array(_lowest(x.dtype), x.dtype))
 
     pick = _window_argmax(read, len(offsets), np.zeros((1,) * n, np.int64),
                           x.shape[:-n] + tuple(out_size), x.dtype)

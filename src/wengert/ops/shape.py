@@ -188,27 +188,133 @@ def split(x, indices_or_sections, axis=0):
     return [x[prefix + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+# NumPy's names for the modes; PyTorch's 'replicate' is 'edge' and its 'circular' is 'wrap'.
+PAD_MODES = ("constant", "reflect", "symmetric", "edge", "wrap")
+
+
 def _pad(x, pad_width, mode="constant", constant_values=0):
-    if mode != "constant":
-        raise ArgumentError(f"pad: only mode='constant' is differentiable here, got mode={mode!r}; "
-                            "pad with constant_values, or build other modes from slices and "
-                            "concatenate")
-    return np.pad(x, pad_width, mode="constant", constant_values=constant_values)
+    if mode == "constant":  # first, so the common case costs what np.pad costs
+        return np.pad(x, pad_width, mode="constant", constant_values=constant_values)
+    widths = _checked_widths(x, pad_width, mode, constant_values)
+    return np.pad(x, widths, mode=mode)
+
+
+def _widths(pad_width, ndim):
+    """``pad_width`` as NumPy reads it (an int, one (before, after) pair, or one per axis):
+    an (ndim, 2) array of ints."""
+    return np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (ndim, 2))
+
+
+def _checked_widths(x, pad_width, mode, constant_values):
+    """The (ndim, 2) widths of a non-constant pad, after checking that ``mode`` can pad
+    ``x`` with them in one step (each padded entry a copy of one input entry)."""
+    shape = np.shape(x)
+    if mode not in PAD_MODES:
+        raise ArgumentError(f"pad: mode={mode!r} is not a padding mode; use one of "
+                            f"{', '.join(map(repr, PAD_MODES))} (NumPy's names: PyTorch's "
+                            "'replicate' is 'edge', its 'circular' is 'wrap')")
+    if np.any(np.asarray(constant_values) != 0):
+        raise ArgumentError(f"pad: constant_values={constant_values!r} is for "
+                            f"mode='constant'; mode={mode!r} copies input entries")
+    try:
+        widths = _widths(pad_width, len(shape))
+    except (TypeError, ValueError):
+        raise ArgumentError(f"pad: pad_width={pad_width!r} does not fit an input of shape "
+                            f"{shape}; give an int, one (before, after) pair or one pair "
+                            "per axis") from None
+    if (widths < 0).any():
+        raise ArgumentError(f"pad: pad_width={widths.tolist()} has a negative width (input "
+                            f"shape {shape}). Hint: crop by slicing, or use "
+                            "nn.functional.pad, which crops where a width is negative")
+    limit = {"reflect": 1, "symmetric": 0, "wrap": 0}.get(mode)  # widths <= size - limit
+    for axis, (size, (before, after)) in enumerate(zip(shape, widths.tolist())):
+        if not before and not after:
+            continue
+        where = (f"pad: mode={mode!r} cannot pad axis {axis} of size {size} by "
+                 f"({before}, {after}) (input shape {shape})")
+        if mode == "edge" and size == 0:
+            raise ArgumentError(f"{where}: an empty axis has no edge entry to repeat. Hint: "
+                                "use mode='constant'")
+        if limit is not None and max(before, after) > size - limit:
+            how = {"reflect": "mirrors the axis once, without its edge entry, so a width must "
+                              "be below the axis size (as PyTorch's reflect)",
+                   "symmetric": "mirrors the axis once, with its edge entry, so a width may "
+                                "be at most the axis size",
+                   "wrap": "wraps around the axis once, so a width may be at most the axis "
+                           "size (as PyTorch's circular)"}[mode]
+            raise ArgumentError(f"{where}: {mode!r} {how}. Hint: pad in several steps, or "
+                                "use mode='edge' or 'constant'")
+    return widths
 
 
 def _unpad(ns, g, ans, x, pad_width, mode="constant", constant_values=0):
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64).reshape(-1, 2)
-                             if np.ndim(pad_width) else np.full((1, 2), pad_width),
-                             (x.ndim, 2))
+    """The VJP: a constant pad's gradient is the middle of ``g``; other modes fold the
+    borders back onto the entries they copy (:func:`_fold`)."""
+    widths = _widths(pad_width, x.ndim)
+    if mode != "constant":
+        return _fold(ns, g, x.shape, widths, mode)
     key = tuple(slice(int(a), g.shape[i] - int(b)) for i, (a, b) in enumerate(widths))
     return g[key]
+
+
+def _fold(ns, g, shape, widths, mode):
+    """The adjoint of a non-constant pad, axis by axis (the pad is one copy per axis, so
+    its adjoint is one fold per axis): the middle of ``g`` plus each border block, reversed
+    where the pad mirrored it, added at the entries it copies; 'edge' borders are summed
+    onto the first or last entry. Written with getitem, sum, constant pad and add, so it
+    differentiates again."""
+    for axis, (n, (a, b)) in enumerate(zip(shape, widths.tolist())):
+        if not a and not b:
+            continue
+        lead = (slice(None),) * axis
+        out = g[lead + (slice(a, a + n),)]
+        for block, start in _borders(ns, g, lead, axis, n, a, b, mode):
+            width = [(0, 0)] * len(shape)
+            width[axis] = (start, n - start - block.shape[axis])
+            out = out + ns.pad(block, pad_width=tuple(width))
+        g = out
+    return g
+
+
+def _borders(ns, g, lead, axis, n, a, b, mode):
+    """(block of g, index of the input entry its first entry copies) for the two borders
+    along ``axis``; a mirrored block is read backwards."""
+    def take(start, stop, reverse=False):
+        if reverse:
+            return g[lead + (slice(stop - 1, start - 1 if start else None, -1),)]
+        return g[lead + (slice(start, stop),)]
+
+    end = a + n + b
+    blocks = []
+    if a:
+        if mode == "edge":
+            blocks.append((ns.sum(take(0, a), axis=axis, keepdims=True), 0))
+        elif mode == "wrap":
+            blocks.append((take(0, a), n - a))
+        else:  # reflect skips the edge entry, symmetric repeats it
+            blocks.append((take(0, a, reverse=True), 1 if mode == "reflect" else 0))
+    if b:
+        if mode == "edge":
+            blocks.append((ns.sum(take(a + n, end), axis=axis, keepdims=True), n - 1))
+        elif mode == "wrap":
+            blocks.append((take(a + n, end), 0))
+        else:
+            blocks.append((take(a + n, end, reverse=True),
+                           n - 1 - b if mode == "reflect" else n - b))
+    return blocks
 
 
 pad = defop(
     "pad", _pad, vjp=[_unpad],
     jvp=[lambda ns, t, ans, x, pad_width, mode="constant", constant_values=0:
-         ns.pad(t, pad_width=pad_width)],
-    saves="none", doc="Pad with a constant (``numpy.pad`` widths).")
+         ns.pad(t, pad_width=pad_width, mode=mode)],
+    saves="none",
+    doc="Pad as ``numpy.pad`` (its widths: an int, one (before, after) pair or one per "
+        "axis), differentiable in every mode: ``'constant'`` (``constant_values``), "
+        "``'reflect'`` (mirror without the edge entry; widths below the axis size), "
+        "``'symmetric'`` (mirror with it), ``'edge'`` (repeat the edge entry) and "
+        "``'wrap'`` (circular; widths up to the axis size). The gradient of a copied entry "
+        "adds onto the entry it copies.")
 
 
 def flatten(x, start_dim=0, end_dim=-1):
