@@ -261,7 +261,7 @@ def _conv_weight(x, dy, kernel_size, stride=1, padding=0, dilation=1, groups=1):
     # Per sample, the products are summed over the samples afterwards (an (N, C_out,
     # C_in/G*K) temporary), which is cheaper than copying dy into one matrix only while
     # there are fewer window entries than positions (a first layer's few input channels).
-    per_sample = (_per_sample(per_group, positions, c_in * math.prod(kernel))
+    per_sample = (_per_sample(per_group, c_in * math.prod(kernel), positions)
                   and c_in * math.prod(kernel) < positions)
     cols = _columns(_windows(x, kernel, stride, pads, dilation, dy.shape[2:]), groups,
                     per_sample)
