@@ -33,6 +33,15 @@ def _op_options():
     wg.pad(wg.ones(2), [(1, 1)], mode="mean")
 
 
+def _inplace_dtype():
+    for write in (lambda x: x.exp_(), lambda x: x.mul_(1.5), lambda x: x.__iadd__(0.5)):
+        x = wg.tensor([1, 2])
+        with pytest.raises(wg.DTypeError, match="in-place .*float64.*int64"):
+            write(x)
+        np.testing.assert_array_equal(x.data, [1, 2])  # nothing written
+    F.silu(wg.tensor([1, 2]), inplace=True)
+
+
 def _leaf_inplace():
     w = wg.tensor([1.0], requires_grad=True)
     w += 1
@@ -625,8 +634,8 @@ CATALOGUE = {
     "pytorch-spelling": (_pytorch_spelling, wg.ArgumentError,
                          r"var: dim= is PyTorch's spelling.*ddof=0.*correction=1.*axis=0, ddof=1"),
     "inplace-shape": (_inplace_shape, wg.ShapeError, r"in-place 'add'.*\(2, 2\).*\(2,\)"),
-    "inplace-dtype": (lambda: F.silu(wg.tensor([1, 2]), inplace=True), wg.DTypeError,
-                      r"silu_: .*float.*int64.*Hint"),
+    "inplace-dtype": (_inplace_dtype, wg.DTypeError,
+                      r"in-place 'silu_': .*float64.*int64 \(shape \(2,\)\).*Hint"),
     "read-only-view": (_readonly_view, wg.GraphError, r"read-only.*clone"),
     "detach-first": (_detach_first, wg.GraphError, r"numpy\(\).*detach"),
     "hook-dtype": (_hook_dtype, wg.DTypeError, r"hook returned a float64 gradient for a float32"),

@@ -217,3 +217,35 @@ def test_sum_to_refuses_shapes_that_do_not_broadcast():
 def test_errors_are_wengert_errors_and_builtins():
     assert issubclass(wg.ShapeError, ValueError) and issubclass(wg.ShapeError, wg.WengertError)
     assert issubclass(wg.DTypeError, TypeError) and issubclass(wg.GraphError, RuntimeError)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool", "float32"])
+@pytest.mark.parametrize("write", ["exp_", "mul_ 1.5", "add_ 2", "iadd 0.5", "iadd 1",
+                                   "div_ 2", "mul_ True"])
+def test_in_place_result_dtypes_refused_where_torch_refuses(dtype, write):
+    """An in-place op keeps the tensor's dtype: torch raises where the result's dtype cannot
+    be cast to it (same kind), and so does wengert, writing nothing; elsewhere both give the
+    same values."""
+    torch = pytest.importorskip("torch")
+    name, *arg = write.split()
+    arg = [eval(a) for a in arg]  # a number: 1.5, 2, True...
+    values = np.array([1, 0, 1] if dtype == "bool" else [1, 2, 3], dtype=dtype)
+
+    def apply(t):
+        if name == "iadd":
+            t += arg[0]
+        else:
+            getattr(t, name)(*arg)
+        return t
+    theirs = torch.tensor(values)
+    try:
+        apply(theirs)
+    except RuntimeError:
+        ours = wg.tensor(values)
+        with pytest.raises(wg.DTypeError, match="in-place"):
+            apply(ours)
+        np.testing.assert_array_equal(ours.data, values)
+        return
+    ours = apply(wg.tensor(values))
+    assert ours.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(ours.data.astype(float), theirs.numpy().astype(float), rtol=1e-6)

@@ -14,9 +14,8 @@ gradient exactly at their kinks (hardtanh at its bounds, hardsigmoid at +-3), an
 reproduces that where ``clip``, whose rule keeps the bounds inside, would not."""
 import math
 
-import numpy as np
 
-from ..errors import ArgumentError, DTypeError, ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..ops.activation import log_softmax as _log_softmax, softmax as _softmax
 from ..ops.elementwise import (abs as _abs, elu as _elu, erf, leaky_relu as _leaky_relu,
                                relu as _relu, sigmoid, softplus as _softplus, tanh, where)
@@ -34,21 +33,14 @@ SELU_SCALE = 1.0507009873554804934193349852946
 def _in_place(name, input, compute, saves_input=True):
     """``compute(input)`` written into ``input``, which is returned (PyTorch's
     ``inplace=True``); ``saves_input``: whether compute's graph reads the input's array, which
-    the write then must not change (it keeps a copy). Refused where the result's dtype cannot
-    be stored in the input's (a float result in an integer tensor), as PyTorch refuses it."""
+    the write then must not change (it keeps a copy). The write refuses a result whose dtype
+    the input's cannot hold (a float result in an integer tensor), as PyTorch does."""
     if not isinstance(input, Tensor):
         raise ArgumentError(f"{name}: inplace=True writes into its input, which must be a "
                             f"Tensor, got {type(input).__name__}. Hint: pass wg.tensor(x), or "
                             "leave inplace=False")
 
-    def checked(x):
-        out = compute(x)
-        if not np.can_cast(out.dtype, input.dtype, "same_kind"):
-            raise DTypeError(f"{name}: the result has dtype {out.dtype}, which an in-place "
-                             f"write cannot store in the input's dtype {input.dtype}. Hint: "
-                             "leave inplace=False, or convert the input first (x.float())")
-        return out
-    return write_in_place(input, name, checked, (), saves_input)
+    return write_in_place(input, name, compute, (), saves_input)
 
 
 def relu(input, inplace=False):

@@ -7,7 +7,7 @@ from ..autodiff.grad_mode import no_grad
 from ..autodiff.primitive import TENSOR
 from ..autodiff.state import DETOUR, REBASED, STATE, mark_modified, next_stamp
 from ..backend import as_dtype, is_float
-from ..errors import GraphError
+from ..errors import DTypeError, GraphError, ShapeError
 from ..tensor import Tensor
 from . import elementwise as ew, index, linalg, shape
 
@@ -222,12 +222,18 @@ def _rebase(tensor, node, old):
 
 def _write(self, values, opname):
     if values.shape != self.data.shape:
-        from ..errors import ShapeError
         raise ShapeError(f"in-place '{opname}': the result has shape {values.shape} but the "
                          f"tensor has shape {self.data.shape}")
     if not self.data.flags.writeable:
         raise GraphError(f"in-place '{opname}' on a read-only tensor (a broadcast view); "
                          "clone() it first")
+    if values.dtype != self.data.dtype and not np.can_cast(values.dtype, self.data.dtype,
+                                                           "same_kind"):
+        # NumPy would truncate a float result into an integer tensor; PyTorch refuses it
+        raise DTypeError(f"in-place '{opname}': the result has dtype {values.dtype}, which "
+                         f"cannot be stored in the tensor's dtype {self.data.dtype} (shape "
+                         f"{self.data.shape}). Hint: use the out-of-place op, or convert "
+                         "the tensor first (x.float())")
     self.data[...] = values
     mark_modified(self)
 
