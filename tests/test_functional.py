@@ -383,14 +383,34 @@ def test_errors_of_hvp_and_hessian_name_them_and_odd_leaves_name_their_path():
         hessian(f)(np.array([1, 2]))
     with pytest.raises(ArgumentError, match=r"^hessian\(<lambda>, argnums=1\)"):
         hessian(f, argnums=1)(x)
-    # None and strings are leaves that cannot be differentiated: said with the transform and path
-    with pytest.raises(DTypeError, match=r"^grad: argument 0\['b'\] of <lambda> is None; "):
-        grad(lambda p: (p["w"] ** 2).sum())({"w": x, "b": None})
+    # strings are leaves that cannot be differentiated: said with the transform and path
     with pytest.raises(DTypeError, match=r"^jvp: primals\[1\] is a str"):
         jvp(lambda a, b: a * 2, (x, "b"), (x, "b"))
+    # None is a tree without leaves (as JAX's): not a cotangent for a tensor output
     _, fn = vjp(lambda a: a * 2, x)
-    with pytest.raises(DTypeError, match=r"^vjp: cotangents is None"):
+    with pytest.raises(ArgumentError, match=r"^vjp: the cotangents have structure None but "
+                                            r"must match \*"):
         fn(None)
+
+
+def test_none_is_a_tree_without_leaves_as_in_jax():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    x = np.array([1.0, 2.0])
+
+    def f(p):
+        return (p["w"] ** 2).sum()
+    ours = grad(f)({"w": x, "b": None})
+    theirs = jax.grad(f)({"w": jnp.asarray(x), "b": None})
+    assert ours["b"] is None and theirs["b"] is None
+    np.testing.assert_allclose(ours["w"].data, np.asarray(theirs["w"]))
+    # a function may return None beside its outputs: vjp and jacrev give None back for it
+    out, fn = vjp(lambda a: (a * 2, None), x)
+    (g,) = fn((np.ones(2), None))
+    _, jfn = jax.vjp(lambda a: (a * 2, None), jnp.asarray(x))
+    np.testing.assert_allclose(g.data, np.asarray(jfn((jnp.ones(2), None))[0]))
+    assert out[1] is None
+    assert jacrev(lambda a: (a * 2, None))(x)[1] is None
 
 
 def test_jacfwd_refuses_a_function_that_writes_into_its_input(torch_mod):

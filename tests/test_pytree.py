@@ -22,6 +22,7 @@ TREES = [
     # fields w then b; b's keys sorted: x (4) before y (3)
     ([Pair(w=(1, 2), b={"y": 3, "x": 4}), 5], [1, 2, 4, 3, 5]),
     ((((1,), [], {}, 2)), [1, 2]),  # empty containers hold no leaves
+    ({"a": None, "b": [None, 1, (None, 2)]}, [1, 2]),  # and None holds none either
 ]
 
 
@@ -50,3 +51,14 @@ def test_paths_and_description_name_each_leaf():
     assert describe(treedef) == "{'b': (*, [*]), 'w': *}"
     with pytest.raises(ValueError, match="fewer leaves"):
         unflatten(treedef, leaves[:2])
+
+
+def test_none_is_a_tree_without_leaves_as_jaxs_tree_util():
+    jax = pytest.importorskip("jax")
+    tree = {"b": [None, 1.5, (None, 2.5)], "a": None, "c": (3.5, None)}
+    leaves, treedef = flatten(tree)
+    assert leaves == jax.tree_util.tree_leaves(tree)
+    assert unflatten(treedef, leaves) == tree
+    assert describe(treedef) == "{'a': None, 'b': [None, *, (None, *)], 'c': (*, None)}"
+    assert leaf_paths(treedef) == ["['b'][1]", "['b'][2][1]", "['c'][0]"]
+    assert flatten(None) == ([], flatten(None)[1]) and unflatten(flatten(None)[1], []) is None

@@ -1,13 +1,15 @@
 """Nested containers of tensors ("pytrees"), as the functional transforms see their arguments.
 
-A tree is a tuple, list, namedtuple or dict whose entries are trees; anything else (a Tensor,
-an array, a number, None) is a leaf. :func:`flatten` gives the leaves in a fixed order plus a
+A tree is a tuple, list, namedtuple or dict whose entries are trees, or None, a tree with no
+leaves (as in JAX and ``torch.utils._pytree``: ``grad`` gives None back for it, and a function
+may return None beside its tensors); anything else (a Tensor, an array, a number) is a leaf. :func:`flatten` gives the leaves in a fixed order plus a
 ``treedef`` (plain nested tuples, so two structures compare with ``==``); :func:`unflatten`
 rebuilds a tree of the same structure from new leaves. Dict entries go in sorted key order (as
 JAX), so ``{"w": .., "b": ..}`` and ``{"b": .., "w": ..}`` have the same structure.
 """
 
 LEAF = None
+_NONE = (type(None), 0, ())  # None's treedef: a node with no children
 
 
 def flatten(tree):
@@ -17,6 +19,8 @@ def flatten(tree):
 
 
 def _flatten(tree, leaves):
+    if tree is None:
+        return _NONE
     if isinstance(tree, dict):
         keys = tuple(sorted(tree))
         return (dict, keys, tuple(_flatten(tree[k], leaves) for k in keys))
@@ -44,6 +48,8 @@ def _build(treedef, it):
         if leaf is _END:
             raise ValueError("unflatten: fewer leaves than the structure holds")
         return leaf
+    if treedef == _NONE:
+        return None
     kind, keys, children = treedef
     values = [_build(child, it) for child in children]
     if kind is dict:
@@ -66,6 +72,8 @@ def describe(treedef):
     """The structure in words, with ``*`` for leaves: ``(*, {'b': *, 'w': *})``."""
     if treedef is LEAF:
         return "*"
+    if treedef == _NONE:
+        return "None"
     kind, keys, children = treedef
     inner = [describe(c) for c in children]
     if kind is dict:
