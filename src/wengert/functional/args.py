@@ -150,11 +150,11 @@ def float_tensor(transform, x, where, chosen=True):
     if not isinstance(x, Tensor):
         try:
             t = Tensor(x)
-        except DTypeError:  # None, a string: say which transform and argument, as for ints
+        except DTypeError:  # a string: say which transform and argument, as for ints
             t = None
     if t is None or t.dtype.kind != "f":
-        what = (f"has dtype {t.dtype} (shape {t.shape})" if t is not None else "is None"
-                if x is None else f"is a {type(x).__name__}")
+        what = (f"has dtype {t.dtype} (shape {t.shape})" if t is not None
+                else f"is a {type(x).__name__}")
         raise DTypeError(
             f"{transform}: {where} {what}; only floating inputs can be differentiated. Hint: "
             "pass it as floats (x.astype('float64'))"
