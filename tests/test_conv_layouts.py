@@ -53,3 +53,17 @@ def test_layouts_match_torch(layout, spatial, kernel, stride, padding, dilation,
                                                      **geo)
         np.testing.assert_allclose(C._conv_transpose(x, wt, output_padding=extra, **geo),
                                    expected.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_an_empty_batch_convolves_and_differentiates_as_torch():
+    import wengert as wg
+    import wengert.nn.functional as wF
+    x, w = wg.zeros((0, 4, 5, 5), requires_grad=True), wg.ones((2, 4, 3, 3), requires_grad=True)
+    y = wF.conv2d(x, w, padding=1)
+    y.sum().backward()
+    assert y.shape == tuple(F.conv2d(torch.zeros(0, 4, 5, 5), torch.ones(2, 4, 3, 3),
+                                     padding=1).shape)
+    assert x.grad.shape == (0, 4, 5, 5) and not w.grad.data.any()
+    out = wF.conv_transpose2d(wg.zeros((0, 4, 5, 5)), wg.ones((4, 2, 3, 3)))
+    assert out.shape == tuple(F.conv_transpose2d(torch.zeros(0, 4, 5, 5),
+                                                 torch.ones(4, 2, 3, 3)).shape)

@@ -368,3 +368,17 @@ def test_the_examples_in_the_docs_by_hand():
     F.pad(x, (2, 1), mode="reflect").sum().backward()
     assert x.grad.data.tolist() == [[1, 2, 3, 1]]
     assert repr(nn.ReflectionPad2d(1)) == "ReflectionPad2d((1, 1, 1, 1))"
+
+
+def test_review_fixes_circular_crop_to_empty_and_constant_width_errors():
+    """A circular pad whose crop empties a dim gives torch's empty shape; wg.pad's constant
+    mode names bad widths as an ArgumentError, as its other modes do."""
+    torch = pytest.importorskip("torch")
+    x = np.arange(6.0).reshape(3, 2)
+    for pad in [(1, -3), (-3, 1), (0, -2)]:
+        ours = F.pad(wg.tensor(x), pad, mode="circular")
+        theirs = torch.nn.functional.pad(torch.tensor(x), pad, mode="circular")
+        assert ours.shape == tuple(theirs.shape)
+    for widths in (-1, (1, 2, 3)):
+        with pytest.raises(wg.ArgumentError, match=r"pad: pad_width=.*Hint"):
+            wg.pad(wg.ones((2, 2)), widths)

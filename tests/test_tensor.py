@@ -249,3 +249,26 @@ def test_in_place_result_dtypes_refused_where_torch_refuses(dtype, write):
     ours = apply(wg.tensor(values))
     assert ours.dtype == np.dtype(dtype)
     np.testing.assert_allclose(ours.data.astype(float), theirs.numpy().astype(float), rtol=1e-6)
+
+
+@pytest.mark.parametrize("ours_dtype, other_dtype", [("uint8", "int64"), ("uint8", "int8"),
+                                                     ("int16", "int64"), ("int32", "bool"),
+                                                     ("bool", "int64"), ("int64", "float32")])
+@pytest.mark.parametrize("op", ["add_", "mul_"])
+def test_in_place_with_a_tensor_operand_refused_where_torch_refuses(ours_dtype, other_dtype, op):
+    """Integers wrap into a narrower integer dtype (torch's canCast), while bool from
+    integers and integers from floats are refused, by both libraries alike."""
+    torch = pytest.importorskip("torch")
+    a = np.array([1, 0, 1], ours_dtype)
+    b = np.array([300, 2, 1], other_dtype) if other_dtype not in ("bool", "int8") else \
+        np.array([1, 0, 1], other_dtype)
+    theirs = torch.tensor(a)
+    try:
+        getattr(theirs, op)(torch.tensor(b))
+    except RuntimeError:
+        with pytest.raises(wg.DTypeError, match="in-place"):
+            getattr(wg.tensor(a), op)(wg.tensor(b))
+        return
+    ours = getattr(wg.tensor(a), op)(wg.tensor(b))
+    assert ours.dtype == np.dtype(ours_dtype)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())

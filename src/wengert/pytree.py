@@ -2,8 +2,8 @@
 
 A tree is a tuple, list, namedtuple or dict whose entries are trees, or None, a tree with no
 leaves (as in JAX and ``torch.utils._pytree``: ``grad`` gives None back for it, and a function
-may return None beside its tensors); anything else (a Tensor, an array, a number) is a leaf. :func:`flatten` gives the leaves in a fixed order plus a
-``treedef`` (plain nested tuples, so two structures compare with ``==``); :func:`unflatten`
+may return None beside its tensors); anything else (a Tensor, an array, a number) is a leaf.
+:func:`flatten` gives the leaves in a fixed order plus a ``treedef`` (plain nested tuples, so two structures compare with ``==``); :func:`unflatten`
 rebuilds a tree of the same structure from new leaves. Dict entries go in sorted key order (as
 JAX), so ``{"w": .., "b": ..}`` and ``{"b": .., "w": ..}`` have the same structure.
 """

@@ -12,7 +12,7 @@ from ..autodiff.grad_mode import no_grad
 from ..errors import ArgumentError, ShapeError
 from ..ops import layer as _layer
 from ..ops.elementwise import sigmoid, sqrt, tanh
-from ..ops.methods import write_in_place as _write_in_place
+from .activation_functions import _in_place
 from ..ops.index import index_put
 from ..ops.reduce import mean, var
 from ..ops.shape import reshape
@@ -106,7 +106,7 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
         scale = np.multiply(keep, 1 / (1 - p), dtype=input.dtype)
     if inplace:
         # input * scale reads no array of the input's for its gradient: no copy is kept
-        return _write_in_place(input, "dropout_", lambda x: x * scale, (), False)
+        return _in_place("dropout_", input, lambda x: x * scale, False)
     return input * scale
 
 

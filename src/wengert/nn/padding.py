@@ -70,9 +70,9 @@ def pad(input, pad, mode="constant", value=None):
         kept = size + min(lo, 0) + min(hi, 0)
         if mode == "circular" and out and max(lo, hi) > kept:
             raise ArgumentError(f"{how}: circular padding crops first, leaving {kept} "
-                                "entries, and may wrap each around at most once (PyTorch "
-                                "refuses this or leaves entries unset). Hint: crop and pad "
-                                "in two calls")
+                                "entries, and wengert wraps each around at most once "
+                                "(PyTorch's result here depends on its memory layout). Hint: "
+                                "crop and pad in two calls")
     outs = [shape[axis] + lo + hi for axis, (lo, hi) in widths.items()]
     if mode != "circular" and max(outs) < 1:
         # PyTorch's rule: an error only when every padded dim would be empty
@@ -132,7 +132,7 @@ def _crop(x, widths):
         return x
     key = [slice(None)] * x.ndim
     for axis, (lo, hi) in widths.items():
-        key[axis] = slice(max(-lo, 0), x.shape[axis] - max(-hi, 0))
+        key[axis] = slice(max(-lo, 0), max(x.shape[axis] - max(-hi, 0), 0))  # may empty it
     return x[tuple(key)]
 
 

@@ -175,8 +175,9 @@ _MIN_WORK = 1 << 16  # multiply-adds per GEMM call
 def _group_rows(a, groups):
     """(N, C, *P) as one (groups, C/groups, N*P) matrix per group (a copy)."""
     n_batch, channels = a.shape[:2]
-    a = a.reshape((n_batch, groups, channels // groups, -1)).transpose(1, 2, 0, 3)
-    return a.reshape(groups, channels // groups, -1)
+    positions = math.prod(a.shape[2:])  # not -1: an empty batch has no size to infer it from
+    a = a.reshape((n_batch, groups, channels // groups, positions)).transpose(1, 2, 0, 3)
+    return a.reshape(groups, channels // groups, n_batch * positions)
 
 
 def _conv(x, weight, stride=1, padding=0, dilation=1, groups=1):

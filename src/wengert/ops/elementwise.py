@@ -12,7 +12,8 @@ for bool and 8-bit integers), where PyTorch computes in float32: a check there w
 every float op about 4% of its no-grad dispatch. The forwards written in Python (sigmoid,
 logit, xlogy, erf, softplus, elu, leaky_relu) and reciprocal (whose integer result NumPy
 truncates) are declared ``float_valued``: integer and bool inputs are computed in the
-default float dtype, float32, as PyTorch promotes them.
+default float dtype, float32, as PyTorch promotes them (PyTorch has no integer kernel for
+softplus, elu and leaky_relu and raises; these give the float32 values).
 """
 import inspect
 import math
@@ -39,7 +40,6 @@ def elementwise(name, forward, rules, saves="inputs", doc=None, float_valued=Fal
 
 
 _ndarray = np.ndarray
-_FLOAT64 = np.dtype(np.float64)
 
 
 def _takes_params(rules):
@@ -51,46 +51,23 @@ def _in_floats(forward, arity, params):
     """``forward``, but where no input is a float array (or NumPy scalar) and one is an
     integer or bool one, computed with those as floats: the default float dtype (float32),
     or the float dtype of the other array inputs where there are any (int64 / float32 is
-    float32), as PyTorch promotes them; NumPy's result would be float64 (float16 for bool
-    and 8-bit integers, the input's own for reciprocal). Python numbers are left to NumPy.
-
-    The check reads the result first: a float32 one, or a float64 one from a float64 input,
-    is returned after a comparison or two (float inputs, the common case), and only another
-    dtype looks at the inputs further; an integral input costs a second forward."""
+    float32). Python numbers are left to NumPy. The inputs are looked at before the forward
+    runs, so it never computes on integers (where ``-x`` of unsigned ones wraps)."""
     if arity == 1 and not params:
         def float_valued(x):
-            try:
-                out = forward(x)
-            except TypeError:  # a forward that negates or subtracts from a bool array
-                if not _is_integral(x):
-                    raise
+            if _is_integral(x):
                 return forward(x.astype(DEFAULT_FLOAT))
-            dtype = out.dtype
-            if (dtype is DEFAULT_FLOAT or dtype is _FLOAT64 and getattr(x, "dtype", None)
-                    is _FLOAT64 or not _is_integral(x)):
-                return out
-            return forward(x.astype(DEFAULT_FLOAT))
+            return forward(x)
     elif arity == 2 and not params:
         def float_valued(x, y):
-            out = forward(x, y)
-            dtype = out.dtype
-            if (dtype is DEFAULT_FLOAT or dtype is _FLOAT64 and (
-                    getattr(x, "dtype", None) is _FLOAT64
-                    or getattr(y, "dtype", None) is _FLOAT64)
-                    or not (_is_integral(x) or _is_integral(y))):
-                return out
-            return forward(*_as_floats((x, y)))
+            if _is_integral(x) or _is_integral(y):
+                return forward(*_as_floats((x, y)))
+            return forward(x, y)
     else:
         def float_valued(*args, **params):
-            try:
-                out = forward(*args, **params)
-            except TypeError:
-                if not any(_is_integral(a) for a in args):
-                    raise
+            if any(_is_integral(a) for a in args):
                 return forward(*_as_floats(args), **params)
-            if out.dtype is DEFAULT_FLOAT or not any(_is_integral(a) for a in args):
-                return out
-            return forward(*_as_floats(args), **params)
+            return forward(*args, **params)
     float_valued.__name__ = getattr(forward, "__name__", "forward")
     float_valued.__doc__ = forward.__doc__
     return float_valued

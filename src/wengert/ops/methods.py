@@ -220,6 +220,10 @@ def _rebase(tensor, node, old):
     REBASED[0] = True
 
 
+# PyTorch's canCast: a result may go into a tensor of its kind or a higher one
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
 def _write(self, values, opname):
     if values.shape != self.data.shape:
         raise ShapeError(f"in-place '{opname}': the result has shape {values.shape} but the "
@@ -227,9 +231,10 @@ def _write(self, values, opname):
     if not self.data.flags.writeable:
         raise GraphError(f"in-place '{opname}' on a read-only tensor (a broadcast view); "
                          "clone() it first")
-    if values.dtype != self.data.dtype and not np.can_cast(values.dtype, self.data.dtype,
-                                                           "same_kind"):
+    if values.dtype != self.data.dtype and _KIND_RANK[values.dtype.kind] > _KIND_RANK[
+            self.data.dtype.kind]:
         # NumPy would truncate a float result into an integer tensor; PyTorch refuses it
+        # (and bool from anything else), but wraps integers into a narrower integer dtype
         raise DTypeError(f"in-place '{opname}': the result has dtype {values.dtype}, which "
                          f"cannot be stored in the tensor's dtype {self.data.dtype} (shape "
                          f"{self.data.shape}). Hint: use the out-of-place op, or convert "

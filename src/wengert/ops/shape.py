@@ -194,7 +194,14 @@ PAD_MODES = ("constant", "reflect", "symmetric", "edge", "wrap")
 
 def _pad(x, pad_width, mode="constant", constant_values=0):
     if mode == "constant":  # first, so the common case costs what np.pad costs
-        return np.pad(x, pad_width, mode="constant", constant_values=constant_values)
+        try:
+            return np.pad(x, pad_width, mode="constant", constant_values=constant_values)
+        except ValueError as exc:  # negative or ill-shaped widths: say so as the others do
+            raise ArgumentError(f"pad: pad_width={pad_width!r} does not fit an input of "
+                                f"shape {np.shape(x)} ({exc}); give non-negative ints: one, "
+                                "one (before, after) pair or one pair per axis. Hint: crop "
+                                "by slicing, or use nn.functional.pad, which crops where a "
+                                "width is negative") from None
     widths = _checked_widths(x, pad_width, mode, constant_values)
     return np.pad(x, widths, mode=mode)
 
