@@ -15,7 +15,6 @@ truncates) are declared ``float_valued``: integer and bool inputs are computed i
 default float dtype, float32, as PyTorch promotes them (PyTorch has no integer kernel for
 softplus, elu and leaky_relu and raises; these give the float32 values).
 """
-import inspect
 import math
 
 import numpy as np
@@ -31,8 +30,8 @@ def elementwise(name, forward, rules, saves="inputs", doc=None, float_valued=Fal
     ``float_valued``: see the module docstring (:func:`_in_floats`)."""
     if not float_valued:
         return defop(name, forward, vjp=rules, jvp=rules, saves=saves, doc=doc)
-    op = defop(name, _in_floats(forward, len(rules), _takes_params(rules)), vjp=rules,
-               jvp=rules, saves=saves, doc=doc or forward.__doc__)
+    op = defop(name, _in_floats(forward), vjp=rules, jvp=rules, saves=saves,
+               doc=doc or forward.__doc__)
     # the rules run on the gradient and on inputs that need one, which are floats: they call
     # the forward itself, without the check
     setattr(ARRAY, name, forward)
@@ -42,32 +41,16 @@ def elementwise(name, forward, rules, saves="inputs", doc=None, float_valued=Fal
 _ndarray = np.ndarray
 
 
-def _takes_params(rules):
-    """Whether the op has keyword parameters (its rules take more than ns, g, ans, inputs)."""
-    return any(len(inspect.signature(rule).parameters) > 3 + len(rules) for rule in rules)
-
-
-def _in_floats(forward, arity, params):
+def _in_floats(forward):
     """``forward``, but where no input is a float array (or NumPy scalar) and one is an
     integer or bool one, computed with those as floats: the default float dtype (float32),
     or the float dtype of the other array inputs where there are any (int64 / float32 is
     float32). Python numbers are left to NumPy. The inputs are looked at before the forward
     runs, so it never computes on integers (where ``-x`` of unsigned ones wraps)."""
-    if arity == 1 and not params:
-        def float_valued(x):
-            if _is_integral(x):
-                return forward(x.astype(DEFAULT_FLOAT))
-            return forward(x)
-    elif arity == 2 and not params:
-        def float_valued(x, y):
-            if _is_integral(x) or _is_integral(y):
-                return forward(*_as_floats((x, y)))
-            return forward(x, y)
-    else:
-        def float_valued(*args, **params):
-            if any(_is_integral(a) for a in args):
-                return forward(*_as_floats(args), **params)
-            return forward(*args, **params)
+    def float_valued(*args, **params):
+        if any(_is_integral(a) for a in args):
+            return forward(*_as_floats(args), **params)
+        return forward(*args, **params)
     float_valued.__name__ = getattr(forward, "__name__", "forward")
     float_valued.__doc__ = forward.__doc__
     return float_valued
