@@ -103,3 +103,22 @@ def test_maximum_and_minimum_pass_the_gradient_through_a_nan(name, torch_mod):
     np.testing.assert_array_equal(grads[wg][:, [0, 1, 4]], 1.0)  # NaN in either: all of it
     np.testing.assert_array_equal(grads[wg][:, 2], 0.5)          # a tie: half each
     np.testing.assert_array_equal(grads[wg], grads[torch_mod])
+
+
+@pytest.mark.parametrize("name", ["relu", "elu", "selu", "celu"])
+def test_rectifiers_pass_the_gradient_through_a_nan(name, torch_mod):
+    """PyTorch's rectifier rules pick the linear branch unless the input is <= 0, so a NaN
+    input gets the whole gradient (and a NaN value); -inf gets none, +inf all of it."""
+    import wengert.nn.functional as F
+    values = np.array([np.nan, -np.inf, np.inf, -1.0, 0.0, 2.0])
+    results = {}
+    for M, fn in ((wg, getattr(F, name)), (torch_mod, getattr(torch_mod.nn.functional, name))):
+        x = M.tensor(values, requires_grad=True)
+        y = fn(x)
+        y.sum().backward()
+        results[M] = (np.asarray(y.tolist()), np.asarray(x.grad.tolist()))
+    assert np.isnan(results[wg][0][0])
+    assert results[wg][1][0] == (1.0507009873554805 if name == "selu" else 1.0)  # selu's scale
+    assert results[wg][1][1] == 0.0
+    for ours, theirs in zip(results[wg], results[torch_mod]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, equal_nan=True)

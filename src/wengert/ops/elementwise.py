@@ -232,12 +232,14 @@ sigmoid = elementwise("sigmoid", _sigmoid, [lambda ns, g, ans, x: g * (ans * (1 
                       saves="output", doc="Logistic sigmoid 1/(1+e**-x), stable for large |x|.",
                       float_valued=True)
 # g * mask rather than where(mask, g, 0): the same values, and 3-4x faster in NumPy. The
-# mask is read from the output (ans > 0 exactly where x > 0, NaN neither), as PyTorch's
-# relu saves its result: relu_ then needs no copy of its input, and a write into the input
-# after relu is allowed while one into the output is refused, both as PyTorch.
+# mask is read from the output, as PyTorch's relu saves its result: relu_ then needs no copy
+# of its input, and a write into the input after relu is allowed while one into the output is
+# refused, both as PyTorch. The output is positive, 0 or NaN, so ans != 0 is x > 0 except at
+# NaN, where the gradient passes through as PyTorch's (its rule is "0 where ans <= 0").
 relu = elementwise("relu", lambda x: np.maximum(x, 0),
-                   [lambda ns, g, ans, x: g * (ans > 0)], saves="output",
-                   doc="max(x, 0); the gradient at 0 is 0 (as PyTorch).")
+                   [lambda ns, g, ans, x: g * (ans != 0)], saves="output",
+                   doc="max(x, 0); the gradient at 0 is 0 and at NaN passes through (as "
+                       "PyTorch).")
 
 
 def _logit(x, eps=None):
@@ -281,8 +283,10 @@ def _elu(x, alpha=1.0):
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
 
 
+# x <= 0 rather than x > 0 picks the branch, so that NaN gets the identity's gradient, as
+# PyTorch's elu_backward.
 elu = elementwise("elu", _elu,
-                  [lambda ns, g, ans, x, alpha=1.0: ns.where(x > 0, g, g * (ans + alpha))],
+                  [lambda ns, g, ans, x, alpha=1.0: ns.where(x <= 0, g * (ans + alpha), g)],
                   saves="both", doc="x for x > 0, alpha * (e**x - 1) otherwise.", float_valued=True)
 
 
