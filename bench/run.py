@@ -24,6 +24,7 @@ SUITE = {
     "mlp_overhead": [[]],
     "tiny_ops": [[]],
     "row_writes": [[]],
+    "slices": [[]],
     "memory": [[]],
     "mnist_epoch": [[]],
     "jacobian_modes": [[]],
@@ -32,7 +33,7 @@ SUITE = {
     "instructions": [[]],
 }
 THREADS = {"mlp_step": (1, 2), "mlp_overhead": (1,), "tiny_ops": (1, 2), "row_writes": (1,),
-           "memory": (1,), "mnist_epoch": (1, 2),
+           "slices": (1,), "memory": (1,), "mnist_epoch": (1, 2),
            "jacobian_modes": (1,), "checkpoint_memory": (1,), "conv": (1,), "instructions": (1,)}
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import wengert as wg
+from wengert.check import gradcheck
 
 
 def test_long_chain_backprops_without_recursion():
@@ -615,3 +616,52 @@ def test_gradcheck_passes_a_primitive_with_residuals():
     exp = _exp_with_residuals([])
     assert gradcheck(lambda x: exp(x), np.array([0.3, -0.7]), modes="reverse",
                         order=2).passed
+
+
+def test_the_slices_of_one_tensor_add_into_one_gradient(torch_mod, rng):
+    """x[t] for every t, sums and overlapping slices, and x used whole as well: the gradient
+    of each slice is added where it lies (the engine keeps slice gradients lazy), in every
+    order the engine can meet them: slice then slice, dense then slice, slice then dense,
+    and a dense gradient shared with another tensor (add passes g through)."""
+    data = rng.standard_normal((5, 3, 4))
+    weights = rng.standard_normal((5, 3, 4))
+
+    def f(M, x, w):
+        total = (x[0] * w[0]).sum()            # first: a lazy slice
+        for t in range(1, 5):                  # then slices into it
+            total = total + (M.tanh(x[t]) * w[t]).sum()
+        total = total + (x[1:3, ::2] ** 2).sum()  # a strided slice overlapping two steps
+        y = x + 0.0                             # add passes its gradient on (shared)
+        total = total + (y * w).sum() + y[2, 1].sum() + (y[:, None, 0] * 3).sum()
+        return total
+
+    grads = {}
+    for M in (wg, torch_mod):
+        x = M.tensor(data, requires_grad=True)
+        w = M.tensor(weights)
+        f(M, x, w).backward()
+        grads[M] = np.asarray(x.grad.tolist())
+    np.testing.assert_allclose(grads[wg], grads[torch_mod], rtol=1e-12, atol=1e-12)
+    assert gradcheck(lambda x: f(wg, x, wg.tensor(weights)), (data,), order=2).passed
+
+
+def test_a_sliced_gradient_meets_sparse_rows_and_hooks(torch_mod):
+    """An embedding's weight used through a sparse lookup and a slice gets one dense
+    gradient, as PyTorch's; a hook on a sliced tensor sees a plain array gradient."""
+    from wengert import nn
+    emb = nn.Embedding(6, 3, sparse=True)
+    idx = wg.tensor(np.array([1, 4, 1]))
+    (emb(idx).sum() + (emb.weight[2:4] * 2).sum()).backward()
+    expected = np.zeros((6, 3))
+    expected[[1, 4]] = [[2.0] * 3, [1.0] * 3]
+    expected[2:4] += 2.0
+    np.testing.assert_array_equal(np.asarray(emb.weight.grad.tolist()), expected)
+
+    seen = []
+    x = wg.tensor(np.arange(6.0), requires_grad=True)
+    y = x * 1.0
+    y.register_hook(lambda g: seen.append(g) or None)
+    (y[:2].sum() + y[4:].sum() * 3).backward()
+    assert isinstance(seen[0], wg.Tensor)
+    np.testing.assert_array_equal(seen[0].numpy(), [1, 1, 0, 0, 3, 3])
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 1, 0, 0, 3, 3])

@@ -1,10 +1,15 @@
-"""Row-sparse gradients: what ``Embedding(sparse=True)`` produces.
+"""Sparse gradients. :class:`RowSparse`: what ``Embedding(sparse=True)`` produces.
 
 A :class:`RowSparse` holds the rows of a matrix-shaped gradient that are non-zero:
 ``indices`` (int64, may repeat) and ``values`` (``len(indices) x row_shape``). The engine
 passes it through untouched and adds contributions by concatenation, so a backward through an
 embedding never allocates the dense ``vocab x dim`` gradient. Sparse-aware optimizers update
-only those rows."""
+only those rows.
+
+:class:`SlicedGrad` is the engine's own: the gradient of a basic slice ``x[key]``, kept as the
+slice's values until a second gradient for ``x`` arrives, which is then added into one array
+where the slice lies. Cutting a sequence into T steps (``x[t]``, ``split``) and backpropagating
+through them then costs one array of x's size, not T."""
 import numpy as np
 
 from .errors import ShapeError
@@ -90,3 +95,26 @@ class RowSparse:
 
     def __repr__(self):
         return f"RowSparse(rows={self.indices.size}, shape={self.shape}, dtype={self.dtype})"
+
+
+class SlicedGrad:
+    """The gradient ``zeros(shape)`` with ``values`` at the basic index ``key``, not yet
+    written out. Only the engine sees one: it turns it into an array before any rule, hook or
+    ``.grad`` receives it."""
+
+    __slots__ = ("key", "values", "shape")
+
+    def __init__(self, key, values, shape):
+        self.key, self.values, self.shape = key, values, shape
+
+    @property
+    def dtype(self):
+        return self.values.dtype
+
+    def astype(self, dtype):
+        return SlicedGrad(self.key, self.values.astype(dtype), self.shape)
+
+    def to_dense(self):
+        out = np.zeros(self.shape, dtype=self.values.dtype)
+        out[self.key] = self.values
+        return out

@@ -16,7 +16,7 @@ from operator import attrgetter, itemgetter
 import numpy as np
 
 from ..errors import AnomalyError, DTypeError, GraphError, ShapeError
-from ..sparse import RowSparse
+from ..sparse import RowSparse, SlicedGrad
 from ..tensor import Tensor
 from .anomaly import recorded_at
 from .grad_mode import set_grad_enabled
@@ -119,6 +119,8 @@ def _conform(gi, data, ns, differentiable):
     kind = type(gi)
     if kind is RowSparse:
         return gi
+    if kind is SlicedGrad:
+        return gi if gi.dtype == data.dtype else gi.astype(data.dtype)
     if kind is not _ndarray and not differentiable:
         gi = np.asarray(gi)
     if gi.shape != data.shape:
@@ -198,6 +200,7 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
     # The entry pushed last waits outside the heap: heappushpop then hands it straight back
     # when it comes first, which in a chain is every time, so a chain never sifts the heap.
     pending = None
+    sliced = False  # whether a SlicedGrad was stored: only then can one be popped
     with set_grad_enabled(create_graph):
         while True:
             if pending is not None:
@@ -208,6 +211,8 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
             else:
                 break
             g = grads.pop(t)
+            if sliced and type(g) is SlicedGrad:
+                g = g.to_dense()
             if hooked and t._hooks:
                 g = _run_hooks(t, g, differentiable, borrowed)
             node = t._node
@@ -279,8 +284,11 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                 data = a.data
                 if type(gi) is not _ndarray or gi.shape != data.shape or gi.dtype is not data.dtype:
                     gi = _conform(gi, data, ns, differentiable)
+                    if type(gi) is SlicedGrad:
+                        sliced = True
                 if anomaly and type(gi) is not RowSparse:
-                    _check_grad_anomaly(node, gi.data if differentiable else gi, i)
+                    _check_grad_anomaly(node, gi.data if differentiable else
+                                        gi.values if sliced and type(gi) is SlicedGrad else gi, i)
                 prev = grads.get(a)
                 if prev is None:
                     grads[a] = gi
@@ -297,7 +305,11 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                                    and np.may_share_memory(gi, g)):
                         borrowed.add(a)
                 elif differentiable or type(gi) is not _ndarray or type(prev) is not _ndarray:
-                    grads[a] = prev + gi  # tensors record the sum; sparse + dense is dense
+                    if sliced and (type(gi) is SlicedGrad or type(prev) is SlicedGrad):
+                        grads[a] = _add_sliced(prev, gi, a in borrowed)
+                        borrowed.discard(a)
+                    else:
+                        grads[a] = prev + gi  # tensors record the sum; sparse + dense is dense
                 elif a in borrowed:
                     grads[a] = np.add(prev, gi, out=np.empty_like(prev))  # an array, also 0-d
                     borrowed.discard(a)
@@ -314,6 +326,25 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                     "does not require grad. Hint: pass allow_unused=True to get None for it")
         return results
     return None
+
+
+def _add_sliced(prev, gi, prev_shared):
+    """``prev + gi`` where one or both are SlicedGrads, as an array of the engine's own: a
+    slice is added in place where it lies (the gradient of x[0], x[1], ... is one array)."""
+    if type(gi) is SlicedGrad:
+        if type(prev) is SlicedGrad:
+            prev = prev.to_dense()
+        elif type(prev) is not _ndarray:  # RowSparse: sparse + dense is dense
+            return prev + gi.to_dense()
+        elif prev_shared:
+            prev = prev.copy()
+        prev[gi.key] += gi.values
+        return prev
+    if type(gi) is not _ndarray:
+        return prev.to_dense() + gi
+    out = gi.copy()  # gi may be a rule's pass-through of its own gradient
+    out[prev.key] += prev.values
+    return out
 
 
 def _result(g, borrowed, differentiable):

@@ -2,8 +2,9 @@
 ``index_put`` behind ``x[key] = v``, take_along_axis and one_hot."""
 import numpy as np
 
-from ..autodiff.primitive import defop, nondiff
+from ..autodiff.primitive import ARRAY, defop, nondiff
 from ..errors import ShapeError
+from ..sparse import SlicedGrad
 from ..tensor import Tensor
 
 
@@ -43,9 +44,17 @@ def _scatter_add(g, key, shape):
     return out
 
 
+def _getitem_vjp(ns, g, ans, x, key):
+    # on arrays a basic slice's gradient stays lazy: the engine adds the slices of one tensor
+    # into a single array (see wengert.sparse.SlicedGrad)
+    if ns is ARRAY and is_basic(key):
+        return SlicedGrad(key, g, x.shape)
+    return ns.scatter_add(g, key=key, shape=x.shape)
+
+
 getitem = defop(
     "getitem", _getitem,
-    vjp=[lambda ns, g, ans, x, key: ns.scatter_add(g, key=key, shape=x.shape)],
+    vjp=[_getitem_vjp],
     jvp=[lambda ns, t, ans, x, key: ns.getitem(t, key=key)],
     saves="none", view=True, doc="``x[key]`` for any NumPy index.")
 
