@@ -525,10 +525,25 @@ def _window_args():
             (lambda: F.avg_pool2d(_z(1, 1, 4, 4), 2, divisor_override=2.5),
              r"avg_pool2d: divisor_override=2.5 must be an int"),
             (lambda: nn.Conv2d(1, 1, (3, 3, 3)),
-             r"Conv2d: kernel_size=\(3, 3, 3\) must be an int or 2 ints, each >= 1")):
+             r"Conv2d: kernel_size=\(3, 3, 3\) must be an int or 2 ints, each >= 1"),
+            (lambda: F.unfold(_z(1, 1, 4, 4), 2, padding=-1),
+             r"unfold: padding=-1 must be an int or 2 ints, each >= 0")):
         with pytest.raises(wg.ArgumentError, match=pattern):
             call()
     F.conv1d(_z(1, 1, 5), _z(1, 1, 3), stride=0)
+
+
+def _interpolate_args():
+    # related checks the entry names: align_corners with nearest, a size per spatial dim
+    for call, pattern in (
+            (lambda: F.interpolate(_z(1, 1, 4), scale_factor=2, align_corners=True),
+             r"interpolate: align_corners is for the modes 'linear'.*not mode='nearest'"),
+            (lambda: F.interpolate(_z(1, 1, 4), size=(3, 4)),
+             r"interpolate: size=\(3, 4\) has 2 entries but the input of shape \(1, 1, 4\) "
+             r"has 1 spatial dims")):
+        with pytest.raises(wg.ArgumentError, match=pattern):
+            call()
+    F.interpolate(_z(1, 1, 4), size=3, scale_factor=2)
 
 
 def _pool_dtype():
@@ -542,7 +557,11 @@ def _pool_dtype():
              r"int64.*Hint"),
             (lambda: F.adaptive_avg_pool2d(_z(1, 4, 4, dtype="int64"), 2),
              r"adaptive_avg_pool2d: cannot pool an input of dtype int64.*floating inputs "
-             r"only")):
+             r"only"),
+            (lambda: F.interpolate(_z(1, 1, 4, dtype="int64"), size=5),
+             r"interpolate: cannot resize an input of dtype int64"),
+            (lambda: F.unfold(_z(1, 1, 4, 4, dtype="int64"), 2),
+             r"unfold: cannot take blocks of an input of dtype int64")):
         with pytest.raises(wg.DTypeError, match=pattern):
             call()
     F.avg_pool2d(_z(1, 1, 4, 4, dtype="int32"), 2)
@@ -619,6 +638,9 @@ CATALOGUE = {
                      wg.DTypeError, r"nll_loss: targets must be integer.*float32"),
     "target-shape": (lambda: F.mse_loss(wg.ones(2, 3), wg.ones(3, 2)), wg.ShapeError,
                      r"mse_loss.*\(2, 3\).*\(3, 2\)"),
+    "loss-input-shape": (lambda: F.margin_ranking_loss(wg.ones(4), wg.ones(4), wg.ones(4, 1)),
+                         wg.ShapeError, r"margin_ranking_loss: input1 of shape \(4,\).*\(4, 1\) "
+                                        r"must have the same number of dims.*Hint"),
     "tensor-from-data": (lambda: wg.tensor(["a", "b"]), wg.DTypeError,
                          r"cannot make a tensor from data of dtype <U1"),
     "gradient-shape": (_backward_gradient_shape, wg.ShapeError, r"gradient shape \(3,\).*\(2,\)"),
@@ -683,8 +705,35 @@ CATALOGUE = {
                     wg.ArgumentError, r"mse_loss: reduction='avg' is not allowed.*'mean'"),
     "norm-input-shape": (lambda: F.layer_norm(wg.ones(2, 3), (4,)), wg.ShapeError,
                          r"layer_norm.*\(2, 3\).*\(4,\)"),
+    "attention-shape": (lambda: F.scaled_dot_product_attention(wg.ones(2, 4), wg.ones(5, 3),
+                                                               wg.ones(5, 6)),
+                        wg.ShapeError, r"scaled_dot_product_attention: the query's last axis "
+                                       r"\(4\) must equal the key's \(3\).*\(5, 3\)"),
+    "attention-args": (lambda: F.scaled_dot_product_attention(
+                           wg.ones(2, 4), wg.ones(5, 4), wg.ones(5, 6), is_causal=True,
+                           attn_mask=np.ones((2, 5), bool)),
+                       wg.ArgumentError, r"is_causal=True and an explicit attn_mask.*Hint"),
     "maxout-pieces": (lambda: F.maxout(wg.ones(2, 5), 2), wg.ShapeError,
                       r"maxout.*\(2, 5\).*5.*2"),
+    "channel-input-shape": (lambda: F.dropout1d(wg.ones(2, 3, 4, 5)), wg.ShapeError,
+                            r"dropout1d: expected a 2-D \(C, L\) or 3-D \(N, C, L\) input, "
+                            r"got shape \(2, 3, 4, 5\)\. Hint"),
+    "activation-args": (lambda: F.rrelu(wg.ones(2), 0.5, 0.25), wg.ArgumentError,
+                        r"rrelu: lower=0.5 is greater than upper=0.25.*Hint: swap them"),
+    "rnn-input-shape": (lambda: nn.GRU(3, 4)(wg.ones(5, 2, 4)), wg.ShapeError,
+                        r"GRU: the input's last axis has 4 entries but input_size=3 \(input "
+                        r"of shape \(5, 2, 4\)\)"),
+    "rnn-hidden-shape": (lambda: nn.GRU(3, 4, 2)(wg.ones(5, 2, 3), wg.ones(2, 4)),
+                         wg.ShapeError, r"GRU: h_0 of shape \(2, 4\) does not fit: it needs "
+                                        r"shape \(2, 2, 4\), \(num_layers \* num_directions"),
+    "rnn-dtype": (lambda: nn.GRU(3, 4)(wg.ones(5, 2, 3, dtype="float64")), wg.DTypeError,
+                  r"GRU: the input has dtype float64 \(shape \(5, 2, 3\)\) but the weights "
+                  r"are float32\. Hint"),
+    "packed-sequence-args": (lambda: nn.utils.rnn.pack_padded_sequence(wg.ones(4, 3, 2),
+                                                                        [2, 4, 1]),
+                             wg.ArgumentError, r"pack_padded_sequence: lengths \[2, 4, 1\] "
+                                               r"are not in decreasing order.*Hint: pass "
+                                               r"enforce_sorted=False"),
     "loss-args": (lambda: F.binary_cross_entropy(wg.tensor([0.5, 1.5]), wg.tensor([0.0, 1.0])),
                   wg.ArgumentError, r"binary_cross_entropy.*\[0, 1\].*1.5"),
     "optimizer-params": (lambda: optim.SGD([], lr=0.1), wg.ArgumentError,
@@ -693,6 +742,9 @@ CATALOGUE = {
                              r"SGD.load_state_dict.*sizes \[1\].*\[2\]"),
     "sparse-gradient": (_sparse_grad_dense_optimizer, wg.DTypeError,
                         r"Adam does not support sparse gradients"),
+    "optimizer-differentiable": (lambda: optim.NAdam(_params(), differentiable=True),
+                                 wg.ArgumentError,
+                                 r"NAdam: differentiable=True is not supported.*Hint"),
     "sparse-options": (_sparse_with_momentum, wg.ArgumentError,
                        r"SGD: a sparse gradient.*momentum=0.*0.9"),
     "scheduler-args": (lambda: optim.lr_scheduler.StepLR(optim.SGD(_params(), lr=0.1),
@@ -825,6 +877,20 @@ CATALOGUE = {
                              wg.ArgumentError,
                              r"adaptive_max_pool2d: output_size=-1 must not be negative "
                              r"\(input of shape \(1, 1, 4, 4\)\)\. Hint"),
+    # resizing, sliding blocks and shuffles
+    "interpolate-args": (_interpolate_args, wg.ArgumentError,
+                         r"interpolate: give size or scale_factor, not both \(size=3, "
+                         r"scale_factor=2\), as PyTorch requires"),
+    "interpolate-shape": (lambda: F.interpolate(_z(1, 1, 4), scale_factor=2, mode="bilinear"),
+                          wg.ShapeError,
+                          r"interpolate: mode='bilinear' needs a 4-D input \(2 spatial dims\), "
+                          r"got shape \(1, 1, 4\).*Hint: for 1 spatial dims use mode='linear'"),
+    "fold-shape": (lambda: F.fold(_z(2, 12, 19), (5, 6), 2), wg.ShapeError,
+                   r"fold: output_size=\(5, 6\) with kernel_size=\(2, 2\).* has 4 \* 5 = 20 "
+                   r"blocks, but the input of shape \(2, 12, 19\) has 19.*Hint"),
+    "shuffle-shape": (lambda: F.channel_shuffle(_z(2, 8, 3), 3), wg.ShapeError,
+                      r"channel_shuffle: the input of shape \(2, 8, 3\) has 8 channels \(dim 1\), "
+                      r"not divisible by groups=3.*Hint"),
     # plain built-in errors, as Python and NumPy raise them (not WengertErrors; see BUILTIN)
     "module-assign": (_module_assign, TypeError, r"ndarray.*'weight'.*Linear.*Parameter"),
     "python-protocol": (lambda: len(wg.tensor(1.0)), TypeError, r"len\(\) of a 0-d tensor"),

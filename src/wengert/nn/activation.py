@@ -4,7 +4,7 @@ options it was made with; PReLU holds its slopes as a parameter), and the name t
 import numpy as np
 
 from ..backend import DEFAULT_FLOAT, as_dtype
-from ..errors import ArgumentError
+from ..errors import ArgumentError, ShapeError
 from . import functional as F
 from .layers import Identity
 from .module import FunctionModule, Module, Parameter
@@ -173,6 +173,48 @@ class Softsign(FunctionModule):
 class Tanhshrink(FunctionModule):
     """``x - tanh(x)``."""
     fn = F.tanhshrink
+
+
+class Hardshrink(FunctionModule):
+    """``x`` where |x| > lambd, else 0. (Its repr shows lambd alone, ``Hardshrink(0.5)``,
+    as PyTorch's.)"""
+    fn = F.hardshrink
+
+    def __init__(self, lambd=0.5):
+        super().__init__(lambd=lambd)
+
+    def extra_repr(self):
+        return str(self.lambd)
+
+
+class Softshrink(Hardshrink):
+    """``x - lambd`` above lambd, ``x + lambd`` below -lambd, 0 between (lambd >= 0)."""
+    fn = F.softshrink
+
+
+class RReLU(_InPlace):
+    """Randomised leaky ReLU: ``x`` for x > 0, ``a * x`` otherwise, with a drawn per entry
+    from U(lower, upper) in training (from ``generator``, default wengert's global one) and
+    ``a = (lower + upper) / 2`` in eval. ``generator`` is wengert's addition."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False, generator=None):
+        super().__init__(inplace, lower=lower, upper=upper)
+        self.generator = generator
+
+    def forward(self, x):
+        return F.rrelu(x, self.lower, self.upper, self.training, self.inplace, self.generator)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels at each position: axis -3 of an (N, C, H, W) or (C, H, W)
+    input; other shapes are a :class:`~wengert.errors.ShapeError` (PyTorch's ValueError)."""
+
+    def forward(self, x):
+        if x.ndim not in (3, 4):
+            raise ShapeError(f"Softmax2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, "
+                             f"got shape {x.shape}. Hint: for softmax along one axis of any "
+                             "input use nn.Softmax(dim)")
+        return F.softmax(x, dim=-3)
 
 
 class GLU(FunctionModule):

@@ -11,17 +11,31 @@ op saved for backward.
 
 Piecewise functions are written with ``where`` rather than ``clip``: PyTorch gives them no
 gradient exactly at their kinks (hardtanh at its bounds, hardsigmoid at +-3), and ``where``
-reproduces that where ``clip``, whose rule keeps the bounds inside, would not."""
+reproduces that where ``clip``, whose rule keeps the bounds inside, would not.
+
+At NaN and +-inf they give PyTorch's values and gradients. A ``where`` sends a zero gradient
+into the branch it did not select, and that branch's own rule can turn it into 0 * inf = NaN:
+so a branch that a NaN or infinite input would poison reads the input clamped (``clip``,
+whose rule also gives NaN no gradient) rather than the input itself. Where PyTorch's
+vectorised CPU kernels and its scalar ones disagree (they do at NaN for the gradients of
+hardtanh, relu6, hardswish, hardshrink, softshrink, elu, selu and celu, and float32
+gelu(+inf) is NaN in the vectorised one), wengert follows the scalar kernel, the formula
+PyTorch writes: a tensor of any size then gets the same answer, which in PyTorch depends on
+the tensor's length and the CPU."""
 import math
+import warnings
 
+import numpy as np
 
+from ..backend import DEFAULT_FLOAT
 from ..errors import ArgumentError, ShapeError
 from ..ops.activation import log_softmax as _log_softmax, softmax as _softmax
-from ..ops.elementwise import (abs as _abs, elu as _elu, erf, leaky_relu as _leaky_relu,
+from ..ops.elementwise import (abs as _abs, clip, elu as _elu, erf, leaky_relu as _leaky_relu,
                                relu as _relu, sigmoid, softplus as _softplus, tanh, where)
 from ..ops.methods import write_in_place
 from ..ops.reduce import max as _max
 from ..ops.shape import reshape, split
+from ..random import default_generator
 from ..tensor import Tensor
 from .errors import check_choice
 
@@ -158,24 +172,36 @@ def relu6(input, inplace=False):
 
 def hardsigmoid(input, inplace=False):
     """Piecewise-linear sigmoid: 0 for x <= -3, 1 for x >= 3, ``x/6 + 1/2`` between
-    (``inplace``: written into ``input``, which is returned)."""
+    (``inplace``: written into ``input``, which is returned). NaN gives NaN with gradient 0,
+    as PyTorch's."""
     if inplace:
         return _in_place("hardsigmoid_", input, hardsigmoid)
-    return where(input <= -3, 0.0, where(input >= 3, 1.0, input * (1 / 6) + 0.5))
+    # NaN fails both tests and so lands in the middle piece: the clamp keeps the NaN value
+    # and, its rule being 0 outside [-3, 3], gives it PyTorch's zero gradient
+    middle = clip(input, -3, 3) * (1 / 6) + 0.5
+    return where(input <= -3, 0.0, where(input >= 3, 1.0, middle))
 
 
 def hardswish(input, inplace=False):
     """``x * hardsigmoid(x)``: 0 for x <= -3, x for x >= 3, ``x (x + 3) / 6`` between. Its
-    gradient at -3 is 0 and at 3 is 1, as PyTorch's. ``inplace``: written into ``input``,
-    which is returned."""
+    gradient at -3 is 0 and at 3 is 1, at -inf 0, at +inf and NaN 1, as PyTorch's (its
+    vectorised kernel gives NaN the gradient NaN). ``inplace``: written into ``input``, which
+    is returned.
+
+    Differs from PyTorch at -inf: wengert gives 0, the limit, where PyTorch computes
+    ``-inf * 0`` = NaN."""
     if inplace:
         return _in_place("hardswish_", input, hardswish)
-    return where(input <= -3, 0.0, where(input < 3, input * (input + 3) * (1 / 6), input))
+    # the middle piece reads x clamped to [-3, 3]: finite at +-inf, and the clamp's rule
+    # stops the gradient at NaN, so the unselected piece adds 0 rather than 0 * inf = NaN
+    mid = clip(input, -3, 3)
+    return where(input <= -3, 0.0, where(input < 3, mid * (mid + 3) * (1 / 6), input))
 
 
 def threshold(input, threshold, value, inplace=False):
-    """``x`` where x > threshold, else ``value`` (which gets no gradient); ``inplace``:
-    written into ``input``, which is returned."""
+    """``value`` where x <= threshold, else ``x`` (``value`` gets no gradient): PyTorch's
+    rule, so NaN stays NaN with gradient 1. ``inplace``: written into ``input``, which is
+    returned."""
     return _threshold(input, threshold, value, inplace)
 
 
@@ -187,8 +213,8 @@ def threshold_(input, threshold, value):
 def _threshold(input, threshold, value, inplace):
     # apart from threshold(), whose argument of the same name (PyTorch's) hides it
     if inplace:
-        return _in_place("threshold_", input, lambda x: where(x > threshold, x, value))
-    return where(input > threshold, input, value)
+        return _in_place("threshold_", input, lambda x: where(x <= threshold, value, x))
+    return where(input <= threshold, value, input)
 
 
 def logsigmoid(input):
@@ -229,8 +255,11 @@ def celu(input, alpha=1.0, inplace=False):
                             "saturation level -alpha for x -> -inf; try alpha=1.0")
     if inplace:
         return _in_place("celu_", input, lambda x: celu(x, alpha))
-    # elu(x / alpha) uses expm1, exact near 0; the where keeps x > 0 bit-exact.
-    return where(input > 0, input, alpha * _elu(input * (1 / alpha)))
+    # elu(x / alpha) uses expm1, exact near 0; the where keeps x > 0 bit-exact. The elu
+    # branch sees 0 where x > 0: at x = +inf its zero gradient is then 0 * 1, not 0 * inf (a
+    # NaN the where drops, with a warning); NaN takes the elu branch, as in PyTorch.
+    positive = input > 0
+    return where(positive, input, alpha * _elu(where(positive, 0.0, input) * (1 / alpha)))
 
 
 def celu_(input, alpha=1.0):
@@ -246,6 +275,80 @@ def softsign(input):
 def tanhshrink(input):
     """``x - tanh(x)``."""
     return input - tanh(input)
+
+
+def hardshrink(input, lambd=0.5):
+    """``x`` where |x| > lambd, else 0 (the gradient is 0 at +-lambd, and NaN passes with
+    gradient 1, PyTorch's rule ``-lambd <= x <= lambd ? 0 : x``). Any lambd is taken, as
+    PyTorch's; a negative one keeps every x."""
+    return where((input >= -lambd) & (input <= lambd), 0.0, input)
+
+
+def softshrink(input, lambd=0.5):
+    """``x - lambd`` for x > lambd, ``x + lambd`` for x < -lambd, 0 between (gradient 0 at
+    +-lambd; NaN stays NaN with gradient 1, as PyTorch's). ``lambd`` must be >= 0."""
+    if not lambd >= 0:
+        raise ArgumentError(f"softshrink: lambd={lambd} must be >= 0 (PyTorch refuses it too). "
+                            "Hint: lambd is the half-width of the band set to 0")
+    # x minus x clamped to the band: the clamp's rule (1 inside the band, bounds included,
+    # 0 outside and at NaN) gives the gradient 0 in the band and 1 elsewhere
+    return input - clip(input, -lambd, lambd)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, generator=None):
+    """Randomised leaky ReLU (Xu et al. 2015): ``x`` for x > 0, ``a * x`` otherwise. When
+    ``training``, each entry has its own slope ``a`` drawn from U(lower, upper) (from
+    ``generator``, default wengert's global one, as ``dropout`` draws its masks), and the
+    gradient is that slope; otherwise ``a = (lower + upper) / 2``, ``leaky_relu``.
+    ``inplace=True`` writes the result into ``input`` and returns it. ``generator`` is
+    wengert's addition to PyTorch's signature."""
+    if lower > upper:
+        raise ArgumentError(f"rrelu: lower={lower} is greater than upper={upper}; the slopes "
+                            "are drawn from U(lower, upper). Hint: swap them")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    dtype = input.dtype if input.dtype in (np.float32, np.float64) else DEFAULT_FLOAT
+    draw = (generator or default_generator()).numpy.random(input.shape, dtype=dtype)
+    # a slope for every entry, as PyTorch draws them; x <= 0 takes it (PyTorch's test, so
+    # NaN keeps slope 1)
+    slopes = where(input <= 0, draw * (upper - lower) + lower, 1)
+    if inplace:
+        # x * slopes reads no array of the input's for its gradient: no copy is kept
+        return _in_place("rrelu_", input, lambda x: x * slopes, False)
+    return input * slopes
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    """``rrelu(input, lower, upper, training, inplace=True)``."""
+    return rrelu(input, lower, upper, training, True, generator)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1, generator=None):
+    """A sample from the Gumbel-softmax (concrete) distribution: ``softmax((logits + g) /
+    tau)`` along ``dim``, with g = -log(E), E ~ Exponential(1), drawn from ``generator``
+    (default wengert's global one). With ``hard=True`` the result is the one-hot vector of
+    the sample's largest entry, differentiated as the soft sample (straight-through: ``hard
+    + soft - soft.detach()``, exactly one-hot). ``eps`` is unused, as in PyTorch (which
+    warns when it is given). ``tau`` must be positive: PyTorch accepts any and divides by
+    it; wengert refuses a tau that makes NaN (0) or inverts the distribution (< 0).
+    ``generator`` is wengert's addition to PyTorch's signature."""
+    if not tau > 0:
+        raise ArgumentError(f"gumbel_softmax: tau={tau} must be positive; it is the "
+                            "temperature that divides the perturbed logits. Hint: tau -> 0 "
+                            "approaches one-hot samples, tau = 1 is the default")
+    if eps != 1e-10:
+        warnings.warn("gumbel_softmax: `eps` parameter is deprecated and has no effect.",
+                      stacklevel=2)
+    dtype = logits.dtype if logits.dtype in (np.float32, np.float64) else DEFAULT_FLOAT
+    gumbels = -np.log((generator or default_generator()).numpy.standard_exponential(
+        logits.shape, dtype=dtype))
+    soft = _softmax((logits + gumbels) / tau, axis=dim)
+    if not hard:
+        return soft
+    values = soft.data
+    one_hot = np.zeros_like(values)
+    np.put_along_axis(one_hot, np.argmax(values, axis=dim, keepdims=True), 1, axis=dim)
+    return soft - soft.detach() + one_hot
 
 
 def glu(input, dim=-1):
@@ -278,4 +381,6 @@ def prelu(input, weight):
                              "(axis 1). Hint: PReLU(num_parameters) needs num_parameters = 1 "
                              "or input.shape[1]")
         slope = reshape(weight, shape=(count,) + (1,) * (input.ndim - 2))
-    return where(input > 0, input, input * slope)
+    # x times a per-entry factor rather than where(x > 0, x, x * slope): the slope's gradient
+    # is then masked by the where, not 0 * x, which is NaN at x = +inf
+    return input * where(input > 0, 1, slope)

@@ -12,11 +12,11 @@ from ..autodiff.grad_mode import no_grad
 from ..errors import ArgumentError, ShapeError
 from ..ops import layer as _layer
 from ..ops.elementwise import sigmoid, sqrt, tanh
-from .activation_functions import _in_place
-from ..ops.index import index_put
+from .dropout import (alpha_dropout, drop as _drop, dropout1d, dropout2d, dropout3d,
+                      feature_alpha_dropout)
+from ..ops.index import index_put, one_hot
 from ..ops.reduce import mean, var
 from ..ops.shape import reshape
-from ..random import default_generator
 from ..tensor import Tensor
 from .activation_functions import (celu, elu, gelu, glu, hardsigmoid, hardswish, hardtanh,
                                    leaky_relu, log_softmax, logsigmoid, maxout, mish, prelu,
@@ -24,30 +24,50 @@ from .activation_functions import (celu, elu, gelu, glu, hardsigmoid, hardswish,
                                    tanhshrink, threshold)
 from .activation_functions import (celu_, elu_, hardtanh_, leaky_relu_, relu, relu_, selu_,
                                    threshold_)
+from .activation_functions import gumbel_softmax, hardshrink, rrelu, rrelu_, softshrink
 from .distance import cosine_similarity, normalize, pairwise_distance
 from .conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,
                    conv_transpose3d)
 from .padding import pad
+from .attention import scaled_dot_product_attention
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      huber_loss, kl_div, l1_loss, l2_penalty, mse_loss, nll_loss,
                      smooth_l1_loss)
+from .likelihood_losses import gaussian_nll_loss, poisson_nll_loss
+from .margin_losses import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
+                            multi_margin_loss, multilabel_margin_loss,
+                            multilabel_soft_margin_loss, soft_margin_loss,
+                            triplet_margin_loss, triplet_margin_with_distance_loss)
 from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,
                       adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d,
                       avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d)
+from .fold import fold, unfold
+from .pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
+from .upsampling import interpolate
 
 __all__ = ["linear", "embedding", "dropout", "layer_norm", "batch_norm", "rms_norm", "group_norm",
+           "instance_norm", "local_response_norm",
            "normalize", "cosine_similarity", "pairwise_distance", "relu", "sigmoid", "tanh",
            "leaky_relu", "elu", "gelu", "silu", "softplus", "maxout", "softmax", "log_softmax",
            "softmin", "hardtanh", "relu6", "hardsigmoid", "hardswish", "threshold", "logsigmoid",
            "mish", "selu", "celu", "softsign", "tanhshrink", "glu", "prelu", "relu_", "elu_",
-           "leaky_relu_", "hardtanh_", "threshold_", "celu_", "selu_", "mse_loss", "l1_loss",
+           "leaky_relu_", "hardtanh_", "threshold_", "celu_", "selu_",
+           "hardshrink", "softshrink", "rrelu", "rrelu_", "gumbel_softmax", "one_hot",
+           "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+           "mse_loss", "l1_loss",
            "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "l2_penalty",
+           "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
+           "soft_margin_loss", "multilabel_soft_margin_loss", "multilabel_margin_loss",
+           "multi_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+           "poisson_nll_loss", "gaussian_nll_loss",
            "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d",
            "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-           "adaptive_max_pool3d", "pad"]
+           "adaptive_max_pool3d", "pad",
+           "fold", "unfold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "interpolate",
+           "scaled_dot_product_attention"]
 
 
 # --- layers ---------------------------------------------------------------------------------
@@ -94,20 +114,7 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
     dropout, so evaluation needs no rescaling); the identity when not ``training``. The mask
     comes from ``generator`` (default: wengert's global one, seeded by ``manual_seed``).
     ``inplace=True`` writes the result into ``input`` and returns it, as PyTorch's."""
-    if not 0 <= p <= 1:
-        raise ArgumentError(f"dropout: p={p} is not a probability; use 0 <= p <= 1")
-    if not training or p == 0:
-        return input
-    if p == 1:
-        scale = 0
-    else:
-        dtype = input.dtype if input.dtype in (np.float32, np.float64) else np.float64
-        keep = (generator or default_generator()).numpy.random(input.shape, dtype=dtype) >= p
-        scale = np.multiply(keep, 1 / (1 - p), dtype=input.dtype)
-    if inplace:
-        # input * scale reads no array of the input's for its gradient: no copy is kept
-        return _in_place("dropout_", input, lambda x: x * scale, False)
-    return input * scale
+    return _drop("dropout", input, p, training, inplace, generator)
 
 
 def _shape_tuple(normalized_shape):
@@ -169,45 +176,146 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
-    """Normalise each channel (axis 1 of an (N, C) or (N, C, L) input) with the batch's
-    statistics when ``training`` (and update the running ones in place:
+    """Normalise each channel (axis 1 of an (N, C, ...) input: (N, C), (N, C, L),
+    (N, C, H, W), (N, C, D, H, W)...) over the batch and positions (every axis but 1):
+    with the batch's statistics when ``training`` (and update the running ones in place:
     ``r = (1 - momentum) r + momentum * batch``, the variance unbiased), else with the
-    running statistics; then scale by ``weight`` and shift by ``bias``."""
-    if input.ndim not in (2, 3):
-        raise ShapeError(f"batch_norm: expected an (N, C) or (N, C, L) input, got shape "
-                         f"{input.shape}")
-    channels = input.shape[1]
+    running statistics; then scale by ``weight`` and shift by ``bias``.
+
+    As PyTorch's: ``eps`` must be positive in training and non-negative in evaluation, and
+    a training batch with no values (N = 0 or an empty position axis) comes back as it is,
+    leaving the running statistics alone."""
+    if input.ndim < 2:
+        raise ShapeError(f"batch_norm: expected an (N, C, ...) input, got shape {input.shape}. "
+                         "Hint: add a batch axis, x[None]")
+    layer = _BATCH_NORM_LAYERS.get(input.ndim)
     # Checked here, before the running statistics are written: a (1,) statistic against C
     # channels, or C statistics against one channel, would otherwise broadcast silently.
-    _check_per_channel("batch_norm", "BatchNorm1d(num_features) needs num_features", input,
-                       running_mean=running_mean, running_var=running_var, weight=weight,
-                       bias=bias)
+    _check_per_channel("batch_norm", f"{layer}(num_features) needs num_features" if layer
+                       else "num_features", input, running_mean=running_mean,
+                       running_var=running_var, weight=weight, bias=bias)
+    _check_running_pair("batch_norm", running_mean, running_var, training, "training")
+    if eps <= 0 if training else eps < 0:
+        raise ArgumentError(f"batch_norm: eps={eps} must be positive in training and "
+                            "non-negative in evaluation, as PyTorch's. Hint: eps keeps "
+                            "x / sqrt(var + eps) finite on a constant channel; the default "
+                            "is 1e-5")
+    if not training:
+        return _per_channel_affine(_with_running_stats(input, running_mean, running_var, eps),
+                                   weight, bias)
+    count = input.shape[0] * int(np.prod(input.shape[2:]))
+    if count == 1:
+        raise ShapeError(f"batch_norm: training needs more than one value per channel, "
+                         f"got an input of shape {input.shape}. Hint: use a batch larger "
+                         "than 1, or call model.eval()")
+    if input.size == 0:  # no values to normalise or to learn statistics from
+        return _per_channel_affine(input, weight, bias)
+    axes = (0,) + tuple(range(2, input.ndim))
+    batch_mean = mean(input, axis=axes, keepdims=True)
+    batch_var = var(input, axis=axes, keepdims=True)
+    if running_mean is not None:
+        _update_running(running_mean, running_var, momentum, batch_mean.data.reshape(-1),
+                        batch_var.data.reshape(-1) * count / (count - 1))
+    return _per_channel_affine((input - batch_mean) / sqrt(batch_var + eps), weight, bias)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalise each channel of each sample (axis 1 of an (N, C, ...) input) over its
+    positions (axes 2 on) to mean 0 and variance 1 (biased, ``eps`` added) with
+    ``use_input_stats``, then scale by ``weight`` and shift by ``bias``, one entry per channel.
+
+    With ``use_input_stats`` the running statistics, when given, are updated in place with
+    the batch's mean of the per-sample statistics (variances unbiased):
+    ``r = (1 - momentum) r + momentum * mean_n(stat_n)``; without it the input is normalised
+    with them, as ``batch_norm`` in evaluation. As PyTorch's, normalising with the input's
+    statistics needs more than one position per channel (so an (N, C) input only without),
+    and an input with no values comes back as it is. Unlike PyTorch, which writes NaN into
+    the running statistics for an empty batch (N = 0), they are left alone."""
+    if input.ndim < 2:
+        raise ShapeError(f"instance_norm: expected an (N, C, ...) input, got shape "
+                         f"{input.shape}. Hint: add a batch axis, x[None]")
+    layer = _INSTANCE_NORM_LAYERS.get(input.ndim)
+    _check_per_channel("instance_norm", f"{layer}(num_features) needs num_features" if layer
+                       else "num_features", input, running_mean=running_mean,
+                       running_var=running_var, weight=weight, bias=bias)
+    _check_running_pair("instance_norm", running_mean, running_var, use_input_stats,
+                        "use_input_stats")
+    if not use_input_stats:
+        return _per_channel_affine(_with_running_stats(input, running_mean, running_var, eps),
+                                   weight, bias)
+    count = int(np.prod(input.shape[2:]))
+    if count == 1:
+        raise ShapeError(f"instance_norm: normalising with the input's statistics needs more "
+                         f"than one position per channel, got an input of shape "
+                         f"{input.shape}. Hint: instance norm takes (N, C, L), (N, C, H, W) "
+                         "or (N, C, D, H, W) inputs; for (N, C) features use batch_norm or "
+                         "layer_norm")
+    if input.size == 0:
+        return _per_channel_affine(input, weight, bias)
+    axes = tuple(range(2, input.ndim))
+    sample_mean = mean(input, axis=axes, keepdims=True)
+    sample_var = var(input, axis=axes, keepdims=True)
+    if running_mean is not None:
+        per_sample = input.shape[:2]
+        _update_running(running_mean, running_var, momentum,
+                        sample_mean.data.reshape(per_sample).mean(axis=0),
+                        (sample_var.data.reshape(per_sample) * count / (count - 1)).mean(axis=0))
+    return _per_channel_affine((input - sample_mean) / sqrt(sample_var + eps), weight, bias)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Local response normalisation across channels (axis 1 of an (N, C, ...) input with at
+    least one position axis): ``y_c = x_c / (k + alpha / size * sum x_c'^2) ** beta``, the
+    sum over the ``size`` channels ``c - size // 2 ... c + (size - 1) // 2``, counting
+    channels past either end as zeros (as PyTorch's, which divides by ``size`` there too)."""
+    if not isinstance(size, (int, np.integer)) or size < 1:
+        raise ArgumentError(f"local_response_norm: size={size!r} must be a positive int (the "
+                            "number of neighbouring channels summed). Hint: e.g. size=5, as "
+                            "in AlexNet")
+    if input.ndim < 3:
+        raise ShapeError(f"local_response_norm: expected an input with 3 or more dims, "
+                         f"(N, C, L), (N, C, H, W)..., got shape {input.shape}. Hint: add "
+                         "a position axis, x[..., None]")
+    if input.size == 0:
+        return input
+    shape = tuple(input.shape)
+    # The channels become the first pooled axis of one image per sample, the positions the
+    # second: a (size, 1) average pool is then the mean over each channel window.
+    squares = reshape(input * input, shape=(shape[0], 1, shape[1], -1))
+    window_mean = avg_pool2d(pad(squares, (0, 0, size // 2, (size - 1) // 2)), (size, 1),
+                             stride=1)
+    return input / (reshape(window_mean, shape=shape) * alpha + k) ** beta
+
+
+# The layer whose num_features the channel hints name, by the input's number of dims.
+_BATCH_NORM_LAYERS = {2: "BatchNorm1d", 3: "BatchNorm1d", 4: "BatchNorm2d", 5: "BatchNorm3d"}
+_INSTANCE_NORM_LAYERS = {3: "InstanceNorm1d", 4: "InstanceNorm2d", 5: "InstanceNorm3d"}
+
+
+def _check_running_pair(where_, running_mean, running_var, uses_input, flag):
+    """Both running statistics or neither, and both where the input's are not used."""
     has_stats = running_mean is not None
-    if has_stats != (running_var is not None) or not (training or has_stats):
-        raise ArgumentError("batch_norm: give both running_mean and running_var (evaluation, "
-                            "training=False, normalises with them), or neither in training. "
-                            "Hint: pass training=True to use the batch's statistics")
-    axes = (0,) if input.ndim == 2 else (0, 2)
-    stat_shape = (1, channels) + (1,) * (input.ndim - 2)
-    if training:
-        count = input.size // input.shape[1]
-        if count < 2:
-            raise ShapeError(f"batch_norm: training needs more than one value per channel, "
-                             f"got an input of shape {input.shape}. Hint: use a batch larger "
-                             "than 1, or call model.eval()")
-        batch_mean = mean(input, axis=axes, keepdims=True)
-        batch_var = var(input, axis=axes, keepdims=True)
-        if running_mean is not None:
-            with no_grad():
-                running_mean[...] = ((1 - momentum) * running_mean.data
-                                     + momentum * batch_mean.data.reshape(-1))
-                running_var[...] = ((1 - momentum) * running_var.data
-                                    + momentum * batch_var.data.reshape(-1) * count / (count - 1))
-        centred, spread = input - batch_mean, batch_var
-    else:
-        centred = input - reshape(running_mean, shape=stat_shape)
-        spread = reshape(running_var, shape=stat_shape)
-    return _per_channel_affine(centred / sqrt(spread + eps), weight, bias)
+    if has_stats != (running_var is not None) or not (uses_input or has_stats):
+        raise ArgumentError(f"{where_}: give both running_mean and running_var "
+                            f"({flag}=False normalises with them), or neither with "
+                            f"{flag}=True. Hint: pass {flag}=True to use the input's "
+                            "statistics")
+
+
+def _with_running_stats(input, running_mean, running_var, eps):
+    """``(x - running_mean) / sqrt(running_var + eps)`` per channel, axis 1 of ``input``."""
+    shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    return ((input - reshape(running_mean, shape=shape))
+            / sqrt(reshape(running_var, shape=shape) + eps))
+
+
+def _update_running(running_mean, running_var, momentum, batch_mean, batch_var):
+    """``r = (1 - momentum) r + momentum * batch`` in place, from the (C,) arrays of the
+    batch's mean and unbiased variance."""
+    with no_grad():
+        running_mean[...] = (1 - momentum) * running_mean.data + momentum * batch_mean
+        running_var[...] = (1 - momentum) * running_var.data + momentum * batch_var
 
 
 def _check_per_channel(where_, needs, input, **tensors):

@@ -15,7 +15,8 @@ from ..autodiff.grad_mode import no_grad
 from ..backend import DEFAULT_FLOAT, as_dtype
 from ..ops.shape import flatten, reshape
 from . import functional as F, init
-from ..errors import ArgumentError, ShapeError
+from ..errors import ShapeError
+from .dropout import DropoutBase
 from .module import Module, Parameter
 
 
@@ -102,23 +103,14 @@ class Embedding(Module):
                 + (", sparse=True" if self.sparse else ""))
 
 
-class Dropout(Module):
+class Dropout(DropoutBase):
     """In training mode, zero each entry with probability ``p`` and scale the others by
     1/(1-p); in eval mode, the identity. ``inplace=True`` writes the result into the input
     (as PyTorch's); ``generator`` (optional) makes the masks a reproducible stream of their
-    own."""
-
-    def __init__(self, p=0.5, inplace=False, generator=None):
-        super().__init__()
-        if not 0 <= p <= 1:
-            raise ArgumentError(f"Dropout: p={p} is not a probability; use 0 <= p <= 1")
-        self.p, self.inplace, self.generator = p, inplace, generator
+    own. Its channel-wise and alpha variants are in :mod:`wengert.nn.dropout`."""
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training, self.inplace, self.generator)
-
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Flatten(Module):

@@ -2,13 +2,14 @@
 import numpy as np
 
 from ..errors import ArgumentError
+from .flags import refuse_differentiable, refuse_fused_sparse, refuse_fused_with_foreach
 from .optimizer import Optimizer, check_nonnegative
 
 
-def _init(state, param, initial_accumulator_value):
+def _start(state, param, initial_accumulator_value):
+    """Fill an empty state: "step" 0 and "sum" at initial_accumulator_value."""
     if not state:
         state.update(step=0, sum=np.full_like(param, initial_accumulator_value))
-    state["step"] += 1
 
 
 def adagrad(param, grad, state, work, *, lr, lr_decay, weight_decay, eps, maximize,
@@ -21,7 +22,8 @@ def adagrad(param, grad, state, work, *, lr, lr_decay, weight_decay, eps, maximi
 
     ``state`` holds "step" and "sum" (s); ``work`` is two scratch arrays of p's shape."""
     d, tmp = work
-    _init(state, param, initial_accumulator_value)
+    _start(state, param, initial_accumulator_value)
+    state["step"] += 1
     g = np.negative(grad, out=d) if maximize else grad
     if weight_decay:
         np.multiply(param, weight_decay, out=tmp)
@@ -39,7 +41,8 @@ def adagrad_sparse(param, grad, state, *, lr, lr_decay, eps, maximize,
                    initial_accumulator_value=0.0):
     """Adagrad on the rows of a row-sparse gradient only (repeated rows summed first):
     ``s[rows] += g^2; p[rows] -= clr * g / (sqrt(s[rows]) + eps)``; other rows untouched."""
-    _init(state, param, initial_accumulator_value)
+    _start(state, param, initial_accumulator_value)
+    state["step"] += 1
     grad = grad.coalesce()
     rows, g = grad.indices, grad.values
     total = state["sum"]
@@ -51,16 +54,33 @@ def adagrad_sparse(param, grad, state, *, lr, lr_decay, eps, maximize,
 class Adagrad(Optimizer):
     """Adagrad (Duchi et al.): each coordinate's step shrinks with the root of its summed
     squared gradients; see :func:`adagrad`. ``Adagrad(params, lr=1e-2, lr_decay=0,
-    weight_decay=0, initial_accumulator_value=0, eps=1e-10, maximize=False)``. Row-sparse
-    gradients update only their rows (weight_decay must then be 0)."""
+    weight_decay=0, initial_accumulator_value=0, eps=1e-10, foreach=None, *,
+    maximize=False, differentiable=False, fused=None)``; ``foreach`` and ``fused`` are
+    accepted and ignored (not both True), ``differentiable=True`` is refused (see
+    :mod:`wengert.optim.flags`). Row-sparse gradients update only their rows (weight_decay
+    must then be 0 and fused unset, as in PyTorch).
+
+    As PyTorch's, the state ("step" 0, "sum") is filled when constructing. Unlike PyTorch's,
+    which starts every sum at the constructor's ``initial_accumulator_value``, a parameter
+    group's own ``initial_accumulator_value`` is used for its sums."""
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-                 initial_accumulator_value=0.0, eps=1e-10, maximize=False):
+                 initial_accumulator_value=0.0, eps=1e-10, foreach=None, *, maximize=False,
+                 differentiable=False, fused=None):
         check_nonnegative("Adagrad", lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                           initial_accumulator_value=initial_accumulator_value, eps=eps)
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+        refuse_differentiable("Adagrad", differentiable)
+        refuse_fused_with_foreach("Adagrad", fused, foreach)
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
+                                      weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps, maximize=maximize))
+                                      foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable, fused=fused))
+        # PyTorch fills the state when constructing, so a state dict saved before the first
+        # step already holds it (parameters added later start at their first step, as there)
+        for group in self.param_groups:
+            for p in group["params"]:
+                _start(self.state.setdefault(p, {}), p.data, group["initial_accumulator_value"])
 
     def _update(self, param, grad, state, work, group):
         adagrad(param, grad, state, work, lr=group["lr"], lr_decay=group["lr_decay"],
@@ -69,6 +89,8 @@ class Adagrad(Optimizer):
                 initial_accumulator_value=group["initial_accumulator_value"])
 
     def _sparse_update(self, param, grad, state, group):
+        # .get: a group saved by wengert before it took the flag lacks it
+        refuse_fused_sparse("Adagrad", group.get("fused"))
         if group["weight_decay"]:
             raise ArgumentError(
                 f"Adagrad: a sparse gradient (Embedding(sparse=True)) needs weight_decay=0 "

@@ -1,6 +1,7 @@
 """RMSprop: steps divided by a running root-mean-square of the gradient."""
 import numpy as np
 
+from .flags import refuse_differentiable
 from .optimizer import Optimizer, axpy, check_nonnegative
 
 
@@ -54,14 +55,21 @@ def rmsprop(param, grad, state, work, *, lr, alpha, eps, weight_decay, momentum,
 class RMSprop(Optimizer):
     """RMSprop (Hinton): divide each coordinate's step by the root of a running mean of its
     squared gradients; see :func:`rmsprop`. ``RMSprop(params, lr=1e-2, alpha=0.99,
-    eps=1e-8, weight_decay=0, momentum=0, centered=False, maximize=False)``."""
+    eps=1e-8, weight_decay=0, momentum=0, centered=False, capturable=False, foreach=None,
+    maximize=False, differentiable=False)`` (all positional, as PyTorch's); ``capturable``
+    and ``foreach`` are accepted and ignored, ``differentiable=True`` is refused (see
+    :mod:`wengert.optim.flags`)."""
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                 centered=False, maximize=False):
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
         check_nonnegative("RMSprop", lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                           momentum=momentum)
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+        refuse_differentiable("RMSprop", differentiable)
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps,
+                                      centered=centered, weight_decay=weight_decay,
+                                      capturable=capturable, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable))
 
     def _update(self, param, grad, state, work, group):
         rmsprop(param, grad, state, work, lr=group["lr"], alpha=group["alpha"],

@@ -3,6 +3,7 @@ import numpy as np
 
 from ..errors import ArgumentError
 from ..sparse import scatter_add_rows
+from .flags import refuse_differentiable, refuse_fused_sparse, refuse_fused_with_foreach
 from .optimizer import Optimizer, axpy, check_nonnegative
 
 
@@ -53,20 +54,27 @@ def sgd_sparse(param, grad, *, lr, maximize):
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with (Nesterov) momentum and L2 weight
     decay; see :func:`sgd` for the equations. ``SGD(params, lr=1e-3, momentum=0,
-    dampening=0, weight_decay=0, nesterov=False, maximize=False)``.
+    dampening=0, weight_decay=0, nesterov=False, *, maximize=False, foreach=None,
+    differentiable=False, fused=None)``; ``foreach`` and ``fused`` are accepted and ignored
+    (not both True), ``differentiable=True`` is refused (see :mod:`wengert.optim.flags`).
 
     Row-sparse gradients (``Embedding(sparse=True)``) are applied to their rows only; this
-    needs momentum = 0 and weight_decay = 0, which would otherwise change every row."""
+    needs momentum = 0 and weight_decay = 0, which would otherwise change every row, and
+    fused unset, as in PyTorch."""
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                 nesterov=False, maximize=False):
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None):
         check_nonnegative("SGD", lr=lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ArgumentError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
                                 f"momentum={momentum}, dampening={dampening}")
+        refuse_differentiable("SGD", differentiable)
+        refuse_fused_with_foreach("SGD", fused, foreach)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def _update(self, param, grad, state, work, group):
         sgd(param, grad, state, work, lr=group["lr"], momentum=group["momentum"],
@@ -74,6 +82,8 @@ class SGD(Optimizer):
             weight_decay=group["weight_decay"], maximize=group["maximize"])
 
     def _sparse_update(self, param, grad, state, group):
+        # .get: a group saved by wengert before it took the flag lacks it
+        refuse_fused_sparse("SGD", group.get("fused"))
         if group["momentum"] or group["weight_decay"]:
             raise ArgumentError(
                 f"SGD: a sparse gradient (Embedding(sparse=True)) needs momentum=0 and "

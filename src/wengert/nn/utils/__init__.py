@@ -1,4 +1,5 @@
-"""Gradient clipping and flat parameter vectors, as ``torch.nn.utils``.
+"""Gradient clipping and flat parameter vectors, as ``torch.nn.utils``; its submodule
+:mod:`wengert.nn.utils.rnn` packs and pads variable-length sequences for the recurrent layers.
 
 Clipping works on the ``.grad`` of each parameter after ``backward()`` and before the
 optimizer's step; the gradients are scaled (or clamped) in place. A row-sparse gradient
@@ -8,14 +9,16 @@ import math
 
 import numpy as np
 
-from ..autodiff.grad_mode import no_grad
-from ..autodiff.state import mark_modified
-from ..errors import AnomalyError, ArgumentError, ShapeError
-from ..ops.shape import concatenate
-from ..sparse import RowSparse
-from ..tensor import Tensor
+from ...autodiff.grad_mode import no_grad
+from ...autodiff.state import mark_modified
+from ...errors import AnomalyError, ArgumentError, ShapeError
+from ...ops.shape import concatenate
+from ...sparse import RowSparse
+from ...tensor import Tensor
+from . import rnn
 
 __all__ = [
+    "rnn",
     "clip_grad_norm_",
     "clip_grad_value_",
     "clip_grads_with_norm_",
