@@ -25,6 +25,7 @@ SUITE = {
     "tiny_ops": [[]],
     "row_writes": [[]],
     "slices": [[]],
+    "rnn": [[]],
     "memory": [[]],
     "mnist_epoch": [[]],
     "jacobian_modes": [[]],
@@ -33,7 +34,7 @@ SUITE = {
     "instructions": [[]],
 }
 THREADS = {"mlp_step": (1, 2), "mlp_overhead": (1,), "tiny_ops": (1, 2), "row_writes": (1,),
-           "slices": (1,), "memory": (1,), "mnist_epoch": (1, 2),
+           "slices": (1,), "rnn": (1,), "memory": (1,), "mnist_epoch": (1, 2),
            "jacobian_modes": (1,), "checkpoint_memory": (1,), "conv": (1,), "instructions": (1,)}
 
 
