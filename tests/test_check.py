@@ -180,3 +180,13 @@ def test_gradcheck_warns_when_f_computes_in_float32():
         report = gradcheck(lambda x: (x * x).astype("float32"), np.array([1.0, 2.0]),
                            raise_exception=False)
     assert not report.passed
+
+
+def test_gradcheck_and_numerical_grad_take_fortran_ordered_inputs():
+    """Linear keeps its weight in Fortran order; the one-hot directions must still reach it
+    (a reshape(-1) of a Fortran-ordered array is a copy)."""
+    w = np.asfortranarray(np.random.default_rng(1).standard_normal((3, 4)))
+    x = np.random.default_rng(2).standard_normal((2, 4))
+    assert gradcheck(lambda w: wg.tanh(wg.tensor(x) @ w.T), (w,), n_random=0).passed
+    g = numerical_grad(lambda w: (w * w).sum(), w)
+    np.testing.assert_allclose(g, 2 * w, rtol=1e-6)

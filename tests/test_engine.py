@@ -665,3 +665,54 @@ def test_a_sliced_gradient_meets_sparse_rows_and_hooks(torch_mod):
     assert isinstance(seen[0], wg.Tensor)
     np.testing.assert_array_equal(seen[0].numpy(), [1, 1, 0, 0, 3, 3])
     np.testing.assert_array_equal(x.grad.numpy(), [1, 1, 0, 0, 3, 3])
+
+
+def test_a_write_into_one_element_reaches_its_tensor(torch_mod):
+    """x[i, j] (an int per axis) is a 0-d view, as PyTorch's: an in-place op on it, directly
+    or through a view of a view, changes x and is differentiated through; a 0-d tensor's
+    x[()] too, and a parameter's entry under no_grad (as init code writes it)."""
+    data = np.arange(6.0).reshape(2, 3)
+    seen = {}
+    for M in (wg, torch_mod):
+        x = M.tensor(data, requires_grad=True)
+        y = x * 1.0
+        y[1, 0].mul_(2)
+        v = y[0][1]
+        v += 10
+        y[1][2].mul_(y[0, 0] + 3)
+        (y * y).sum().backward()
+        z = M.tensor(3.0)
+        z[()].add_(1)
+        b = M.tensor(np.zeros(3), requires_grad=True)
+        with M.no_grad():
+            b[0].fill_(1.0)
+        seen[M] = [np.asarray(t.tolist()) for t in (y.detach(), x.grad, z, b.detach())]
+    for ours, theirs in zip(seen[wg], seen[torch_mod]):
+        np.testing.assert_array_equal(ours, theirs)
+    # by hand: y[1, 0] = 2 * 3, y[0, 1] = 1 + 10, y[1, 2] = 5 * (0 + 3)
+    np.testing.assert_array_equal(seen[wg][0], [[0, 11, 2], [6, 4, 15]])
+
+
+def test_a_tensor_seed_takes_the_roots_dtype(torch_mod):
+    """backward(gradient=...) and autograd.grad(grad_outputs=...) cast a seed of another
+    dtype to the root's, as PyTorch: a leaf root's .grad, a hook and retain_grad see it."""
+    for M in (wg, torch_mod):
+        f32, f64 = (torch_mod.float32, torch_mod.float64) if M is torch_mod else ("float32",
+                                                                                  "float64")
+        x = M.tensor(np.ones(3), dtype=f32, requires_grad=True)
+        x.backward(M.tensor(np.ones(3), dtype=f64))
+        assert str(x.grad.dtype).endswith("float32")
+        x = M.tensor(np.ones(3), dtype=f32, requires_grad=True)
+        x.backward(M.tensor(np.ones(3, np.int64)))
+        assert str(x.grad.dtype).endswith("float32")
+        y = M.tensor(np.ones(3), dtype=f64, requires_grad=True) * 2
+        y.retain_grad()
+        hooked = []
+        y.register_hook(lambda g: hooked.append(str(g.dtype)) or None)
+        y.backward(M.tensor(np.ones(3), dtype=f32))
+        assert hooked[0].endswith("float64") and str(y.grad.dtype).endswith("float64")
+        x = M.tensor(np.ones(3), dtype=f32, requires_grad=True)
+        for create_graph in (False, True):
+            (g,) = M.autograd.grad(x, x, M.tensor(np.ones(3), dtype=f64),
+                                   create_graph=create_graph)
+            assert str(g.dtype).endswith("float32")

@@ -316,6 +316,40 @@ def _unit_no_jvp():
     wg.jvp(u, (wg.ones(2),), (wg.ones(2),))
 
 
+def _faulty_function(backward=None):
+    attrs = {"forward": staticmethod(lambda ctx, x: x * 2)}
+    if backward is not None:
+        attrs["backward"] = staticmethod(backward)
+    return type("Faulty", (wg.autograd.Function,), attrs)
+
+
+def _function_no_backward():
+    _faulty_function().apply(wg.ones(5, requires_grad=True)).sum().backward()
+
+
+def _function_backward_count():
+    _faulty_function(lambda ctx, g: (g, g)).apply(wg.ones(5, requires_grad=True)).sum().backward()
+
+
+def _twice_once_differentiable():
+    from wengert.autograd.function import once_differentiable
+
+    class Exp(wg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, g):
+            return g * ctx.saved_tensors[0]
+    x = wg.ones(2, requires_grad=True)
+    g, = wg.autograd.grad(Exp.apply(x), x, wg.ones(2, requires_grad=True), create_graph=True)
+    g.sum().backward()
+
+
 def _recompute_captured():
     w = wg.ones(2, requires_grad=True)
     wg.checkpoint(lambda x: x * w, wg.ones(2, requires_grad=True)).sum().backward()
@@ -601,6 +635,15 @@ CATALOGUE = {
                                   ValueError, r"nesterov.*momentum"),
     "state-dict-missing": (_state_dict_missing, KeyError, r"bias"),
     "state-dict-shape": (_state_dict_shape, ValueError, r"weight.*\(4, 2\).*\(3, 2\)"),
+    "parametrize-args": (lambda: nn.utils.parametrize.register_parametrization(
+                             nn.Linear(3, 4), "foo", nn.Identity()),
+                         wg.ArgumentError, r"register_parametrization: Linear has no parameter, "
+                                           r"buffer or parametrized tensor named 'foo'"),
+    "parametrize-shape": (lambda: nn.utils.parametrize.register_parametrization(
+                              nn.Linear(3, 4), "weight", nn.Flatten(0)),
+                          wg.ShapeError, r"register_parametrization: the parametrized tensor has "
+                                         r"shape \(12,\) but the tensor has \(4, 3\).*Hint: pass "
+                                         r"unsafe=True"),
     "idx-magic": (_bad_magic, wg.DatasetError, r"idx1-ubyte.gz.*magic"),
     "idx-truncated": (_truncated, wg.DatasetError, r"idx1-ubyte.gz.*truncated"),
     "dataset-lengths": (_loader_lengths, wg.ShapeError, r"TensorDataset.*\(3,\).*\(4,\)"),
@@ -675,12 +718,25 @@ CATALOGUE = {
                         wg.ArgumentError, r"jvp\(<lambda>\).*tuples.*Tensor"),
     "has-aux": (lambda: wg.grad(lambda x: (x * x).sum(), has_aux=True)(wg.ones(2)),
                 wg.ArgumentError, r"has_aux=True.*pair"),
+    "functional-call-args": (lambda: wg.functional.functional_call(
+                                 nn.Linear(3, 2), {"foo": wg.ones(1)}, (wg.ones(1, 3),),
+                                 strict=True),
+                             wg.ArgumentError, r"functional_call\(strict=True\) for Linear: "
+                                               r"missing keys \['bias', 'weight'\], unexpected "
+                                               r"keys \['foo'\]\. Hint"),
     "unit-definition": (lambda: wg.unit(lambda x: x, back=None, name="ident"), wg.ArgumentError,
                         r"unit 'ident': back must be a function"),
     "unit-back-result": (_unit_back_count, wg.ArgumentError,
                          r"unit 'mul': back must return one gradient per argument \(2\)"),
     "unit-back-shape": (_unit_back_shape, wg.ShapeError, r"unit 'double'.*\(5,\).*\(2,\)"),
     "unit-no-jvp": (_unit_no_jvp, wg.GraphError, r"unit 'double' has no JVP rule.*jvp="),
+    "function-definition": (_function_no_backward, wg.GraphError,
+                            r"autograd.Function 'Faulty' does not implement backward.*Hint"),
+    "function-backward-result": (_function_backward_count, wg.GraphError,
+                                 r"'Faulty': backward returned 2 gradients, expected 1"),
+    "once-differentiable": (_twice_once_differentiable, wg.GraphError,
+                            r"differentiate twice the backward of autograd.Function 'Exp'.*"
+                            r"@once_differentiable"),
     "recompute-fn": (_recompute_captured, wg.GraphError,
                      r"checkpoint.*not among its arguments.*\(2,\)"),
     "gradcheck-args": (lambda: wg.check.gradcheck(lambda x: x.sum(), wg.ones(2), order=3),
@@ -718,6 +774,9 @@ CATALOGUE = {
     "channel-input-shape": (lambda: F.dropout1d(wg.ones(2, 3, 4, 5)), wg.ShapeError,
                             r"dropout1d: expected a 2-D \(C, L\) or 3-D \(N, C, L\) input, "
                             r"got shape \(2, 3, 4, 5\)\. Hint"),
+    "dropout-dtype": (lambda: F.dropout(wg.tensor([1, 2, 3]), 0.5), wg.DTypeError,
+                      r"dropout: cannot drop entries of an input of dtype int64 \(shape "
+                      r"\(3,\)\).*floating input.*Hint"),
     "activation-args": (lambda: F.rrelu(wg.ones(2), 0.5, 0.25), wg.ArgumentError,
                         r"rrelu: lower=0.5 is greater than upper=0.25.*Hint: swap them"),
     "rnn-input-shape": (lambda: nn.GRU(3, 4)(wg.ones(5, 2, 4)), wg.ShapeError,

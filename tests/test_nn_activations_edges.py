@@ -380,8 +380,46 @@ def test_gumbel_softmax_arguments():
 
 
 # --- one_hot ------------------------------------------------------------------------------
-def test_one_hot_is_wengerts_own(torch_mod):
-    assert F.one_hot is wg.one_hot  # exported, not a second implementation
-    labels = np.array([[0, 3], [2, 1]])
-    expected = torch_mod.nn.functional.one_hot(torch_mod.tensor(labels), 4).numpy()
-    np.testing.assert_array_equal(F.one_hot(wg.tensor(labels), 4).data, expected)
+@pytest.mark.parametrize("labels, num_classes", [([[0, 3], [2, 1]], 4), ([[0, 3], [2, 1]], -1),
+                                                  (2, 5), ([], 3), ([4, 0, 4], -1)])
+def test_one_hot_is_pytorchs(torch_mod, labels, num_classes):
+    labels = np.array(labels, dtype=np.int64)
+    expected = torch_mod.nn.functional.one_hot(torch_mod.tensor(labels), num_classes).numpy()
+    for dtype in (np.int64, np.int32, np.uint8):  # PyTorch takes int64 only
+        ours = F.one_hot(wg.tensor(labels.astype(dtype)), num_classes)
+        assert ours.dtype == np.int64 and ours.shape == expected.shape
+        np.testing.assert_array_equal(ours.data, expected)
+
+
+@pytest.mark.parametrize("labels, dtype, num_classes, error", [
+    ([], "int64", -1, wg.ShapeError), ([-1], "int64", 3, wg.ShapeError),
+    ([3], "int64", 3, wg.ShapeError), ([1.0], "float64", -1, TypeError)])
+def test_one_hot_refuses_what_pytorch_refuses(torch_mod, labels, dtype, num_classes, error):
+    with pytest.raises(RuntimeError):
+        torch_mod.nn.functional.one_hot(torch_mod.tensor(labels, dtype=getattr(torch_mod, dtype)),
+                                        num_classes)
+    with pytest.raises(error):
+        F.one_hot(wg.tensor(np.array(labels, dtype=dtype)), num_classes)
+
+
+# --- float16 inputs of the random activations --------------------------------------------------
+def test_rrelu_and_gumbel_softmax_keep_a_float16_input_float16(torch_mod):
+    # their draws are float64 (NumPy draws no float16) and once made the result float32
+    x = np.random.default_rng(6).normal(size=(5, 7)).astype(np.float16)
+    assert torch_mod.nn.functional.gumbel_softmax(torch_mod.tensor(x)).dtype == \
+        torch_mod.float16
+    assert torch_mod.nn.functional.rrelu(torch_mod.tensor(x)).dtype == torch_mod.float16
+    for draw in (lambda x: F.rrelu(x, 0.1, 0.3, training=True),
+                 lambda x: F.gumbel_softmax(x, tau=0.5),
+                 lambda x: F.gumbel_softmax(x, hard=True)):
+        wg.manual_seed(2)
+        ours = draw(wg.tensor(x, requires_grad=True))
+        assert ours.dtype == np.float16
+        wg.manual_seed(2)  # the same draws, with the rest in float64: equal to rounding
+        wide = draw(wg.tensor(x.astype(np.float64)))
+        np.testing.assert_allclose(ours.data.astype(np.float64), wide.data, rtol=2e-3,
+                                   atol=2e-3)
+    x16 = wg.tensor(x, requires_grad=True)
+    F.rrelu(x16, 0.1, 0.3, training=True).sum().backward()
+    slopes = x16.grad.data[x < 0]
+    assert x16.grad.dtype == np.float16 and ((slopes >= 0.0999) & (slopes <= 0.3001)).all()

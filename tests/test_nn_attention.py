@@ -96,6 +96,31 @@ def test_sdpa_fully_masked_row_gives_zeros_as_torch(torch_mod):
         assert all(np.isfinite(x.grad.data).all() for x in xs)
 
 
+def test_sdpa_float32_mask_keeps_a_float16_query_float16(torch_mod):
+    """A float32 mask is allowed beside any query dtype; PyTorch adds it in the query's
+    dtype, so the output (and the query's gradient) stay float16, while the mask's gradient
+    is float32."""
+    torch = torch_mod
+    rng = np.random.default_rng(12)
+    q, k = rng.normal(size=(2, 3, 4)).astype(np.float16), rng.normal(size=(2, 5, 4))
+    k = k.astype(np.float16)
+    mask = rng.normal(size=(3, 5)).astype(np.float32)
+    mask[0, 1] = NEG_INF
+    ours = [wg.tensor(a, requires_grad=True) for a in (q, k, mask)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, mask)]
+    out = F.scaled_dot_product_attention(ours[0], ours[1], ours[1], attn_mask=ours[2])
+    tout = _torch_sdpa(torch, theirs[0], theirs[1], theirs[1], attn_mask=theirs[2])
+    assert out.dtype == np.float16 and tout.dtype == torch.float16
+    np.testing.assert_allclose(out.data.astype(float), tout.detach().numpy().astype(float),
+                               rtol=2e-3, atol=2e-3)
+    out.astype("float32").sum().backward()
+    tout.float().sum().backward()
+    for a, b in zip(ours, theirs):
+        assert a.grad.dtype == b.grad.numpy().dtype
+        np.testing.assert_allclose(a.grad.data.astype(float), b.grad.numpy().astype(float),
+                                   rtol=5e-3, atol=5e-3)
+
+
 def test_sdpa_causal_is_the_top_left_mask():
     rng = np.random.default_rng(5)
     q, k, v = (wg.tensor(rng.normal(size=s)) for s in ((2, 3, 4), (2, 5, 4), (2, 5, 6)))

@@ -270,3 +270,42 @@ def test_error_messages_name_the_layer_and_the_shape():
     with pytest.raises(wg.ShapeError, match=r"feature_alpha_dropout: channel-wise dropout "
                                             r"needs a channel axis.*\(5,\)"):
         nn.FeatureAlphaDropout()(wg.ones(5))
+
+
+# --- dtypes ------------------------------------------------------------------------------------
+DROPOUTS = {"dropout": F.dropout, **CHANNEL, **ALPHA}
+# an input each takes without a warning
+SHAPES = {"dropout": (3, 4, 5), "dropout1d": (3, 4, 5), "dropout2d": (2, 3, 4, 5),
+          "dropout3d": (2, 3, 2, 2, 2), "alpha_dropout": (3, 4, 5),
+          "feature_alpha_dropout": (3, 4, 5)}
+
+
+@pytest.mark.parametrize("name", list(DROPOUTS))
+def test_a_float16_input_stays_float16_as_torchs(torch_mod, name):
+    # the alpha dropouts once gave float64, their affine map being made in the draws' dtype
+    x = np.random.default_rng(4).normal(size=SHAPES[name]).astype(np.float16)
+    theirs = getattr(torch_mod.nn.functional, name)(torch_mod.tensor(x), 0.4, True)
+    assert theirs.dtype == torch_mod.float16
+    wg.manual_seed(5)
+    ours = DROPOUTS[name](wg.tensor(x), 0.4, True)
+    assert ours.dtype == np.float16
+    # the same draws (float64 for both inputs) with the map in float64: equal to rounding
+    wg.manual_seed(5)
+    wide = DROPOUTS[name](wg.tensor(x.astype(np.float64)), 0.4, True)
+    np.testing.assert_allclose(ours.data.astype(np.float64), wide.data, rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.parametrize("name", list(DROPOUTS))
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_integer_and_bool_inputs_are_refused_when_dropping_as_torch(torch_mod, name, dtype):
+    x = np.ones(SHAPES[name], dtype=dtype)
+    tF = getattr(torch_mod.nn.functional, name)
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+        tF(torch_mod.tensor(x), 0.5, True)
+    with pytest.raises(wg.DTypeError, match=rf"{name}: cannot drop entries of an input of "
+                                            rf"dtype {dtype} \(shape .*floating input.*Hint"):
+        DROPOUTS[name](wg.tensor(x), 0.5, True)
+    # p = 1 multiplies by zeros of the input's dtype, which torch does for any dtype
+    theirs, ours = tF(torch_mod.tensor(x), 1.0, True), DROPOUTS[name](wg.tensor(x), 1.0, True)
+    assert ours.dtype == np.dtype(dtype) and theirs.dtype == getattr(torch_mod, dtype)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())

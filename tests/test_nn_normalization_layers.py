@@ -524,3 +524,49 @@ def test_local_response_norm_refuses_what_torch_refuses(torch_mod):
     x = wg.ones(0, 3, 4)
     assert F.local_response_norm(x, 2) is x  # an empty input comes back, as in PyTorch
     assert tF.local_response_norm(torch_mod.ones(0, 3, 4), 2).shape == (0, 3, 4)
+
+
+# --- running statistics given as NumPy arrays -------------------------------------------------
+@pytest.mark.parametrize("function", ["batch_norm", "instance_norm"])
+def test_numpy_running_statistics_are_updated_in_place_as_torchs(torch_mod, rng, function):
+    # an ndarray's .data is its raw buffer, not its values: training once failed with a
+    # TypeError here, while evaluation with the same arrays worked
+    x = rng.normal(1.0, 2.0, (4, 3, 5))
+    stats = [rng.normal(size=3), rng.uniform(0.5, 2.0, 3)]
+    torch_stats = [torch_mod.tensor(a.copy()) for a in stats]
+    if function == "batch_norm":
+        out = F.batch_norm(wg.tensor(x), *stats, training=True, momentum=0.3)
+        expected = torch_mod.nn.functional.batch_norm(torch_mod.tensor(x), *torch_stats,
+                                                      training=True, momentum=0.3)
+    else:
+        out = F.instance_norm(wg.tensor(x), *stats, momentum=0.3)
+        expected = torch_mod.nn.functional.instance_norm(torch_mod.tensor(x), *torch_stats,
+                                                         momentum=0.3)
+    np.testing.assert_allclose(out.data, expected.numpy(), **TOL[np.float64])
+    for ours, theirs in zip(stats, torch_stats):
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12)
+
+
+# --- empty inputs of LayerNorm, RMSNorm and GroupNorm -------------------------------------------
+@pytest.mark.parametrize("name, args, shape", [
+    ("GroupNorm", (2, 4), (0, 4, 5)), ("GroupNorm", (2, 4), (0, 4)),
+    ("GroupNorm", (2, 4), (3, 4, 0)), ("LayerNorm", ((0, 3),), (2, 0, 3)),
+    ("LayerNorm", ((0,),), (3, 0)), ("RMSNorm", ((0,),), (3, 0))])
+def test_an_empty_input_comes_back_empty_as_torchs(torch_mod, name, args, shape):
+    # GroupNorm on an empty batch once failed in a reshape to (0, groups, -1), and the others
+    # in a mean over an empty axis, where torch has no value to normalise and returns them
+    ours, theirs = _pair(torch_mod, name, *args)
+    x = wg.tensor(np.zeros(shape), requires_grad=True)
+    tx = torch_mod.zeros(shape, requires_grad=True)
+    out, tout = ours(x), theirs(tx)
+    assert out.shape == tuple(tout.shape) == shape
+    out.sum().backward()
+    tout.sum().backward()
+    assert x.grad.shape == shape
+    for pname, p in ours.named_parameters():
+        theirs_grad = getattr(theirs, pname).grad.numpy()
+        if name == "GroupNorm" and shape[2:] == (0,) and pname == "weight":
+            # torch's weight gradient there is 0 / 0 = NaN; wengert's is the empty sum
+            assert np.isnan(theirs_grad).all()
+            theirs_grad = np.zeros_like(theirs_grad)
+        np.testing.assert_array_equal(p.grad.data, theirs_grad)

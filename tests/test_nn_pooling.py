@@ -239,6 +239,67 @@ def test_empty_batch():
     assert F.avg_pool2d(wg.tensor(np.zeros((0, 2, 4, 4))), 2).shape == (0, 2, 2, 2)
 
 
+def _empty_cases():
+    """(function, input shape, arguments after the input): empty batches, channels and
+    spatial axes, batched and unbatched, and adaptive output sizes of 0 on each axis."""
+    for d in (1, 2, 3):
+        spatial = (4,) * d
+        shapes = [(0, 1) + spatial, (2, 0) + spatial, (0, 0) + spatial, (0,) + spatial,
+                  (1, 1, 0) + spatial[1:], (0, 1) + spatial[1:] + (0,), (0,) + spatial[1:] + (0,)]
+        for shape in shapes:
+            yield f"max_pool{d}d", shape, (2,)
+            yield f"avg_pool{d}d", shape, (2,)
+            for size in (0, 2):
+                yield f"adaptive_avg_pool{d}d", shape, (size,)
+                yield f"adaptive_max_pool{d}d", shape, (size, True)
+        for shape in [(2, 3) + spatial, (3,) + spatial, (0, 3) + spatial, (2, 0) + spatial]:
+            for axis in range(d):
+                size = tuple(0 if a == axis else 3 for a in range(d))
+                yield f"adaptive_avg_pool{d}d", shape, (size,)
+                yield f"adaptive_max_pool{d}d", shape, (size, True)
+
+
+@pytest.mark.parametrize("name, shape, args", list(_empty_cases()))
+def test_empty_inputs_and_outputs_follow_torch(torch_mod, name, shape, args):
+    # PyTorch 2.13 pools an empty batch everywhere, an empty channel in adaptive_avg_pool1d
+    # and 2d, and that of an unbatched input in adaptive max pooling and adaptive_avg_pool3d;
+    # adaptive output sizes may be 0. An empty spatial axis is an error everywhere.
+    try:
+        expected = getattr(torch_mod.nn.functional, name)(torch_mod.zeros(shape), *args)
+    except RuntimeError:
+        with pytest.raises(ShapeError, match=rf"{name}: expected a non-empty"):
+            getattr(F, name)(wg.zeros(*shape), *args)
+        return
+    xw = wg.tensor(np.zeros(shape), requires_grad=True)
+    ours = getattr(F, name)(xw, *args)
+    if isinstance(expected, tuple):
+        (expected, expected_index), (ours, index) = expected, ours
+        assert index.dtype == np.int64 and index.shape == tuple(expected_index.shape)
+    assert ours.shape == tuple(expected.shape) and ours.dtype == np.float64
+    assert ours.data.size == 0
+    # the sum of an empty output is the constant 0: a zero gradient (PyTorch's backward
+    # refuses most empty outputs)
+    ours.sum().backward()
+    np.testing.assert_array_equal(xw.grad.data, np.zeros(shape))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name, shape, size", [
+    ("adaptive_avg_pool1d", (2, 3, 9), 4), ("adaptive_avg_pool2d", (2, 2, 7, 6), (3, 4)),
+    ("adaptive_avg_pool2d", (1, 2, 5, 6), (8, 1)),
+    ("adaptive_avg_pool3d", (1, 2, 5, 6, 5), (2, 3, 4))])
+def test_adaptive_avg_pool_infinities_and_nan_follow_torch(torch_mod, name, shape, size, dtype):
+    # the window sums are matmuls by 0/1 matrices, where an infinity times a 0 would be NaN
+    # in every window of its row; such inputs are summed entry by entry, as PyTorch sums them
+    x = _distinct(shape, dtype)
+    flat = x.reshape(-1)
+    flat[[2, flat.size // 2, -3, -1]] = [np.inf, np.nan, -np.inf, np.inf]
+    (v, _, g), (tv, _, tg) = _run_both(torch_mod, *_both(torch_mod, name, size)[:2], x)
+    assert np.isinf(tv).any() and np.isnan(tv).any() and np.isfinite(tv).any()
+    np.testing.assert_allclose(v, tv, **TOL[dtype])
+    np.testing.assert_allclose(g, tg, **TOL[dtype])
+
+
 # --- errors ---------------------------------------------------------------------------------
 def test_padding_larger_than_half_the_kernel():
     x = wg.tensor(np.zeros((1, 1, 5, 5)))

@@ -460,6 +460,11 @@ def test_cell_errors(torch_mod, name, x_shape, hx, error, match):
      r"padding_side='middle' is not allowed"),
     (lambda r, t: r.pack_sequence([t.ones(3, 2), t.ones(0, 2)]), ArgumentError,
      r"every length must be at least 1, got \[3, 0\]"),
+    (lambda r, t: r.pack_padded_sequence(t.ones(4, 0, 2), []), ArgumentError,
+     r"cannot pack an empty batch \(input of shape \(4, 0, 2\)\)"),
+    (lambda r, t: r.pack_padded_sequence(t.ones(0, 4, 2), [], batch_first=True,
+                                         enforce_sorted=False), ArgumentError,
+     r"cannot pack an empty batch"),
 ])
 def test_packing_errors(torch_mod, call, error, match):
     _both_raise(torch_mod, lambda: call(rnn_utils, wg),

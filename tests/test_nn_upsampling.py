@@ -153,6 +153,86 @@ def test_antialias_output_width_one(torch_mod):
         np.testing.assert_allclose(ours.data, row.mT.numpy(), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("shape, kwargs", [
+    ((1, 2, 300), dict(size=700, mode="linear")),  # axes longer than 128: resized in bands
+    ((2, 1, 300), dict(size=131, mode="linear", align_corners=True)),
+    ((1, 1, 3, 200), dict(size=(4, 450), mode="bicubic")),
+    ((1, 1, 3, 200), dict(size=(2, 60), mode="bilinear", antialias=True)),
+    ((1, 1, 3, 200), dict(size=(5, 23), mode="bicubic", antialias=True, align_corners=True)),
+    ((1, 1, 2, 2, 150), dict(size=(3, 1, 290), mode="trilinear")),
+    ((1, 2, 3, 200), dict(scale_factor=(1.5, 2.3), mode="nearest")),
+    ((1, 1, 3, 300), dict(size=(3, 100), mode="nearest-exact"))])
+def test_long_axes_match_torch(torch_mod, shape, kwargs):
+    _compare(torch_mod, shape, **kwargs)
+    # float32 source coordinates past 256 are rounded to 3e-5, and PyTorch's kernel rounds
+    # them differently from ATen's scalar formula, which wengert follows
+    _compare(torch_mod, shape, np.float32, 1e-4, **kwargs)
+
+
+NON_FINITE = [((1, 2, 9), dict(size=20, mode="linear")), ((1, 2, 9), dict(size=4, mode="linear")),
+              ((1, 2, 200), dict(size=450, mode="linear")),
+              ((1, 1, 5, 6), dict(size=(11, 13), mode="bicubic")),
+              ((1, 1, 6, 150), dict(size=(3, 40), mode="bilinear", antialias=True)),
+              ((1, 1, 3, 4, 5), dict(scale_factor=1.5, mode="trilinear")),
+              ((1, 2, 5, 6), dict(scale_factor=2, mode="nearest")),
+              ((1, 2, 6, 9), dict(scale_factor=(0.5, 1 / 3), mode="nearest")),
+              ((1, 2, 5, 6), dict(scale_factor=1.5, mode="nearest-exact"))]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape, kwargs", NON_FINITE)
+def test_infinities_and_nan_stay_where_torch_puts_them(torch_mod, shape, kwargs, dtype):
+    # a matmul would also multiply them by its zeros (NaN in every entry of their rows):
+    # such inputs are resized tap by tap, as PyTorch's kernels
+    x = _normal(shape, dtype=dtype)
+    flat = x.reshape(-1)
+    flat[[1, flat.size // 2, -2]] = [np.inf, np.nan, -np.inf]
+    theirs = torch_mod.nn.functional.interpolate(torch_mod.tensor(x), **kwargs).numpy()
+    xw = wg.tensor(x, requires_grad=True)
+    ours = F.interpolate(xw, **kwargs)
+    assert np.isnan(theirs).any() and np.isfinite(theirs).any()
+    np.testing.assert_allclose(ours.data, theirs, rtol=2e-5, atol=2e-5)  # NaN where NaN
+    # the map is linear, so its gradient does not depend on the input: as for zeros
+    g = _normal(ours.shape, 1, dtype)
+    (ours * g).sum().backward()
+    zeros = wg.tensor(np.zeros_like(x), requires_grad=True)
+    (F.interpolate(zeros, **kwargs) * g).sum().backward()
+    np.testing.assert_allclose(xw.grad.data, zeros.grad.data, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs", [dict(scale_factor=2, mode="nearest"),
+                                    dict(scale_factor=0.5, mode="nearest"),
+                                    dict(scale_factor=(1, 2.5), mode="nearest-exact")])
+def test_uint8_copies_match_torch(torch_mod, kwargs):
+    x = np.random.default_rng(0).integers(0, 256, (2, 3, 6, 4)).astype(np.uint8)
+    np.testing.assert_array_equal(F.interpolate(wg.tensor(x), **kwargs).data,
+                                  torch_mod.nn.functional.interpolate(torch_mod.tensor(x),
+                                                                      **kwargs).numpy())
+
+
+@pytest.mark.parametrize("shape, kwargs", [
+    ((0, 2, 5, 6), dict(scale_factor=2, mode="bilinear")),
+    ((0, 1, 3, 200), dict(size=(4, 450), mode="bicubic")),
+    ((0, 1, 3, 4, 5), dict(scale_factor=2)), ((0, 1, 6, 6), dict(scale_factor=0.5)),
+    ((0, 1, 6, 150), dict(size=(2, 50), mode="bilinear", antialias=True))])
+def test_empty_batch(torch_mod, shape, kwargs):
+    expected = torch_mod.nn.functional.interpolate(torch_mod.zeros(shape), **kwargs)
+    x = wg.tensor(np.zeros(shape, np.float32), requires_grad=True)
+    y = F.interpolate(x, **kwargs)
+    assert y.shape == tuple(expected.shape) and y.dtype == np.float32
+    y.sum().backward()  # the sum of an empty output is the constant 0
+    np.testing.assert_array_equal(x.grad.data, np.zeros(shape))
+
+
+def test_result_is_not_a_view_of_the_input():
+    # nearest by whole factors reads a slice of the input: the result is still a copy
+    for kwargs in (dict(scale_factor=0.5), dict(scale_factor=(1, 0.5)), dict(size=(4, 4))):
+        x = wg.tensor(np.arange(16.0).reshape(1, 1, 4, 4))
+        y = F.interpolate(x, **kwargs)
+        y.data[...] = -1
+        np.testing.assert_array_equal(x.data, np.arange(16.0).reshape(1, 1, 4, 4))
+
+
 def test_worked_examples():
     x = wg.tensor(np.array([[[0.0, 1.0, 2.0]]]))
     # scale 3/5: nearest reads floor(0.6 o), nearest-exact floor(0.6 (o + 0.5))
@@ -213,6 +293,16 @@ def test_uint8_and_a_new_tensor(torch_mod):
 def test_derivatives_to_second_order_1d(kwargs):
     f = lambda t: F.interpolate(t, **kwargs) ** 2  # noqa: E731
     assert gradcheck(f, (_normal((1, 2, 5)),), order=2, modes=("reverse", "forward")).passed
+
+
+@pytest.mark.parametrize("shape, kwargs", [
+    ((1, 1, 140), dict(size=300, mode="linear")),  # in bands
+    ((1, 1, 140), dict(scale_factor=0.5, mode="linear", align_corners=True)),
+    ((1, 1, 3, 4, 2), dict(scale_factor=2, mode="nearest")),  # repeats
+    ((1, 1, 6, 4), dict(scale_factor=0.5, mode="nearest"))])  # slices
+def test_derivatives_to_second_order_of_each_way(shape, kwargs):
+    f = lambda t: F.interpolate(t, **kwargs) ** 2  # noqa: E731
+    assert gradcheck(f, (_normal(shape),), order=2, modes=("reverse", "forward")).passed
 
 
 @pytest.mark.parametrize("kwargs", [dict(scale_factor=(1.4, 0.7), mode="bicubic"),

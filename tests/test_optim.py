@@ -227,6 +227,8 @@ def test_zero_grad():
     (lambda ps: optim.RMSprop(ps, alpha=-0.9), "alpha=-0.9"),
     (lambda ps: optim.Adagrad(ps, lr_decay=-1), "lr_decay=-1"),
     (lambda ps: optim.SparseAdam(ps, lr=-1), "SparseAdam: invalid lr=-1"),
+    (lambda ps: optim.SparseAdam(ps, lr=0), "SparseAdam: invalid lr=0"),   # PyTorch refuses
+    (lambda ps: optim.SparseAdam(ps, eps=0), "SparseAdam: .* eps=0"),       # 0 here too
 ])
 def test_invalid_hyperparameters_are_named(make, names):
     with pytest.raises(ValueError, match=names) as info:

@@ -426,8 +426,8 @@ def test_lbfgs_errors(torch_mod):
                             ({"max_iter": 0}, r"max_iter=0"),
                             ({"max_eval": 0}, r"max_eval=0"),
                             ({"max_iter": 2.5}, r"max_iter=2.5")):
-        with pytest.raises(wg.ArgumentError, match=rf"LBFGS: invalid {pattern}; it must be a "
-                           r"positive integer"):
+        with pytest.raises(wg.ArgumentError, match=rf"LBFGS: {pattern} must be a positive "
+                           r"integer"):
             optim.LBFGS([w], **kwargs)
     with pytest.raises(TypeError):
         opt.step()  # the closure is required, as in PyTorch

@@ -293,3 +293,53 @@ def test_fused_refuses_sparse_gradients_as_torch(torch_mod, name):
     getattr(optim, name)([p], lr=0.1, fused=False).step()
     np.testing.assert_allclose(p.data[0], 0.0)
     assert (p.data[1:3] < 0).all()
+
+
+# --- loading an older state dict -----------------------------------------------------------------
+# values other than the constructor's for the flags torch's __setstate__ fills in
+NON_DEFAULT = {"maximize": True, "foreach": True, "capturable": True, "amsgrad": True,
+               "centered": True, "momentum": 0.5, "nesterov": True,
+               "decoupled_weight_decay": True}
+
+
+@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if n != "Optimizer"])
+def test_a_group_lacking_a_key_gets_its_constructor_default_as_torchs(torch_mod, name):
+    # a state dict saved before the optimizer took a flag: the saved optimizer behaved as
+    # the flag's default, whatever the loading optimizer was built with
+    params = set(inspect.signature(getattr(torch_mod.optim, name).__init__).parameters)
+    flags = {k: v for k, v in NON_DEFAULT.items() if k in params}
+    p, tp = wg.zeros(2, requires_grad=True), torch_mod.zeros(2, requires_grad=True)
+    opt, topt = getattr(optim, name)([p], **flags), getattr(torch_mod.optim, name)([tp], **flags)
+    old, told = getattr(optim, name)([p]).state_dict(), getattr(torch_mod.optim, name)([tp])\
+        .state_dict()
+    for group in (old["param_groups"][0], told["param_groups"][0]):
+        for key in list(group):
+            if key not in ("params", "lr"):
+                del group[key]
+    opt.load_state_dict(old)
+    topt.load_state_dict(told)
+    ours, theirs = opt.param_groups[0], topt.param_groups[0]
+    filled = [k for k in theirs if k not in ("params", "lr")]  # what torch fills in
+    if name == "SGD":  # torch's SGD alone fills fused=False, not its default None: both unfused
+        assert theirs["fused"] is False and ours["fused"] is None
+        filled.remove("fused")
+    assert {k: ours[k] for k in filled} == {k: theirs[k] for k in filled}
+    # every key is back (torch leaves the others missing, and fails when it steps)
+    assert set(ours) == set(opt.defaults) | {"params"}
+    if name != "AdamW":  # whose groups always keep decoupled_weight_decay=True
+        assert {k: ours[k] for k in flags} == {k: type(opt)([p]).defaults[k] for k in flags}
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adagrad"])
+def test_a_group_saved_before_fused_takes_sparse_gradients(name):
+    # "fused" is filled in as None, so the sparse step reads it like any other key
+    p = wg.zeros(5, 3, requires_grad=True)
+    old = getattr(optim, name)([p], lr=0.1).state_dict()
+    del old["param_groups"][0]["fused"]
+    opt = getattr(optim, name)([p], lr=0.1, fused=True)
+    opt.load_state_dict(old)
+    assert opt.param_groups[0]["fused"] is None
+    p.grad = RowSparse([1, 2, 1], np.ones((3, 3)), (5, 3))
+    opt.step()
+    np.testing.assert_allclose(p.data[0], 0.0)
+    assert (p.data[1:3] < 0).all()

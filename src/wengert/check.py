@@ -63,9 +63,10 @@ def numerical_grad(f, x, eps=1e-6, argnum=0, others=()):
     argnum = int(argnum) % n
     primals = args[:argnum] + [x] + args[argnum:]
     zeros = [np.zeros_like(a) for a in primals]
-    grad = np.zeros_like(x)
+    # C order (zeros_like keeps a Fortran-ordered x's layout, whose reshape(-1) is a copy)
+    grad = np.zeros(x.shape, x.dtype)
     for i in range(x.size):
-        direction = np.zeros_like(x)
+        direction = np.zeros(x.shape, x.dtype)
         direction.reshape(-1)[i] = 1
         tangents = zeros[:argnum] + [direction] + zeros[argnum + 1:]
         d = numerical_jvp(f, primals, tangents, eps)
@@ -179,7 +180,7 @@ def _check(flat_f, xs, eps, atol, rtol, order, modes, full, n_random, rng):
         for x in xs:
             cols = []
             for k in range(x.size):
-                tangents = [np.zeros_like(y) for y in xs]
+                tangents = [np.zeros(y.shape, y.dtype) for y in xs]  # C order: see above
                 tangents[len(numeric)].reshape(-1)[k] = 1
                 cols.append(numerical_jvp(flat_f, xs, tangents, eps))
             numeric.append(np.stack(cols, axis=-1).reshape((m,) + x.shape) if cols

@@ -66,6 +66,20 @@ _LAST = _LastGrads()
 _CALL = "_unit_call"  # the one keyword a unit's node keeps for itself (see _Call)
 
 
+def once_per_node(call, g, ans, compute):
+    """``compute()``: all the input gradients of one recorded application ``call`` (any object
+    that can be weakly referenced) for the upstream gradient ``g`` and output ``ans``, run
+    once; the engine then asks for the node's other inputs, and they come from the last
+    result (see :class:`_LastGrads`). Also used by :mod:`wengert.autograd.function`."""
+    key = _LAST.key
+    if key is not None and key[0]() is call and key[1]() is g and key[2]() is ans:
+        return _LAST.grads
+    grads = compute()
+    _LAST.key = (weakref.ref(call), weakref.ref(g), weakref.ref(ans))
+    _LAST.grads = grads
+    return grads
+
+
 class Unit:
     """A user-defined operation (see the module docstring); made by :func:`unit`."""
 
@@ -113,15 +127,8 @@ class Unit:
     # The parameters before "/" are positional-only, so a user's keyword argument of the same
     # name (k, g, ans, t...) goes to **kwargs and on to forward and back.
     def _vjp(self, k, rebuild, positions, ns, g, ans, /, *inputs, _unit_call, **kwargs):
-        key = _LAST.key
-        if (key is not None and key[0]() is _unit_call and key[1]() is g
-                and key[2]() is ans):
-            grads = _LAST.grads
-        else:
-            args = rebuild(inputs, _unit_call.consts)
-            grads = self._call_back(ns, g, ans, args, kwargs, positions)
-            _LAST.key = (weakref.ref(_unit_call), weakref.ref(g), weakref.ref(ans))
-            _LAST.grads = grads
+        grads = once_per_node(_unit_call, g, ans, lambda: self._call_back(
+            ns, g, ans, rebuild(inputs, _unit_call.consts), kwargs, positions))
         gk, x = grads[k], inputs[k]
         if gk is None:
             return zeros_like(x)

@@ -144,7 +144,12 @@ def _seed(root, gradient, differentiable):
         g.fill(1)  # C calls only: np.ones_like is Python code, cold at the start of backward
         return Tensor._wrap(g) if differentiable else g
     if isinstance(gradient, Tensor):
-        g = gradient if differentiable else gradient.data.copy()
+        # cast to the root's dtype, as PyTorch's: a leaf root takes g as its .grad, and
+        # hooks and retain_grad see it
+        if differentiable:
+            g = gradient if gradient.dtype == root.dtype else gradient.astype(root.dtype)
+        else:
+            g = gradient.data.astype(root.dtype)  # a copy: the engine adds into it
     else:
         g = np.array(gradient, dtype=root.dtype)
         g = Tensor._wrap(g) if differentiable else g

@@ -1,4 +1,4 @@
-"""Forward-mode transforms: ``jvp`` and ``jacfwd``.
+"""Forward-mode transforms: ``jvp``, ``linearize`` and ``jacfwd``.
 
 True forward mode: the inputs become dual numbers (:func:`~wengert.autograd.make_dual`) and one
 evaluation of ``f`` carries their tangents through the primitives' JVP rules; there is no
@@ -76,6 +76,23 @@ def named_jvp(transform, f, primals, tangents, has_aux=False):
     _forget_level(outs, level, aux)
     result = (out, unflatten(out_def, tangents_out))
     return result + (aux,) if has_aux else result
+
+
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)``, as ``torch.func.linearize``: ``jvp_fn(*tangents)`` (one
+    tangent per primal, same structure and shapes) returns ``J_func(primals) . tangents``.
+    The primals' values are copied now, so later writes into them do not move the point.
+    Unlike torch, which replays a traced graph, each ``jvp_fn`` call is one forward-mode pass
+    of ``func`` (what :func:`jvp` costs); the values are the same."""
+    leaves, treedef = flatten(tuple(primals))
+    leaves = [Tensor(float_tensor("linearize", x, f"primals{p}", chosen=False).data.copy())
+              for x, p in zip(leaves, leaf_paths(treedef))]
+    point = unflatten(treedef, leaves)
+    out = func(*point)
+
+    def jvp_fn(*tangents):
+        return named_jvp("linearize", func, point, tangents)[1]
+    return out, jvp_fn
 
 
 def jacfwd(f, argnums=0, has_aux=False):

@@ -1,4 +1,5 @@
-"""Reverse-mode transforms: ``grad``, ``value_and_grad``, ``vjp`` and ``jacrev``.
+"""Reverse-mode transforms: ``grad``, ``value_and_grad`` (and ``grad_and_value``), ``vjp`` and
+``jacrev``.
 
 Each evaluates ``f`` once while recording, then runs reverse passes over that graph: one for a
 gradient or a VJP, one per output element for a Jacobian (``m`` passes for ``m`` outputs, which
@@ -110,6 +111,18 @@ def value_and_grad(f, argnums=0, has_aux=False):
         value, aux, g = inner(*args, **kwargs)
         return ((value, aux) if has_aux else value), g
     return value_and_grad_f
+
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """``torch.func.grad_and_value``: :func:`value_and_grad` with the pair the other way round,
+    ``(gradient, f(*args))``, or ``(gradient, (f(*args), aux))`` with ``has_aux``."""
+    inner = value_aux_grad("grad_and_value", func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def grad_and_value_f(*args, **kwargs):
+        value, aux, g = inner(*args, **kwargs)
+        return g, ((value, aux) if has_aux else value)
+    return grad_and_value_f
 
 
 def grad(f, argnums=0, has_aux=False):

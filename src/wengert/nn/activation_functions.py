@@ -27,7 +27,6 @@ import warnings
 
 import numpy as np
 
-from ..backend import DEFAULT_FLOAT
 from ..errors import ArgumentError, ShapeError
 from ..ops.activation import log_softmax as _log_softmax, softmax as _softmax
 from ..ops.elementwise import (abs as _abs, clip, elu as _elu, erf, leaky_relu as _leaky_relu,
@@ -55,6 +54,20 @@ def _in_place(name, input, compute, saves_input=True):
                             "leave inplace=False")
 
     return write_in_place(input, name, compute, (), saves_input)
+
+
+def _draw(generator, sample, input, shape=None):
+    """``(draws, dtype)``: random numbers for ``input`` from ``generator`` (default:
+    wengert's global one) by its NumPy method ``sample`` ("random", "standard_exponential"),
+    of ``shape`` (default: the input's), and the dtype that what is made of them takes, the
+    input's when floating, else float64. NumPy draws float32 and float64 only, so the draws
+    for any other input are float64: a caller casts its result, so that a float16 input
+    gives a float16 result as in PyTorch."""
+    dtype = np.dtype(input.dtype) if np.dtype(input.dtype).kind == "f" else np.dtype(np.float64)
+    drawn = getattr((generator or default_generator()).numpy, sample)(
+        input.shape if shape is None else shape,
+        dtype=dtype if dtype in (np.float32, np.float64) else np.float64)
+    return drawn, dtype
 
 
 def relu(input, inplace=False):
@@ -307,11 +320,10 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, ge
                             "are drawn from U(lower, upper). Hint: swap them")
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
-    dtype = input.dtype if input.dtype in (np.float32, np.float64) else DEFAULT_FLOAT
-    draw = (generator or default_generator()).numpy.random(input.shape, dtype=dtype)
+    draw, dtype = _draw(generator, "random", input)
     # a slope for every entry, as PyTorch draws them; x <= 0 takes it (PyTorch's test, so
     # NaN keeps slope 1)
-    slopes = where(input <= 0, draw * (upper - lower) + lower, 1)
+    slopes = where(input <= 0, (draw * (upper - lower) + lower).astype(dtype, copy=False), 1)
     if inplace:
         # x * slopes reads no array of the input's for its gradient: no copy is kept
         return _in_place("rrelu_", input, lambda x: x * slopes, False)
@@ -339,9 +351,9 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1, generator=None)
     if eps != 1e-10:
         warnings.warn("gumbel_softmax: `eps` parameter is deprecated and has no effect.",
                       stacklevel=2)
-    dtype = logits.dtype if logits.dtype in (np.float32, np.float64) else DEFAULT_FLOAT
-    gumbels = -np.log((generator or default_generator()).numpy.standard_exponential(
-        logits.shape, dtype=dtype))
+    exponential, dtype = _draw(generator, "standard_exponential", logits)
+    # the log before the cast: a float16 draw could round to 0, whose log is -inf
+    gumbels = (-np.log(exponential)).astype(dtype, copy=False)
     soft = _softmax((logits + gumbels) / tau, axis=dim)
     if not hard:
         return soft

@@ -140,7 +140,9 @@ def _attend(query, key, value, mask, dropout_p, is_causal, scale):
         if np.dtype(mask.dtype) == np.bool_:
             scores = where(mask.data if isinstance(mask, Tensor) else mask, scores, -np.inf)
         else:
-            scores = scores + mask
+            # a float32 mask on a float16 query is added in the query's dtype, as PyTorch's:
+            # a plain sum would promote the scores, and the output, to float32
+            scores = scores + (mask if mask.dtype == scores.dtype else mask.astype(scores.dtype))
     weights = _safe_softmax(scores)
     if dropout_p > 0:
         weights = F.dropout(weights, dropout_p)

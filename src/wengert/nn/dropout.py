@@ -13,9 +13,8 @@ import warnings
 
 import numpy as np
 
-from ..errors import ArgumentError, ShapeError
-from ..random import default_generator
-from .activation_functions import SELU_ALPHA, SELU_SCALE, _in_place
+from ..errors import ArgumentError, DTypeError, ShapeError
+from .activation_functions import SELU_ALPHA, SELU_SCALE, _draw, _in_place
 from .module import Module
 
 # The SELU's negative saturation value is -SELU_SCALE * SELU_ALPHA; alpha dropout sets the
@@ -36,14 +35,15 @@ def drop(name, input, p, training, inplace, generator, channel_axes=0, alpha=Fal
     1 - p. Plain dropout scales the kept entries by 1/(1-p) and zeroes the others; alpha
     dropout maps kept x to ``a x + b`` and dropped ones to ``a (-SELU_SATURATION) + b``,
     with a and b the constants that keep mean 0 and variance 1. p = 1 gives zeros, as
-    PyTorch's (x * 0). ``inplace``: written into ``input``, which is returned. The checks
-    are PyTorch's, in its order."""
+    PyTorch's (x * 0, of any dtype); otherwise an input that is not floating is a
+    :class:`DTypeError`, and the result has the input's dtype (float16 too). ``inplace``:
+    written into ``input``, which is returned. The checks are PyTorch's, in its order."""
     check_probability(name, p)
     if not training or p == 0 or input.size == 0:
         return input
     shift = None
     if p == 1:
-        scale = 0
+        scale = np.zeros((), input.dtype)  # PyTorch's x * zeros of x's dtype: bools stay bools
     else:
         if input.ndim < channel_axes:
             raise ShapeError(f"{name}: channel-wise dropout needs a channel axis, an input of "
@@ -53,15 +53,20 @@ def drop(name, input, p, training, inplace, generator, channel_axes=0, alpha=Fal
         shape = input.shape
         if channel_axes:
             shape = shape[:channel_axes] + (1,) * (input.ndim - channel_axes)
-        dtype = input.dtype if input.dtype in (np.float32, np.float64) else np.float64
-        keep = (generator or default_generator()).numpy.random(shape, dtype=dtype) >= p
+        if np.dtype(input.dtype).kind != "f":
+            raise DTypeError(f"{name}: cannot drop entries of an input of dtype {input.dtype} "
+                             f"(shape {input.shape}): the kept ones are rescaled, which needs a "
+                             "floating input (PyTorch refuses it too). Hint: convert it first, "
+                             "x.astype('float32')")
+        draw, dtype = _draw(generator, "random", input, shape)
+        keep = draw >= p
         if alpha:
             a = 1 / math.sqrt((SELU_SATURATION ** 2 * p + 1) * (1 - p))
             scale = np.multiply(keep, a, dtype=dtype)
             # PyTorch's b = (keep - 1 + p) * saturation * a: a*p*s where kept, -a*(1-p)*s not
             shift = ((keep - 1 + p) * (SELU_SATURATION * a)).astype(dtype)
         else:
-            scale = np.multiply(keep, 1 / (1 - p), dtype=input.dtype)
+            scale = np.multiply(keep, 1 / (1 - p), dtype=dtype)
 
     def compute(x):
         out = x * scale

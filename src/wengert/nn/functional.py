@@ -14,7 +14,8 @@ from ..ops import layer as _layer
 from ..ops.elementwise import sigmoid, sqrt, tanh
 from .dropout import (alpha_dropout, drop as _drop, dropout1d, dropout2d, dropout3d,
                       feature_alpha_dropout)
-from ..ops.index import index_put, one_hot
+from ..ops import index as _index
+from ..ops.index import index_put
 from ..ops.reduce import mean, var
 from ..ops.shape import reshape
 from ..tensor import Tensor
@@ -33,6 +34,7 @@ from .attention import scaled_dot_product_attention
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      huber_loss, kl_div, l1_loss, l2_penalty, mse_loss, nll_loss,
                      smooth_l1_loss)
+from .losses import _as_array
 from .likelihood_losses import gaussian_nll_loss, poisson_nll_loss
 from .margin_losses import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
                             multi_margin_loss, multilabel_margin_loss,
@@ -75,6 +77,21 @@ def linear(input, weight, bias=None):
     """``input @ weight.T + bias``: weight has shape (out_features, in_features), as
     PyTorch's; the input's last axis has in_features entries."""
     return _layer.linear(input, weight) if bias is None else _layer.linear(input, weight, bias)
+
+
+def one_hot(tensor, num_classes=-1):
+    """PyTorch's: int64 rows of the identity, shape ``tensor.shape + (num_classes,)``, for the
+    integer class indices ``tensor``; ``num_classes=-1`` takes the largest index + 1 (an
+    empty tensor then has no classes to infer: a ``ShapeError``). Indices of any integer
+    dtype are taken (PyTorch takes int64 only). ``wg.one_hot`` is NumPy-style: it needs
+    ``num_classes`` and returns float32 unless given ``dtype``."""
+    indices = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if num_classes == -1 and indices.dtype.kind in "iu":
+        if indices.size == 0:
+            raise ShapeError(f"one_hot: cannot infer the number of classes from an empty "
+                             f"tensor (shape {indices.shape}). Hint: pass num_classes")
+        num_classes = max(int(indices.max()) + 1, 0)
+    return _index.one_hot(indices, num_classes=num_classes, dtype=np.int64)
 
 
 def embedding(input, weight, padding_idx=None, sparse=False):
@@ -135,8 +152,11 @@ def _trailing_axes(where_, input, normalized_shape):
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing ``normalized_shape`` axes to mean 0 and variance 1
-    (biased variance, ``eps`` added), then scale by ``weight`` and shift by ``bias``."""
+    (biased variance, ``eps`` added), then scale by ``weight`` and shift by ``bias``. An
+    empty input has no values to normalise: it is only scaled and shifted, as PyTorch's."""
     axes = _trailing_axes("layer_norm", input, normalized_shape)
+    if input.size == 0:  # a mean over an empty axis would be an error
+        return _affine(input, weight, bias)
     centred = input - mean(input, axis=axes, keepdims=True)
     out = centred / sqrt(var(input, axis=axes, keepdims=True) + eps)
     return _affine(out, weight, bias)
@@ -145,8 +165,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """Root-mean-square normalisation over the trailing ``normalized_shape`` axes:
     ``x / sqrt(mean(x^2) + eps) * weight`` (no centring, no bias). ``eps=None`` is the
-    machine epsilon of the input's dtype, as PyTorch's."""
+    machine epsilon of the input's dtype, as PyTorch's. An empty input is only scaled."""
     axes = _trailing_axes("rms_norm", input, normalized_shape)
+    if input.size == 0:  # a mean over an empty axis would be an error
+        return _affine(input, weight, None)
     if eps is None:
         eps = float(np.finfo(input.dtype).eps)
     out = input / sqrt(mean(input * input, axis=axes, keepdims=True) + eps)
@@ -157,7 +179,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Split the channels (axis 1 of an (N, C, ...) input) into ``num_groups`` groups of
     consecutive channels and normalise each group of each sample to mean 0 and variance 1
     (biased, ``eps`` added) over its channels and positions; then scale by ``weight`` and
-    shift by ``bias``, one entry per channel."""
+    shift by ``bias``, one entry per channel. An empty input (N = 0, or no positions) is
+    only scaled and shifted, as PyTorch's (whose ``weight`` gradient is then NaN where there
+    are no positions; wengert's is 0, the sum over no entries)."""
     if input.ndim < 2:
         raise ShapeError(f"group_norm: expected an (N, C, ...) input, got shape {input.shape}. "
                          "Hint: add a batch axis, x[None]")
@@ -168,6 +192,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                          "groups. Hint: pick num_groups dividing the number of channels")
     _check_per_channel("group_norm", "GroupNorm(num_groups, num_channels) needs num_channels",
                        input, weight=weight, bias=bias)
+    if input.size == 0:  # no group to reshape to (-1 is ambiguous) or to take a mean of
+        return _per_channel_affine(input, weight, bias)
     grouped = reshape(input, shape=(input.shape[0], num_groups, -1))
     centred = grouped - mean(grouped, axis=2, keepdims=True)
     out = reshape(centred / sqrt(var(grouped, axis=2, keepdims=True) + eps), shape=input.shape)
@@ -312,10 +338,11 @@ def _with_running_stats(input, running_mean, running_var, eps):
 
 def _update_running(running_mean, running_var, momentum, batch_mean, batch_var):
     """``r = (1 - momentum) r + momentum * batch`` in place, from the (C,) arrays of the
-    batch's mean and unbiased variance."""
+    batch's mean and unbiased variance; the running statistics are Tensors or NumPy arrays
+    (whose ``.data`` is a raw buffer, not their values)."""
     with no_grad():
-        running_mean[...] = (1 - momentum) * running_mean.data + momentum * batch_mean
-        running_var[...] = (1 - momentum) * running_var.data + momentum * batch_var
+        running_mean[...] = (1 - momentum) * _as_array(running_mean) + momentum * batch_mean
+        running_var[...] = (1 - momentum) * _as_array(running_var) + momentum * batch_var
 
 
 def _check_per_channel(where_, needs, input, **tensors):

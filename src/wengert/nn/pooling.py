@@ -7,18 +7,22 @@ The functions check PyTorch's arguments and turn them into calls of the primitiv
 :mod:`wengert.ops.pooling`: max pooling gathers the input at the window maxima
 (``pool_gather``), average pooling divides window sums (``window_sum``) by the counts, and
 adaptive average pooling sums each axis's windows with a matmul by a constant 0/1 matrix
-and divides by the window sizes.
+(entry by entry where an infinity or NaN would spread through the matrix's zeros) and
+divides by the window sizes.
 
 Integer inputs are pooled where PyTorch's CPU kernels pool them (and refused where they do
 not, see :data:`_INTEGERS`): max pooling in 2-D and 3-D (in 1-D only with
 ``return_indices=True``), average pooling of int64 (its means rounded toward zero, as C's
 integer division). They never require grad, so they need no gradient path."""
+import math
+
 import numpy as np
 
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops import pooling as _pool
+from ..ops.index import getitem
 from ..ops.linalg import matmul
-from ..ops.shape import reshape
+from ..ops.shape import concatenate, reshape
 from ..tensor import Tensor
 from .module import Module
 
@@ -46,14 +50,26 @@ def _tuple(op, name, value, n):
     return tuple(int(v) for v in values)
 
 
-def _check_input(op, input, n, integers=()):
+# Which axes of an input may be empty (size 0), as in PyTorch's kernels: the batch N
+# (non-adaptive pooling); the first axis, N or the C of an unbatched input (adaptive max
+# pooling, adaptive_avg_pool3d); N and C (adaptive_avg_pool1d and 2d). Never a spatial one.
+_EMPTY = {"batch": "only the batch N may be empty",
+          "first": "only its first axis (N, or C without N) may be empty",
+          "channels": "only N and C may be empty"}
+
+
+def _check_input(op, input, n, integers=(), empty="batch"):
     """The input's data, after checking it is a (C, *spatial) or (N, C, *spatial) input,
-    floating or of one of the ``integers`` dtypes (those PyTorch's kernel of ``op`` pools)."""
+    floating or of one of the ``integers`` dtypes (those PyTorch's kernel of ``op`` pools),
+    whose axes are non-empty but those ``empty`` names (a key of :data:`_EMPTY`)."""
     data = input.data if isinstance(input, Tensor) else np.asarray(input)
-    if data.ndim not in (n + 1, n + 2) or 0 in data.shape[-n - 1:]:
+    filled = {"batch": data.shape[-n - 1:], "first": data.shape[1:],
+              "channels": data.shape[-n:]}[empty]
+    if data.ndim not in (n + 1, n + 2) or 0 in filled:
         raise ShapeError(f"{op}: expected a non-empty {n + 1}-D or {n + 2}-D input "
                          f"{_AXES[n]}, got shape {data.shape}. Hint: {op} pools the last "
-                         f"{n} axes; add a channel axis, x[None], if there is none")
+                         f"{n} axes and {_EMPTY[empty]}; add a channel axis, x[None], if "
+                         "there is none")
     if data.dtype.kind != "f" and data.dtype not in integers:
         takes = (f"and integer ones of dtype {', '.join(map(str, integers))}" if integers
                  else "only")
@@ -256,26 +272,54 @@ def _window_matrix(size, out, dtype):
     return ((cols >= starts[:, None]) & (cols < ends[:, None])).astype(dtype)
 
 
-def _adaptive_avg_pool(op, n, input, output_size):
-    data = _check_input(op, input, n)
+def _sum_by_matmul(x, axis, size, o):
+    """The window sums along ``axis``: a matmul by a constant 0/1 matrix, so every
+    derivative comes from matmul's rules."""
+    matrix = _window_matrix(size, o, x.dtype)
+    if axis == -1:
+        return matmul(x, np.ascontiguousarray(matrix.T))
+    shape = tuple(x.shape)  # explicit sizes: a -1 cannot be inferred when a size is 0
+    rows = reshape(x, shape=shape[:axis] + (size, math.prod(shape[axis + 1:])))
+    return reshape(matmul(matrix, rows), shape=shape[:axis] + (o,) + shape[axis + 1:])
+
+
+def _sum_by_gathers(x, axis, size, o):
+    """The window sums along ``axis``, one window entry after another (a getitem each; a
+    window shorter than the longest reads an appended zero), so that an infinity or NaN
+    reaches only the windows that hold it, as in PyTorch; in a matmul it is also multiplied
+    by the matrix's zeros, giving NaN in every window of its row."""
+    shape, at = tuple(x.shape), axis % len(x.shape)
+    starts, ends = _pool.adaptive_windows(size, o)
+    padded = concatenate([x, np.zeros(shape[:at] + (1,) + shape[at + 1:], x.dtype)],
+                         axis=axis)
+    after = (slice(None),) * (-1 - axis)
+    sums = None
+    for j in range(int((ends - starts).max())):
+        entry = getitem(padded, key=(Ellipsis, np.where(starts + j < ends, starts + j, size))
+                        + after)
+        sums = entry if sums is None else sums + entry
+    return sums
+
+
+def _adaptive_avg_pool(op, n, input, output_size, empty):
+    data = _check_input(op, input, n, empty=empty)
     out = _output_size(op, data, n, output_size)
-    x = input
+    # Window sums one axis at a time (they are separable; axes that keep their size are
+    # left alone), then one division by the window sizes, as PyTorch's sum / count. The sums
+    # are matmuls unless that gives an infinity or NaN (a finite result means that every
+    # entry was finite), where they are redone entry by entry.
+    changed = [axis for axis in range(-n, 0) if data.shape[axis] != out[axis]]
+    for window_sums in (_sum_by_matmul, _sum_by_gathers):
+        x = input
+        with np.errstate(invalid="ignore", over="ignore"):  # a NaN of the matmuls is not kept
+            for axis in changed:
+                x = window_sums(x, axis, data.shape[axis], out[axis])
+            if x is input or np.isfinite(np.sum(x.data)):
+                break
     count = np.ones((1,) * n, data.dtype)
-    # Window sums one axis at a time (they are separable): a matmul by a constant 0/1
-    # matrix, so every derivative comes from matmul's rules; axes that keep their size are
-    # left alone. Then one division by the window sizes, as PyTorch's sum / count.
-    for axis in range(-n, 0):
-        size, o = data.shape[axis], out[axis]
-        if size == o:
-            continue
-        matrix = _window_matrix(size, o, data.dtype)
-        if axis == -1:
-            x = matmul(x, np.ascontiguousarray(matrix.T))
-        else:
-            shape = x.shape
-            rows = reshape(x, shape=shape[:axis] + (size, -1))
-            x = reshape(matmul(matrix, rows), shape=shape[:axis] + (o,) + shape[axis + 1:])
-        count = count * matrix.sum(axis=1).reshape((o,) + (1,) * (-1 - axis))
+    for axis in changed:
+        starts, ends = _pool.adaptive_windows(data.shape[axis], out[axis])
+        count = count * (ends - starts).astype(data.dtype).reshape((-1,) + (1,) * (-1 - axis))
     return x / count
 
 
@@ -283,23 +327,23 @@ def adaptive_avg_pool1d(input, output_size):
     """The mean over each of ``output_size`` windows along the last axis of a (C, L) or
     (N, C, L) input, as PyTorch's: window i covers entries floor(i*L/out) to
     ceil((i+1)*L/out) - 1, so windows may differ in length and overlap by one."""
-    return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
+    return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size, "channels")
 
 
 def adaptive_avg_pool2d(input, output_size):
     """:func:`adaptive_avg_pool1d` over the last two axes; ``output_size`` is an int or a
     pair whose entries may be None (keep that axis's size)."""
-    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
+    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size, "channels")
 
 
 def adaptive_avg_pool3d(input, output_size):
     """:func:`adaptive_avg_pool1d` over the last three axes; ``output_size`` is an int or
     three entries that may be None."""
-    return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
+    return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size, "first")
 
 
 def _adaptive_max_pool(op, n, input, output_size, return_indices):
-    data = _check_input(op, input, n)
+    data = _check_input(op, input, n, empty="first")
     out = _output_size(op, data, n, output_size)
     index = _pool.adaptive_max_pool_indices(data, out)
     values = _pool.pool_gather(input, index=index, dims=n)

@@ -3,10 +3,13 @@ modules ``Upsample``, ``UpsamplingNearest2d`` and ``UpsamplingBilinear2d``.
 
 Every mode but 'area' is separable: along each spatial axis, output entry ``o`` is a weighted
 sum of a few input entries (1 for nearest, 2 for linear, 4 for cubic, more with antialias)
-whose indices and weights depend on the sizes only. So each axis is resized by one
-``getitem`` per tap (the entries it reads) times that tap's weights, the taps added in
-order, the last axis first, as PyTorch's kernels nest them. The gradient is getitem's
-scatter-add: exact in every mode and to every order. 'area' is
+whose indices and weights depend on the sizes only. So each axis, the last one first as
+PyTorch's kernels nest them, is multiplied by a constant (out, in) matrix holding those
+weights (:func:`_resample`): one matmul, or one per band of a long axis, whose gradient is
+the transposed matmul, exact in every mode and to every order. Nearest copies are a slice or
+a repeat where they can be, and inputs a matmul cannot resize exactly (an infinity or NaN,
+which its zeros would spread; dtypes other than float32 and float64) are resized one
+``getitem`` per tap, the taps added in ATen's order. 'area' is
 :func:`~wengert.nn.pooling.adaptive_avg_pool1d` (2d, 3d), as in PyTorch.
 
 The indices and weights follow ATen's formulas (``UpSample.h``, ``UpSampleKernel.cpp``)
@@ -20,7 +23,8 @@ import numpy as np
 
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops.index import getitem
-from ..ops.shape import copy
+from ..ops.linalg import matmul
+from ..ops.shape import concatenate, copy, reshape
 from ..tensor import Tensor
 from .module import Module
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
@@ -127,7 +131,8 @@ def _taps_antialias(n, o, align_corners, factor, ct, cubic):
     """PyTorch's antialiased weights (``_compute_indices_min_size_weights_aa``, PIL's
     resampling): when shrinking, the filter is stretched by the scale, so each output entry
     averages all the input entries under it; weights normalised to sum to 1, zero past each
-    entry's window (whose indices are clamped into the input)."""
+    entry's window, whose taps there have the index n: read nowhere, as in PyTorch's kernel,
+    which stops at each window's end (see :func:`_gather`)."""
     scale = _scale(n, o, align_corners, factor, ct)
     support = (2.0 if cubic else 1.0) * (scale if scale >= 1 else 1)
     width = math.ceil(support) * 2 + 1
@@ -141,24 +146,134 @@ def _taps_antialias(n, o, align_corners, factor, ct, cubic):
     weights = np.where(j < count[:, None], weights, 0).astype(ct)
     total = weights.sum(axis=1, keepdims=True)
     weights = np.divide(weights, total, out=weights, where=total != 0)
-    return np.minimum(taps, n - 1), weights
+    return np.where(j < count[:, None], taps, n), weights
 
 
 # --- the resampling --------------------------------------------------------------------------
-def _resample(x, axis, index, weights=None):
-    """``x`` resampled along ``axis`` (negative): ``out[..., o, ...] = sum over t of
-    weights[o, t] * x[..., index[o, t], ...]``, the taps added in order as ATen adds them, or
-    ``x[..., index[o], ...]`` without weights. One gather per tap: a 1-D index is NumPy's
-    fast path, about twice as fast as one (out, taps) gather and a sum over the taps."""
+# An axis of up to _DENSE entries is resized by one matmul with its whole (out, in) matrix; a
+# longer one by bands of about _BAND input entries and at least _ROWS output entries each,
+# so that the work per output entry stays bounded (measured in docs/nn.md).
+_DENSE = 128
+_BAND = 32
+_ROWS = 16
+_BLAS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _as_slice(index):
+    """``index`` (1-D) as a slice where it steps evenly forward: a view, whose gradient the
+    engine keeps lazy, where a gather's is a scatter-add. Otherwise ``index`` itself."""
+    step = int(index[1] - index[0]) if len(index) > 1 else 1
+    if step >= 1 and np.array_equal(index, index[0] + step * np.arange(len(index))):
+        return slice(int(index[0]), int(index[-1]) + 1, step)
+    return index
+
+
+def _gather(x, axis, index, weights=None):
+    """``out[..., o, ...] = sum over t of weights[o, t] * x[..., index[o, t], ...]``, the taps
+    added in order as ATen adds them, or ``x[..., index[o], ...]`` without weights: one
+    ``getitem`` per tap (a slice where the tap's indices step evenly). A tap of index n (past
+    the end: an antialiased window shorter than the longest) reads an appended zero."""
     after = (slice(None),) * (-1 - axis)
+    shape, at = tuple(x.shape), axis % len(x.shape)
+    if index.max() == shape[at]:
+        x = concatenate([x, np.zeros(shape[:at] + (1,) + shape[at + 1:], x.dtype)], axis=axis)
     if weights is None:
-        return getitem(x, key=(Ellipsis, index) + after)
+        return getitem(x, key=(Ellipsis, _as_slice(index)) + after)
     weights = weights.astype(x.dtype).reshape(weights.shape + (1,) * len(after))
     out = None
     for t in range(index.shape[1]):
-        term = getitem(x, key=(Ellipsis, index[:, t]) + after) * weights[:, t]
+        term = getitem(x, key=(Ellipsis, _as_slice(index[:, t])) + after) * weights[:, t]
         out = term if out is None else out + term
     return out
+
+
+def _repeat(x, axis, k):
+    """Each entry along ``axis`` repeated ``k`` times (nearest by an integer factor): a
+    product with ones, exact for every value (unlike a matmul by a 0/1 matrix, where an
+    infinity times 0 is NaN), whose gradient sums the k copies."""
+    shape = tuple(x.shape)
+    axis += len(shape)
+    wide = reshape(x, shape=shape[:axis + 1] + (1,) + shape[axis + 1:]) * \
+        np.ones((k,) + (1,) * (len(shape) - 1 - axis), x.dtype)
+    return reshape(wide, shape=shape[:axis] + (shape[axis] * k,) + shape[axis + 1:])
+
+
+def _matrix(index, weights, start, stop, dtype):
+    """The matrix of :func:`_gather` restricted to the input entries ``start`` to ``stop``
+    (where every tap of these rows lies): row o holds each tap's weight at its index (the
+    weights of a clamped index that repeats added; 1 without weights)."""
+    rows = np.arange(len(index))
+    matrix = np.zeros((len(index), stop - start), dtype)
+    if weights is None:
+        matrix[rows, index - start] = 1
+    else:
+        np.add.at(matrix, (rows[:, None], index - start), weights.astype(dtype))
+    return matrix
+
+
+def _matmul_axis(x, axis, matrix):
+    """``x`` with ``axis`` multiplied by ``matrix`` (out, n): ``x @ matrix.T`` for the last
+    axis, else ``matrix @ x`` with the axes after it flattened, without moving any axis."""
+    if axis == -1:
+        return matmul(x, np.ascontiguousarray(matrix.T))  # BLAS is twice as fast on it
+    shape = tuple(x.shape)
+    rows = reshape(x, shape=shape[:axis] + (shape[axis], math.prod(shape[axis + 1:])))
+    return reshape(matmul(matrix, rows), shape=shape[:axis] + (len(matrix),) +
+                   shape[axis + 1:])
+
+
+def _by_matrix(x, axis, index, weights):
+    """:func:`_gather` as matmuls: by the whole matrix, or for a long axis band by band
+    (each output range times the input range its taps read, then joined)."""
+    n, o = x.shape[axis], len(index)
+    if n <= _DENSE:
+        return _matmul_axis(x, axis, _matrix(index, weights, 0, n, x.dtype))
+    bounds = np.linspace(0, o, max(1, min(-(-n // _BAND), o // _ROWS)) + 1).round()
+    before = (slice(None),) * (len(x.shape) + axis)
+    parts = []
+    for r0, r1 in zip(bounds[:-1].astype(int), bounds[1:].astype(int)):
+        taps = index[r0:r1]
+        start, stop = int(taps.min()), int(taps.max()) + 1
+        band = _matrix(taps, None if weights is None else weights[r0:r1], start, stop,
+                       x.dtype)
+        parts.append(_matmul_axis(getitem(x, key=before + (slice(start, stop),)), axis, band))
+    return concatenate(parts, axis=axis)
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _finite(x):
+    """Whether every entry of ``x`` is finite (a finite sum implies it; an overflowing sum
+    of finite entries only sends the caller down its slower exact path)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return bool(np.isfinite(np.sum(_data(x))))
+
+
+def _resample(x, axis, index, weights=None):
+    """``x`` resampled along ``axis`` (negative) by the taps ``index`` and ``weights`` (see
+    :func:`_gather`), by the fastest exact way: without weights (nearest), an entry repeated
+    k times is :func:`_repeat` (but along the last axis, where NumPy's copies into runs of k
+    are slow) and indices that step evenly are a slice; otherwise a matmul
+    (float32 and float64). A matmul multiplies every entry a band reads, also by the zeros
+    of its matrix, so where an infinity or NaN is among them (checked on the smaller of
+    input and output: a finite output means finite entries) the taps are gathered instead,
+    giving NaN and infinity where PyTorch gives them."""
+    n, o = x.shape[axis], len(index)
+    if weights is None:
+        if axis != -1 and o % n == 0 and np.array_equal(index, np.arange(o) // (o // n)):
+            return _repeat(x, axis, o // n)
+        if isinstance(_as_slice(index), slice):
+            return _gather(x, axis, index)
+    if x.dtype not in _BLAS or (n <= o and not _finite(x)):
+        return _gather(x, axis, index, weights)
+    # a tap of index n has weight 0: any column of its row's band will do for it
+    inside = np.where(index < n, index, np.minimum(index[:, :1], n - 1)) if index.ndim == 2 \
+        else index
+    with np.errstate(invalid="ignore", over="ignore"):  # a NaN here is not kept
+        out = _by_matrix(x, axis, inside, weights)
+    return out if n <= o or _finite(out) else _gather(x, axis, index, weights)
 
 
 def _check(input, dims, mode, antialias):
@@ -302,8 +417,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             x = _resample(x, axis, *_taps_cubic(n, o, align_corners, factor, ct))
         else:
             x = _resample(x, axis, *_taps_linear(n, o, align_corners, factor, ct))
-    # a new tensor, as PyTorch's, also where every axis was left alone
-    return copy(input) if x is input else x
+    # a new tensor, as PyTorch's, also where every axis was left alone or sliced
+    return copy(x) if np.may_share_memory(_data(x), _data(input)) else x
 
 
 # --- modules ---------------------------------------------------------------------------------

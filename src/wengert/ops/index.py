@@ -29,10 +29,15 @@ def is_basic(key):
 
 def _getitem(x, key):
     try:
-        return x[key]
+        out = x[key]
     except IndexError as exc:
         raise ShapeError(f"getitem: index {key!r} does not fit a tensor of shape {x.shape}: "
                          f"{exc}") from None
+    if type(out) is not np.ndarray and is_basic(key):
+        # an int for every axis gives NumPy a scalar, a copy; with "..." it is a 0-d view, so
+        # that a write into x[i] (x[i].fill_(1), v = x[i]; v += 1) reaches x, as PyTorch's
+        out = x[(key if isinstance(key, tuple) else (key,)) + (Ellipsis,)]
+    return out
 
 
 def _scatter_add(g, key, shape):

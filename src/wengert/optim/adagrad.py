@@ -89,8 +89,7 @@ class Adagrad(Optimizer):
                 initial_accumulator_value=group["initial_accumulator_value"])
 
     def _sparse_update(self, param, grad, state, group):
-        # .get: a group saved by wengert before it took the flag lacks it
-        refuse_fused_sparse("Adagrad", group.get("fused"))
+        refuse_fused_sparse("Adagrad", group["fused"])
         if group["weight_decay"]:
             raise ArgumentError(
                 f"Adagrad: a sparse gradient (Embedding(sparse=True)) needs weight_decay=0 "

@@ -82,14 +82,6 @@ class Adam(Optimizer):
              maximize=group["maximize"],
              decoupled_weight_decay=group["decoupled_weight_decay"])
 
-    def load_state_dict(self, state_dict):
-        """As :meth:`Optimizer.load_state_dict`; a group saved without
-        "decoupled_weight_decay" (by wengert before it took the flag) gets False, as
-        PyTorch's ``Adam.__setstate__`` gives it."""
-        super().load_state_dict(state_dict)
-        for group in self.param_groups:
-            group.setdefault("decoupled_weight_decay", False)
-
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter): each step first shrinks the
@@ -109,7 +101,7 @@ class AdamW(Adam):
                          decoupled_weight_decay=True)
 
     def load_state_dict(self, state_dict):
-        """As :meth:`Adam.load_state_dict`, but the groups always keep
+        """As :meth:`Optimizer.load_state_dict`, but the groups always keep
         ``decoupled_weight_decay=True``, even when loaded from an Adam's state dict, as
         PyTorch's ``AdamW.__setstate__`` keeps them."""
         super().load_state_dict(state_dict)

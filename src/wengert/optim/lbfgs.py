@@ -1,7 +1,6 @@
 """L-BFGS: a quasi-Newton method that builds its inverse-Hessian estimate from the last few
 steps and gradient changes, with an optional strong-Wolfe line search (PyTorch's LBFGS)."""
 import math
-from numbers import Integral
 
 import numpy as np
 
@@ -10,6 +9,7 @@ from ..autodiff.state import mark_modified
 from ..errors import ArgumentError, ShapeError
 from ..sparse import RowSparse
 from ..tensor import Tensor
+from .lr_scheduler.base import check_count
 from .optimizer import Optimizer, check_nonnegative
 
 #: state entries that are flat vectors over all parameters, or lists of them
@@ -141,11 +141,6 @@ def strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e
     return bracket_f[low], bracket_g[low], bracket[low], evals
 
 
-def _positive_int(name, value):
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
-        raise ArgumentError(f"LBFGS: invalid {name}={value!r}; it must be a positive integer")
-
-
 class LBFGS(Optimizer):
     """L-BFGS (Liu & Nocedal), as PyTorch's (after minFunc): each ``step(closure)`` runs up
     to ``max_iter`` iterations (``max_eval`` closure calls, default max_iter * 5 // 4) of
@@ -173,11 +168,11 @@ class LBFGS(Optimizer):
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):
         check_nonnegative("LBFGS", lr=lr)
-        _positive_int("max_iter", max_iter)
+        check_count("LBFGS", "max_iter", max_iter, "iterations per step")
         if max_eval is None:
             max_eval = max_iter * 5 // 4
-        _positive_int("max_eval", max_eval)
-        _positive_int("history_size", history_size)
+        check_count("LBFGS", "max_eval", max_eval, "closure calls per step")
+        check_count("LBFGS", "history_size", history_size, "pairs kept")
         if line_search_fn not in (None, "strong_wolfe"):
             raise ArgumentError(f"LBFGS: line_search_fn={line_search_fn!r} is not allowed; "
                                 "use None or 'strong_wolfe'")

@@ -9,6 +9,7 @@ array is modified (its version counter is bumped, so a graph that saved it refus
 backward), and every intermediate goes into per-parameter scratch arrays (``work``)
 allocated once, because fresh multi-megabyte temporaries every step cost page faults."""
 import copy
+import inspect
 
 import numpy as np
 
@@ -158,7 +159,11 @@ class Optimizer:
 
     def load_state_dict(self, state_dict):
         """Restore hyperparameters and state saved by :meth:`state_dict` from an optimizer
-        over parameters of the same shapes, in the same groups."""
+        over parameters of the same shapes, in the same groups. A hyperparameter that a saved
+        group lacks (an older state dict, from before the optimizer took it) gets the
+        constructor's default, as PyTorch's ``__setstate__`` gives it (not this optimizer's
+        own value: the saved optimizer had the old behaviour), or ``self.defaults``' value
+        where the constructor has none."""
         saved = state_dict["param_groups"]
         sizes = [len(g["params"]) for g in self.param_groups]
         saved_sizes = [len(g["params"]) for g in saved]
@@ -176,8 +181,16 @@ class Optimizer:
             p = params[int(key)]
             state[p] = {k: _cast_state(v, p, k, type(self).__name__) for k, v in values.items()}
         self.state = state
-        self.param_groups = [{**{k: v for k, v in s.items() if k != "params"},
-                              "params": g["params"]} for g, s in zip(self.param_groups, saved)]
+        missing = {**self.defaults, **{k: v for k, v in _constructor_defaults(type(self)).items()
+                                       if k in self.defaults}}
+        groups = []
+        for group, saved_group in zip(self.param_groups, saved):
+            loaded = {k: v for k, v in saved_group.items() if k != "params"}
+            loaded["params"] = group["params"]
+            for k, v in missing.items():
+                loaded.setdefault(k, v)
+            groups.append(loaded)
+        self.param_groups = groups
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -185,6 +198,12 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _constructor_defaults(cls):
+    """The default values of ``cls.__init__``'s arguments, by name."""
+    return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+            if p.default is not inspect.Parameter.empty}
 
 
 def _cast_state(value, param, name, where):

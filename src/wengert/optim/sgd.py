@@ -60,7 +60,8 @@ class SGD(Optimizer):
 
     Row-sparse gradients (``Embedding(sparse=True)``) are applied to their rows only; this
     needs momentum = 0 and weight_decay = 0, which would otherwise change every row, and
-    fused unset, as in PyTorch."""
+    fused unset, as in PyTorch. A group loaded from a state dict without "fused" gets the
+    constructor's None, where PyTorch's SGD alone fills in False (both mean unfused)."""
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
@@ -82,8 +83,7 @@ class SGD(Optimizer):
             weight_decay=group["weight_decay"], maximize=group["maximize"])
 
     def _sparse_update(self, param, grad, state, group):
-        # .get: a group saved by wengert before it took the flag lacks it
-        refuse_fused_sparse("SGD", group.get("fused"))
+        refuse_fused_sparse("SGD", group["fused"])
         if group["momentum"] or group["weight_decay"]:
             raise ArgumentError(
                 f"SGD: a sparse gradient (Embedding(sparse=True)) needs momentum=0 and "

@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
-from ..errors import DTypeError
-from .optimizer import Optimizer, check_betas, check_nonnegative
+from ..errors import ArgumentError, DTypeError
+from .optimizer import Optimizer, check_betas
 
 
 def sparse_adam(param, grad, state, *, lr, beta1, beta2, eps, maximize):
@@ -44,7 +44,8 @@ class SparseAdam(Optimizer):
     n_work = 0  # row-sized temporaries only: no scratch of the (large) table's size
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
-        check_nonnegative("SparseAdam", lr=lr, eps=eps)
+        if not (lr > 0 and eps > 0):  # PyTorch's SparseAdam, unlike Adam, refuses 0 too
+            raise ArgumentError(f"SparseAdam: invalid lr={lr} or eps={eps}; both must be > 0")
         check_betas("SparseAdam", betas)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, maximize=maximize))
 

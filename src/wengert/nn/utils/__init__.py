@@ -1,5 +1,9 @@
 """Gradient clipping and flat parameter vectors, as ``torch.nn.utils``; its submodule
-:mod:`wengert.nn.utils.rnn` packs and pads variable-length sequences for the recurrent layers.
+:mod:`wengert.nn.utils.rnn` packs and pads variable-length sequences for the recurrent layers,
+:mod:`~wengert.nn.utils.parametrize` and :mod:`~wengert.nn.utils.parametrizations` constrain
+tensors (weight and spectral norm, orthogonal), :mod:`~wengert.nn.utils.stateless` calls a
+module with other tensors, and :mod:`~wengert.nn.utils.fusion` folds batch norm into the layer
+before it. The older hook-style ``weight_norm`` and ``spectral_norm`` are here too.
 
 Clipping works on the ``.grad`` of each parameter after ``backward()`` and before the
 optimizer's step; the gradients are scaled (or clamped) in place. A row-sparse gradient
@@ -15,10 +19,25 @@ from ...errors import AnomalyError, ArgumentError, ShapeError
 from ...ops.shape import concatenate
 from ...sparse import RowSparse
 from ...tensor import Tensor
-from . import rnn
+from . import fusion, parametrizations, parametrize, rnn, stateless
+from .fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval,
+                     fuse_linear_bn_weights)
+from .legacy_norms import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
 
 __all__ = [
     "rnn",
+    "parametrize",
+    "parametrizations",
+    "stateless",
+    "fusion",
+    "weight_norm",
+    "remove_weight_norm",
+    "spectral_norm",
+    "remove_spectral_norm",
+    "fuse_conv_bn_eval",
+    "fuse_conv_bn_weights",
+    "fuse_linear_bn_eval",
+    "fuse_linear_bn_weights",
     "clip_grad_norm_",
     "clip_grad_value_",
     "clip_grads_with_norm_",

@@ -20,14 +20,11 @@ from ...errors import ArgumentError, DTypeError, ShapeError
 from ...ops.index import index_put
 from ...ops.shape import concatenate
 from ...tensor import Tensor
+from ..recurrent_cells import as_tensor
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence",
            "pad_packed_sequence", "pad_sequence", "unpad_sequence", "pack_sequence",
            "unpack_sequence"]
-
-
-def _tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
 
 
 def _indices(x):
@@ -71,7 +68,7 @@ class PackedSequence(namedtuple("PackedSequence",
         sorted_indices = _indices(sorted_indices)
         if unsorted_indices is None:
             unsorted_indices = invert_permutation(sorted_indices)
-        return super().__new__(cls, _tensor(data), _indices(batch_sizes), sorted_indices,
+        return super().__new__(cls, as_tensor(data), _indices(batch_sizes), sorted_indices,
                                _indices(unsorted_indices))
 
     def to(self, dtype):
@@ -98,10 +95,10 @@ def _lengths(where, lengths, batch, steps):
     if data.ndim != 1 or data.size != batch:
         raise ShapeError(f"{where}: lengths of shape {data.shape} do not fit a batch of "
                          f"{batch} sequences; give one length per sequence, as a 1-D list")
-    if batch and data.min() < 1:
+    if data.min() < 1:
         raise ArgumentError(f"{where}: every length must be at least 1, got {data.tolist()}. "
                             "Hint: leave empty sequences out of the batch")
-    if batch and data.max() > steps:
+    if data.max() > steps:
         raise ShapeError(f"{where}: a length of {data.max()} does not fit an input of "
                          f"{steps} time steps (lengths {data.tolist()})")
     return data.astype(np.int64)
@@ -122,11 +119,14 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     lengths must not increase (the sequences come longest first); otherwise they are sorted
     here (stably) and the permutation is kept in the result, so the layers and
     :func:`pad_packed_sequence` return the batch in its original order."""
-    input = _tensor(input)
+    input = as_tensor(input)
     if input.ndim < 2:
         raise ShapeError(f"pack_padded_sequence: expected an input of shape (T, B, *) or, "
                          f"with batch_first, (B, T, *); got shape {input.shape}")
     steps, batch = (input.shape[1], input.shape[0]) if batch_first else input.shape[:2]
+    if not batch:  # no time step would have a sequence: a PackedSequence needs one
+        raise ArgumentError(f"pack_padded_sequence: cannot pack an empty batch (input of "
+                            f"shape {input.shape}), as in PyTorch. Hint: skip empty batches")
     lengths = _lengths("pack_padded_sequence", lengths, batch, steps)
     if enforce_sorted:
         if np.any(np.diff(lengths) > 0):
@@ -197,7 +197,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     if padding_side not in ("left", "right"):
         raise ArgumentError(f"pad_sequence: padding_side={padding_side!r} is not allowed; "
                             "use 'right' or 'left'")
-    seqs = [_tensor(s) for s in sequences]
+    seqs = [as_tensor(s) for s in sequences]
     if not seqs:
         raise ArgumentError("pad_sequence: got no sequences; pass a list of tensors of shape "
                             "(L_i, *)")
@@ -222,7 +222,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
     """The inverse of :func:`pad_sequence` (right padding): the list of sequences
     ``padded[:lengths[b], b]`` (``padded[b, :lengths[b]]`` with ``batch_first``)."""
-    padded = _tensor(padded_sequences)
+    padded = as_tensor(padded_sequences)
     lengths = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
     if batch_first:
         return [padded[b, :int(n)] for b, n in enumerate(lengths)]
@@ -232,7 +232,7 @@ def unpad_sequence(padded_sequences, lengths, batch_first=False):
 def pack_sequence(sequences, enforce_sorted=True):
     """Pack a list of sequences of shapes (L_i, *) (at least one step each):
     ``pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=...)``."""
-    seqs = [_tensor(s) for s in sequences]
+    seqs = [as_tensor(s) for s in sequences]
     lengths = [s.shape[0] if s.ndim else 0 for s in seqs]
     return pack_padded_sequence(pad_sequence(seqs), lengths, enforce_sorted=enforce_sorted)
 
