@@ -7,6 +7,7 @@ import inspect
 import numpy as np
 import pytest
 
+from optim_problem import problem, take_step, to_numpy
 import wengert as wg
 import wengert.optim as optim
 from wengert.sparse import RowSparse
@@ -15,41 +16,16 @@ from wengert.train.state_file import load_state, save_state
 FIRST_ORDER = ["Adamax", "NAdam", "RAdam", "Adadelta", "Rprop", "ASGD"]
 
 
-def _problem(module):
-    """A small tanh regression in float64: (loss function, [W, b]) for wengert or torch."""
-    rng = np.random.default_rng(0)
-    X, Y = rng.normal(size=(8, 3)), rng.normal(size=(8, 4))
-    W, b = rng.normal(size=(3, 4)), rng.normal(size=(4,)) * 0.1
-    X, Y = module.tensor(X), module.tensor(Y)
-    params = [module.tensor(W, requires_grad=True), module.tensor(b, requires_grad=True)]
-
-    def loss_fn():
-        return ((module.tanh(X @ params[0] + params[1]) - Y) ** 2).mean()
-    return loss_fn, params
-
-
-def _step(opt, loss_fn):
-    opt.zero_grad()
-    loss = loss_fn()
-    loss.backward()
-    opt.step()
-    return loss.item()
-
-
-def _numpy(value):
-    return value.detach().numpy() if hasattr(value, "detach") else np.asarray(value)
-
-
 def _assert_close(ours, theirs, what, rtol=1e-10):
-    np.testing.assert_allclose(_numpy(ours), _numpy(theirs), rtol=rtol, atol=rtol / 100,
+    np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), rtol=rtol, atol=rtol / 100,
                                err_msg=what)
 
 
 def _side_by_side(torch, name, kwargs, steps=20, torch_kwargs=None, groups=False):
     """Run wengert's and torch's optimizer ``name`` together; compare the losses and the
     parameters after every step. Returns both optimizers."""
-    ours_loss, ours = _problem(wg)
-    theirs_loss, theirs = _problem(torch)
+    ours_loss, ours = problem(wg)
+    theirs_loss, theirs = problem(torch)
     if groups:  # the bias in a second group with its own learning rate
         ours = [{"params": ours[:1]}, {"params": ours[1:], "lr": 0.03}]
         theirs = [{"params": theirs[:1]}, {"params": theirs[1:], "lr": 0.03}]
@@ -57,7 +33,7 @@ def _side_by_side(torch, name, kwargs, steps=20, torch_kwargs=None, groups=False
     topt = getattr(torch.optim, name)(theirs, **(kwargs if torch_kwargs is None
                                                   else torch_kwargs))
     for step in range(steps):
-        assert _step(opt, ours_loss) == pytest.approx(_step(topt, theirs_loss), rel=1e-10)
+        assert take_step(opt, ours_loss) == pytest.approx(take_step(topt, theirs_loss), rel=1e-10)
         for group, tgroup in zip(opt.param_groups, topt.param_groups):
             for p, tp in zip(group["params"], tgroup["params"]):
                 _assert_close(p.data, tp, f"{name} {kwargs} step {step}")
@@ -92,7 +68,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("name, kwargs", CASES, ids=lambda v: str(v))
-def test_optimizer_matches_torch_at_every_step(torch_mod, name, kwargs):
+def test_optimizer_matches_torch_at_everystep(torch_mod, name, kwargs):
     opt, topt = _side_by_side(torch_mod, name, kwargs)
     # the same state under the same names and step counts, and the same group entries
     ours, theirs = opt.state_dict(), topt.state_dict()
@@ -123,11 +99,11 @@ def test_rprop_meets_both_step_size_bounds(torch_mod):
 def test_asgd_ax_is_the_mean_of_the_iterates_since_t0():
     # mu = 1 / max(1, t - t0) for the next step gives, at step t > t0 + 1, the plain mean of
     # the iterates of steps t0 + 2, ..., t (derived by hand from the recursion)
-    loss_fn, params = _problem(wg)
+    loss_fn, params = problem(wg)
     opt = optim.ASGD(params, lr=0.05, t0=10)
     iterates = []
     for _ in range(20):
-        _step(opt, loss_fn)
+        take_step(opt, loss_fn)
         iterates.append(params[0].data.copy())
     state = opt.state[params[0]]
     assert state["mu"] == 1 / 10
@@ -169,21 +145,21 @@ def test_float32_parameters_stay_float32_and_follow_torch(torch_mod, name):
     ("RAdam", {"lr": 0.01}), ("Adadelta", {"rho": 0.5}), ("Rprop", {"lr": 0.05}),
     ("ASGD", {"lr": 0.05, "t0": 3})])
 def test_state_dict_round_trip_continues_identically(name, kwargs, tmp_path):
-    loss_a, a = _problem(wg)
+    loss_a, a = problem(wg)
     opt_a = getattr(optim, name)(a, **kwargs)
     for _ in range(7):
-        _step(opt_a, loss_a)
+        take_step(opt_a, loss_a)
     save_state(tmp_path / "opt.safetensors", opt_a.state_dict())  # as a checkpoint does
     saved = load_state(tmp_path / "opt.safetensors")
-    loss_b, b = _problem(wg)
+    loss_b, b = problem(wg)
     for p, q in zip(a, b):
         q.data[...] = p.data
     opt_b = getattr(optim, name)(b, lr=123.0)  # hyperparameters come from the state dict
     opt_b.load_state_dict(saved)
     assert opt_b.param_groups[0] == {**opt_a.param_groups[0], "params": b}
     for _ in range(7):
-        _step(opt_a, loss_a)
-        _step(opt_b, loss_b)
+        take_step(opt_a, loss_a)
+        take_step(opt_b, loss_b)
     for p, q in zip(a, b):
         np.testing.assert_array_equal(p.data, q.data)
 
@@ -191,15 +167,15 @@ def test_state_dict_round_trip_continues_identically(name, kwargs, tmp_path):
 # --- a learning-rate schedule drives them ----------------------------------------------------
 @pytest.mark.parametrize("name", FIRST_ORDER)
 def test_lr_scheduler_drives_them_as_torch(torch_mod, name):
-    ours_loss, ours = _problem(wg)
-    theirs_loss, theirs = _problem(torch_mod)
+    ours_loss, ours = problem(wg)
+    theirs_loss, theirs = problem(torch_mod)
     opt = getattr(optim, name)(ours, lr=0.05)
     topt = getattr(torch_mod.optim, name)(theirs, lr=0.05)
     sched = optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
     tsched = torch_mod.optim.lr_scheduler.StepLR(topt, step_size=3, gamma=0.5)
     for step in range(12):
-        _step(opt, ours_loss)
-        _step(topt, theirs_loss)
+        take_step(opt, ours_loss)
+        take_step(topt, theirs_loss)
         sched.step()
         tsched.step()
         assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr(), rel=1e-15)
@@ -209,7 +185,7 @@ def test_lr_scheduler_drives_them_as_torch(torch_mod, name):
 
 
 # --- LBFGS ------------------------------------------------------------------------------------
-def _lbfgs_problem(module, kind="rosenbrock"):
+def _lbfgsproblem(module, kind="rosenbrock"):
     """A 6-dimensional function over two parameters (shapes (2, 2) and (2,)): Rosenbrock's
     (minimum at all ones) or a convex quadratic 0.5 x.Ax - b.x (A with eigenvalues 1 to 10).
     Returns (closure maker, params, [number of closure calls])."""
@@ -252,8 +228,8 @@ def _lbfgs_problem(module, kind="rosenbrock"):
     ("quadratic", {"max_iter": 4, "tolerance_grad": 1e-3}, 6),
 ], ids=str)
 def test_lbfgs_matches_torch(torch_mod, kind, kwargs, steps):
-    make, ours, calls = _lbfgs_problem(wg, kind)
-    tmake, theirs, tcalls = _lbfgs_problem(torch_mod, kind)
+    make, ours, calls = _lbfgsproblem(wg, kind)
+    tmake, theirs, tcalls = _lbfgsproblem(torch_mod, kind)
     opt, topt = optim.LBFGS(ours, **kwargs), torch_mod.optim.LBFGS(theirs, **kwargs)
     closure, tclosure = make(opt), tmake(topt)
     for step in range(steps):
@@ -279,7 +255,7 @@ def test_lbfgs_matches_torch(torch_mod, kind, kwargs, steps):
 
 
 def test_lbfgs_with_strong_wolfe_finds_the_minimum():
-    make, params, _ = _lbfgs_problem(wg)
+    make, params, _ = _lbfgsproblem(wg)
     opt = optim.LBFGS(params, line_search_fn="strong_wolfe", max_iter=100)
     closure = make(opt)
     for _ in range(3):
@@ -303,8 +279,8 @@ def test_lbfgs_returns_at_once_when_the_gradient_is_small(torch_mod):
 
 
 def test_lbfgs_state_dict_round_trip_continues_identically(tmp_path):
-    make_a, a, _ = _lbfgs_problem(wg)
-    make_b, b, _ = _lbfgs_problem(wg)
+    make_a, a, _ = _lbfgsproblem(wg)
+    make_b, b, _ = _lbfgsproblem(wg)
     kwargs = {"max_iter": 5, "history_size": 3, "line_search_fn": "strong_wolfe"}
     opt_a = optim.LBFGS(a, **kwargs)
     closure_a = make_a(opt_a)
@@ -326,7 +302,7 @@ def test_lbfgs_state_dict_round_trip_continues_identically(tmp_path):
 
 
 def test_lbfgs_state_of_another_size_is_refused():
-    make, params, _ = _lbfgs_problem(wg)
+    make, params, _ = _lbfgsproblem(wg)
     opt = optim.LBFGS(params, max_iter=3)
     opt.step(make(opt))
     other = optim.LBFGS([wg.ones(5, requires_grad=True), wg.ones(2, requires_grad=True)])
@@ -418,10 +394,10 @@ def test_lbfgs_errors(torch_mod):
         optim.LBFGS([{"params": [w]}, {"params": [v]}])
     opt = optim.LBFGS([w])
     with pytest.raises(wg.ArgumentError, match="parameter groups"):
-        opt.add_param_group({"params": [v]})  # PyTorch fails later, in step()
+        opt.add_param_group({"params": [v]})  # PyTorch fails later, in take_step()
     with pytest.raises(wg.ArgumentError, match=r"line_search_fn='wolfe' is not allowed; use "
                        r"None or 'strong_wolfe'"):
-        optim.LBFGS([w], line_search_fn="wolfe")  # PyTorch: a RuntimeError in step()
+        optim.LBFGS([w], line_search_fn="wolfe")  # PyTorch: a RuntimeError in take_step()
     for kwargs, pattern in (({"history_size": 0}, r"history_size=0"),
                             ({"max_iter": 0}, r"max_iter=0"),
                             ({"max_eval": 0}, r"max_eval=0"),

@@ -9,6 +9,7 @@ import itertools
 import numpy as np
 import pytest
 
+from optim_problem import problem, take_step, to_numpy
 import wengert as wg
 import wengert.optim as optim
 from wengert.sparse import RowSparse
@@ -47,42 +48,17 @@ def _signature(cls):
             for p in inspect.signature(cls.__init__).parameters.values()]
 
 
-def _problem(module):
-    """A small float64 tanh regression: (loss function, [W, b]) for wengert or torch."""
-    rng = np.random.default_rng(0)
-    X, Y = rng.normal(size=(8, 3)), rng.normal(size=(8, 4))
-    W, b = rng.normal(size=(3, 4)), rng.normal(size=(4,)) * 0.1
-    X, Y = module.tensor(X), module.tensor(Y)
-    params = [module.tensor(W, requires_grad=True), module.tensor(b, requires_grad=True)]
-
-    def loss_fn():
-        return ((module.tanh(X @ params[0] + params[1]) - Y) ** 2).mean()
-    return loss_fn, params
-
-
-def _step(opt, loss_fn):
-    opt.zero_grad()
-    loss = loss_fn()
-    loss.backward()
-    opt.step()
-    return loss.item()
-
-
-def _numpy(value):
-    return value.detach().numpy() if hasattr(value, "detach") else np.asarray(value)
-
-
 def _side_by_side(torch, name, kwargs, torch_kwargs, steps=20, ours_name=None):
     """wengert's optimizer ``ours_name or name`` (kwargs) and torch's ``name``
     (torch_kwargs) from the same parameters; losses and parameters compared at every step."""
-    ours_loss, ours = _problem(wg)
-    theirs_loss, theirs = _problem(torch)
+    ours_loss, ours = problem(wg)
+    theirs_loss, theirs = problem(torch)
     opt = getattr(optim, ours_name or name)(ours, **kwargs)
     topt = getattr(torch.optim, name)(theirs, **torch_kwargs)
     for step in range(steps):
-        assert _step(opt, ours_loss) == pytest.approx(_step(topt, theirs_loss), rel=1e-10)
+        assert take_step(opt, ours_loss) == pytest.approx(take_step(topt, theirs_loss), rel=1e-10)
         for p, tp in zip(ours, theirs):
-            np.testing.assert_allclose(p.data, _numpy(tp), rtol=1e-10, atol=1e-12,
+            np.testing.assert_allclose(p.data, to_numpy(tp), rtol=1e-10, atol=1e-12,
                                        err_msg=f"{name} {kwargs} step {step}")
     return opt, topt
 
@@ -93,7 +69,7 @@ def _assert_same_state(opt, topt):
     for i, values in ours["state"].items():
         assert list(values) == list(theirs["state"][i])
         for key, value in values.items():
-            np.testing.assert_allclose(_numpy(value), _numpy(theirs["state"][i][key]),
+            np.testing.assert_allclose(to_numpy(value), to_numpy(theirs["state"][i][key]),
                                        rtol=1e-10, atol=1e-12, err_msg=key)
 
 
@@ -141,7 +117,7 @@ def test_adagrad_state_dict_before_the_first_step_is_torchs(torch_mod):
     opt.step()
     topt.step()
     _assert_same_state(opt, topt)
-    np.testing.assert_allclose(q.data, _numpy(tq), rtol=1e-12)
+    np.testing.assert_allclose(q.data, to_numpy(tq), rtol=1e-12)
 
 
 def test_adagrad_takes_a_groups_own_initial_accumulator_value():
@@ -174,12 +150,12 @@ def test_adam_decoupled_weight_decay_matches_torch(torch_mod, kwargs):
 def test_adam_decoupled_weight_decay_is_adamw_exactly():
     # the same values bit for bit, the same state and the same parameter groups
     kwargs = {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True}
-    loss_a, a = _problem(wg)
-    loss_w, w = _problem(wg)
+    loss_a, a = problem(wg)
+    loss_w, w = problem(wg)
     adam = optim.Adam(a, decoupled_weight_decay=True, **kwargs)
     adamw = optim.AdamW(w, **kwargs)
     for _ in range(20):
-        assert _step(adam, loss_a) == _step(adamw, loss_w)
+        assert take_step(adam, loss_a) == take_step(adamw, loss_w)
     for p, q in zip(a, w):
         np.testing.assert_array_equal(p.data, q.data)
     ours, theirs = adam.state_dict(), adamw.state_dict()
@@ -192,13 +168,13 @@ def test_adam_decoupled_weight_decay_is_adamw_exactly():
 
 def test_adam_without_decoupling_differs_from_adamw():
     # the flag is read: plain Adam with the same decay takes other steps
-    loss_a, a = _problem(wg)
-    loss_w, w = _problem(wg)
+    loss_a, a = problem(wg)
+    loss_w, w = problem(wg)
     adam, adamw = optim.Adam(a, lr=0.01, weight_decay=0.5), optim.AdamW(w, lr=0.01,
                                                                         weight_decay=0.5)
     for _ in range(3):
-        _step(adam, loss_a)
-        _step(adamw, loss_w)
+        take_step(adam, loss_a)
+        take_step(adamw, loss_w)
     assert not np.allclose(a[0].data, w[0].data, rtol=1e-6)
 
 
@@ -255,13 +231,13 @@ def test_flags_torch_accepts_give_its_trajectory(torch_mod, name, kwargs, flags)
 def test_rmsprop_positional_arguments_are_torchs(torch_mod):
     # all positional, as torch's: maximize comes after capturable and foreach
     args = (0.01, 0.99, 1e-8, 0, 0.5, True, False, None, True)
-    ours_loss, ours = _problem(wg)
-    theirs_loss, theirs = _problem(torch_mod)
+    ours_loss, ours = problem(wg)
+    theirs_loss, theirs = problem(torch_mod)
     opt, topt = optim.RMSprop(ours, *args), torch_mod.optim.RMSprop(theirs, *args)
     assert opt.param_groups[0] == {**topt.param_groups[0], "params": ours}
     assert opt.param_groups[0]["maximize"] is True
     for _ in range(5):
-        assert _step(opt, ours_loss) == pytest.approx(_step(topt, theirs_loss), rel=1e-10)
+        assert take_step(opt, ours_loss) == pytest.approx(take_step(topt, theirs_loss), rel=1e-10)
 
 
 @pytest.mark.parametrize("name", list(WITH_FLAGS))

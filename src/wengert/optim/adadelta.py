@@ -3,7 +3,7 @@ import numpy as np
 
 from ..errors import ArgumentError
 from .flags import refuse_differentiable
-from .optimizer import Optimizer, axpy, check_nonnegative
+from .optimizer import Optimizer, axpy, check_nonnegative, decayed_grad
 
 
 def adadelta(param, grad, state, work, *, lr, rho, eps, weight_decay, maximize):
@@ -21,10 +21,7 @@ def adadelta(param, grad, state, work, *, lr, rho, eps, weight_decay, maximize):
     if not state:
         state.update(step=0, square_avg=np.zeros_like(param), acc_delta=np.zeros_like(param))
     state["step"] += 1
-    g = np.negative(grad, out=d) if maximize else grad
-    if weight_decay:
-        np.multiply(param, weight_decay, out=std)
-        g = np.add(g, std, out=d)
+    g = decayed_grad(param, grad, d, std, lr=lr, weight_decay=weight_decay, maximize=maximize)
     square_avg, acc_delta = state["square_avg"], state["acc_delta"]
     square_avg *= rho
     np.multiply(g, g, out=std)

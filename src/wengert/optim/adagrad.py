@@ -3,7 +3,7 @@ import numpy as np
 
 from ..errors import ArgumentError
 from .flags import refuse_differentiable, refuse_fused_sparse, refuse_fused_with_foreach
-from .optimizer import Optimizer, check_nonnegative
+from .optimizer import Optimizer, check_nonnegative, decayed_grad
 
 
 def _start(state, param, initial_accumulator_value):
@@ -24,10 +24,7 @@ def adagrad(param, grad, state, work, *, lr, lr_decay, weight_decay, eps, maximi
     d, tmp = work
     _start(state, param, initial_accumulator_value)
     state["step"] += 1
-    g = np.negative(grad, out=d) if maximize else grad
-    if weight_decay:
-        np.multiply(param, weight_decay, out=tmp)
-        g = np.add(g, tmp, out=d)
+    g = decayed_grad(param, grad, d, tmp, lr=lr, weight_decay=weight_decay, maximize=maximize)
     total = state["sum"]
     total += np.multiply(g, g, out=tmp)
     std = np.sqrt(total, out=tmp)

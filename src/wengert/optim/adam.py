@@ -4,7 +4,8 @@ import math
 import numpy as np
 
 from .flags import refuse_differentiable, refuse_fused_with_foreach
-from .optimizer import Optimizer, axpy, check_betas, check_nonnegative
+from .optimizer import (Optimizer, adam_moments, check_betas, check_nonnegative,
+                        decayed_grad)
 
 
 def adam(param, grad, state, work, *, lr, beta1, beta2, eps, weight_decay, amsgrad,
@@ -25,19 +26,9 @@ def adam(param, grad, state, work, *, lr, beta1, beta2, eps, weight_decay, amsgr
             state["max_exp_avg_sq"] = np.zeros_like(param)
     state["step"] += 1
     t = state["step"]
-    g = np.negative(grad, out=d) if maximize else grad
-    if weight_decay:
-        if decoupled_weight_decay:
-            param *= 1 - lr * weight_decay
-        else:
-            np.multiply(param, weight_decay, out=tmp)
-            g = np.add(g, tmp, out=d)
-    m, v = state["exp_avg"], state["exp_avg_sq"]
-    m *= beta1
-    axpy(m, 1 - beta1, g, tmp)
-    v *= beta2
-    np.multiply(g, g, out=tmp)
-    axpy(v, 1 - beta2, tmp, tmp)
+    g = decayed_grad(param, grad, d, tmp, lr=lr, weight_decay=weight_decay, maximize=maximize,
+                     decoupled=decoupled_weight_decay)
+    m, v = adam_moments(state, g, beta1, beta2, tmp)
     if amsgrad:
         v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
     denom = np.sqrt(v, out=tmp)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .flags import refuse_differentiable
-from .optimizer import Optimizer, axpy, check_betas, check_nonnegative
+from .optimizer import Optimizer, axpy, check_betas, check_nonnegative, decayed_grad
 
 
 def adamax(param, grad, state, work, *, lr, beta1, beta2, eps, weight_decay, maximize):
@@ -19,10 +19,7 @@ def adamax(param, grad, state, work, *, lr, beta1, beta2, eps, weight_decay, max
     if not state:
         state.update(step=0, exp_avg=np.zeros_like(param), exp_inf=np.zeros_like(param))
     state["step"] += 1
-    g = np.negative(grad, out=d) if maximize else grad
-    if weight_decay:
-        np.multiply(param, weight_decay, out=tmp)
-        g = np.add(g, tmp, out=d)
+    g = decayed_grad(param, grad, d, tmp, lr=lr, weight_decay=weight_decay, maximize=maximize)
     m, u = state["exp_avg"], state["exp_inf"]
     m *= beta1
     axpy(m, 1 - beta1, g, tmp)

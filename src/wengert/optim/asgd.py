@@ -3,7 +3,7 @@ iterates (Polyak-Ruppert averaging)."""
 import numpy as np
 
 from .flags import refuse_differentiable
-from .optimizer import Optimizer, axpy, check_nonnegative
+from .optimizer import Optimizer, axpy, check_nonnegative, decayed_grad
 
 
 def asgd(param, grad, state, work, *, lr, lambd, alpha, t0, weight_decay, maximize):
@@ -23,10 +23,7 @@ def asgd(param, grad, state, work, *, lr, lambd, alpha, t0, weight_decay, maximi
         state.update(step=0, eta=float(lr), mu=1.0, ax=np.zeros_like(param))
     state["step"] += 1
     t, eta, mu, ax = state["step"], state["eta"], state["mu"], state["ax"]
-    g = np.negative(grad, out=d) if maximize else grad
-    if weight_decay:
-        np.multiply(param, weight_decay, out=tmp)
-        g = np.add(g, tmp, out=d)
+    g = decayed_grad(param, grad, d, tmp, lr=lr, weight_decay=weight_decay, maximize=maximize)
     param *= 1 - lambd * eta
     axpy(param, -eta, g, tmp)
     if mu != 1:

@@ -2,7 +2,8 @@
 import numpy as np
 
 from .flags import refuse_differentiable
-from .optimizer import Optimizer, axpy, check_betas, check_nonnegative
+from .optimizer import (Optimizer, adam_moments, axpy, check_betas, check_nonnegative,
+                        decayed_grad)
 
 
 def nadam(param, grad, state, work, *, lr, beta1, beta2, eps, weight_decay, momentum_decay,
@@ -26,22 +27,12 @@ def nadam(param, grad, state, work, *, lr, beta1, beta2, eps, weight_decay, mome
                      exp_avg_sq=np.zeros_like(param))
     state["step"] += 1
     t = state["step"]
-    g = np.negative(grad, out=d) if maximize else grad
-    if weight_decay:
-        if decoupled_weight_decay:
-            param *= 1 - lr * weight_decay
-        else:
-            np.multiply(param, weight_decay, out=tmp)
-            g = np.add(g, tmp, out=d)
+    g = decayed_grad(param, grad, d, tmp, lr=lr, weight_decay=weight_decay, maximize=maximize,
+                     decoupled=decoupled_weight_decay)
     mu = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
     mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
     mu_product = state["mu_product"] = state["mu_product"] * mu
-    m, v = state["exp_avg"], state["exp_avg_sq"]
-    m *= beta1
-    axpy(m, 1 - beta1, g, tmp)
-    v *= beta2
-    np.multiply(g, g, out=tmp)
-    axpy(v, 1 - beta2, tmp, tmp)
+    m, v = adam_moments(state, g, beta1, beta2, tmp)
     np.divide(v, 1 - beta2 ** t, out=a)
     np.sqrt(a, out=a)
     a += eps

@@ -35,6 +35,33 @@ def check_betas(where, betas):
             raise ArgumentError(f"{where}: invalid betas[{i}]={b}; it must be in [0, 1)")
 
 
+def decayed_grad(param, grad, d, tmp, *, lr, weight_decay, maximize, decoupled=False):
+    """The gradient a step follows: ``grad`` negated when ``maximize``, plus ``weight_decay *
+    param`` (L2), or with ``decoupled`` that term left out and ``param`` shrunk in place by
+    ``1 - lr * weight_decay`` instead (AdamW's). Written into the scratch ``d`` when it
+    differs from ``grad``; ``tmp`` (p's shape) is clobbered."""
+    g = np.negative(grad, out=d) if maximize else grad
+    if weight_decay:
+        if decoupled:
+            param *= 1 - lr * weight_decay
+        else:
+            np.multiply(param, weight_decay, out=tmp)
+            g = np.add(g, tmp, out=d)
+    return g
+
+
+def adam_moments(state, g, beta1, beta2, tmp):
+    """Adam's running moments, in place: ``m = beta1 m + (1 - beta1) g`` and ``v = beta2 v
+    + (1 - beta2) g^2`` (state "exp_avg" and "exp_avg_sq"); returns (m, v)."""
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    m *= beta1
+    axpy(m, 1 - beta1, g, tmp)
+    v *= beta2
+    np.multiply(g, g, out=tmp)
+    axpy(v, 1 - beta2, tmp, tmp)
+    return m, v
+
+
 def axpy(y, a, x, tmp):
     """``y += a * x`` in place, with ``tmp`` (x's shape) holding the product."""
     if a == 1:
