@@ -364,19 +364,6 @@ def test_invalid_hyperparameters_are_refused_as_torch_refuses_them(torch_mod, na
 
 
 @pytest.mark.parametrize("name", FIRST_ORDER)
-def test_differentiable_is_refused(torch_mod, name):
-    # PyTorch's differentiable step fails on leaf parameters; wengert never records a step
-    tp = torch_mod.ones(2, requires_grad=True)
-    topt = getattr(torch_mod.optim, name)([tp], differentiable=True)
-    tp.grad = torch_mod.ones(2)
-    with pytest.raises(RuntimeError, match="leaf Variable"):
-        topt.step()
-    with pytest.raises(wg.ArgumentError, match=rf"{name}: differentiable=True is not "
-                       r"supported.*Hint"):
-        getattr(optim, name)([wg.ones(2, requires_grad=True)], differentiable=True)
-
-
-@pytest.mark.parametrize("name", FIRST_ORDER)
 def test_sparse_gradients_are_refused(name):
     p = wg.zeros(4, 2, requires_grad=True)
     p.grad = RowSparse([1], np.ones((1, 2), np.float32), (4, 2))

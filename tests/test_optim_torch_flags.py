@@ -240,7 +240,8 @@ def test_rmsprop_positional_arguments_are_torchs(torch_mod):
         assert take_step(opt, ours_loss) == pytest.approx(take_step(topt, theirs_loss), rel=1e-10)
 
 
-@pytest.mark.parametrize("name", list(WITH_FLAGS))
+@pytest.mark.parametrize("name", list(WITH_FLAGS) + ["Adamax", "NAdam", "RAdam", "Adadelta",
+                                                    "Rprop", "ASGD"])
 def test_differentiable_is_refused(torch_mod, name):
     # torch's differentiable step fails on leaf parameters; wengert never records a step
     tp = torch_mod.ones(2, requires_grad=True)
