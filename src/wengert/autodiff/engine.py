@@ -292,8 +292,9 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                     if type(gi) is SlicedGrad:
                         sliced = True
                 if anomaly and type(gi) is not RowSparse:
-                    _check_grad_anomaly(node, gi.data if differentiable else
-                                        gi.values if sliced and type(gi) is SlicedGrad else gi, i)
+                    # a SlicedGrad is checked through its values
+                    _check_grad_anomaly(node, gi.data if differentiable
+                                        else getattr(gi, "values", gi), i)
                 prev = grads.get(a)
                 if prev is None:
                     grads[a] = gi
