@@ -427,7 +427,7 @@ def test_multihead_attention_dropout_training_and_eval():
 
 def test_multihead_attention_shapes():
     mha = nn.MultiheadAttention(E, 4, dtype="float64")
-    q, kv = wg.ones((5, E)), wg.ones((7, E))
+    q, kv = wg.ones((5, E), dtype="float64"), wg.ones((7, E), dtype="float64")
     out, weights = mha(q, kv, kv)
     assert out.shape == (5, E) and weights.shape == (5, 7)
     out, weights = mha(q, kv, kv, average_attn_weights=False)
@@ -503,6 +503,91 @@ def test_multihead_attention_errors_as_torch(torch_mod, case):
     with pytest.raises((AssertionError, RuntimeError, ValueError)):  # PyTorch refuses it too
         torch.nn.MultiheadAttention(E, 2, **module_kwargs)(
             *(torch.tensor(a) for a in arrays), **their_kwargs)
+
+
+@pytest.mark.parametrize("module, query, key, value", [
+    ("float32", "float32", "float64", "float64"), ("float32", "float32", "float32", "float64"),
+    ("float64", "float32", "float32", "float32"), ("float32", "float64", "float64", "float64"),
+    ("float64", "float64", "float32", "float64")])
+@pytest.mark.parametrize("kdim", [None, 6])
+def test_multihead_attention_mixed_dtypes_raise_as_torch(torch_mod, module, query, key, value,
+                                                         kdim):
+    """PyTorch's projections refuse inputs of another dtype than the module's weights, each
+    input its own (no promotion); so does wengert, naming the input and both dtypes."""
+    torch = torch_mod
+    rng = np.random.default_rng(0)
+    kd = kdim or E
+    arrays = [rng.normal(size=(4, 3, E)).astype(query),
+              rng.normal(size=(5, 3, kd)).astype(key), rng.normal(size=(5, 3, kd)).astype(value)]
+    first = next(name for name, dtype in zip(("query", "key", "value"), (query, key, value))
+                 if dtype != module)
+    bad = {"query": query, "key": key, "value": value}[first]
+    with pytest.raises(DTypeError, match=rf"MultiheadAttention: the {first} is {bad} but the "
+                                         rf"module's parameters are {module} .*Hint: cast the "
+                                         rf"inputs, x.astype\('{module}'\), or the module, "
+                                         rf"module.to\('{bad}'\)"):
+        nn.MultiheadAttention(E, 2, kdim=kdim, vdim=kdim, dtype=module)(
+            *(wg.tensor(a) for a in arrays))
+    with pytest.raises(RuntimeError, match="must have the same dtype"):
+        torch.nn.MultiheadAttention(E, 2, kdim=kdim, vdim=kdim, dtype=getattr(torch, module))(
+            *(torch.tensor(a) for a in arrays))
+
+
+def test_multihead_attention_self_attention_of_another_dtype_raises_as_torch(torch_mod):
+    x = np.ones((4, 3, E), np.float32)
+    with pytest.raises(DTypeError, match="the query is float32 but the module's parameters "
+                                         "are float64"):
+        nn.MultiheadAttention(E, 2, dtype="float64")(*(wg.tensor(x),) * 3)
+    with pytest.raises(RuntimeError, match="must have the same dtype"):
+        torch_mod.nn.MultiheadAttention(E, 2, dtype=torch_mod.float64)(*(torch_mod.tensor(x),) * 3)
+
+
+@pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")
+@pytest.mark.parametrize("module, attn_mask, key_padding_mask, need_weights, refused", [
+    ("float32", "float64", None, False, True), ("float32", "float16", None, True, True),
+    ("float64", "float32", None, True, True),
+    ("float64", "float32", None, False, False),  # attention's other dtype
+    ("float64", "float32", "float32", False, False),
+    ("float32", "bool", "float64", False, True),  # bool is float32 here: + float64 = float64
+    ("float32", "float16", "float32", True, False),  # float16 + float32 = float32
+    ("float64", "float16", "bool", True, False)])  # + a float64 (the bool one) = float64
+def test_multihead_attention_float_mask_dtypes_as_torch(torch_mod, module, attn_mask,
+                                                         key_padding_mask, need_weights,
+                                                         refused):
+    """PyTorch adds a float mask of another dtype than the query's (after adding the two
+    masks, a boolean one being a float one of the query's dtype) only without need_weights
+    and only if it is float32; otherwise it raises, and so does wengert."""
+    torch = torch_mod
+    rng = np.random.default_rng(1)
+    masks = {"attn_mask": (attn_mask, (4, 5)), "key_padding_mask": (key_padding_mask, (3, 5))}
+    made = {name: (rng.random(shape) > 0.7 if dtype == "bool" else
+                   rng.normal(size=shape)).astype(dtype)
+            for name, (dtype, shape) in masks.items() if dtype is not None}
+    for mask in made.values():
+        mask[..., 0] = 0  # a key that no query loses
+    ours = nn.MultiheadAttention(E, 2, dtype=module)
+    theirs = torch.nn.MultiheadAttention(E, 2, dtype=getattr(torch, module))
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    q, kv = (rng.normal(size=s).astype(module) for s in ((4, 3, E), (5, 3, E)))
+
+    def call_ours():
+        return ours(wg.tensor(q), wg.tensor(kv), wg.tensor(kv), need_weights=need_weights,
+                    **{k: wg.tensor(v) for k, v in made.items()})
+
+    def call_theirs():
+        return theirs(torch.tensor(q), torch.tensor(kv), torch.tensor(kv),
+                      need_weights=need_weights, **{k: torch.tensor(v) for k, v in made.items()})
+
+    if refused:
+        with pytest.raises(DTypeError, match=r"MultiheadAttention: the masks \(.*\) add up "
+                                             r"to .*Hint: cast the float mask"):
+            call_ours()
+        with pytest.raises(RuntimeError):
+            call_theirs()
+    else:
+        out, tout = call_ours()[0], call_theirs()[0]
+        assert out.dtype == np.dtype(module)
+        np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("args, pattern", [((6, 4), "embed_dim=6 is not divisible by "

@@ -3,6 +3,7 @@ float32 and float64, ties, NaN and -inf, overlapping windows, reprs and error me
 The derivative rules themselves (JVP, second order) are checked in the op table
 (tests/op_cases_pooling.py)."""
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import pytest
 import wengert as wg
 import wengert.nn as nn
 import wengert.nn.functional as F
+from wengert.check import gradcheck
 from wengert.errors import ArgumentError, DTypeError, ShapeError
 
 TOL = {np.float32: {"rtol": 1e-5, "atol": 1e-6}, np.float64: {"rtol": 1e-12, "atol": 1e-12}}
@@ -24,7 +26,9 @@ def _run_both(torch, ours, theirs, x, seed=0):
         out = fn(t)
         values, indices = out if isinstance(out, tuple) else (out, None)
         w = np.random.default_rng(seed).normal(size=tuple(values.shape)).astype(x.dtype)
-        (values * (torch.tensor(w) if t is xt else w)).sum().backward()
+        # the seed itself, not the sum of values * w, which is NaN (with NumPy's warning)
+        # where values hold infinities of both signs
+        values.backward(torch.tensor(w) if t is xt else w)
         results.append((as_np(values.detach()), None if indices is None else as_np(indices),
                         as_np(t.grad)))
     return results
@@ -298,6 +302,35 @@ def test_adaptive_avg_pool_infinities_and_nan_follow_torch(torch_mod, name, shap
     assert np.isinf(tv).any() and np.isnan(tv).any() and np.isfinite(tv).any()
     np.testing.assert_allclose(v, tv, **TOL[dtype])
     np.testing.assert_allclose(g, tg, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name, shape, size", [
+    ("adaptive_avg_pool1d", (2, 3, 12), 4),  # windows that tile the axis: a reshape and a sum
+    ("adaptive_avg_pool1d", (2, 3, 9), 4),  # a matmul, redone entry by entry
+    ("adaptive_avg_pool2d", (1, 2, 8, 6), (4, 4)),  # one axis each way
+    ("adaptive_avg_pool3d", (1, 2, 4, 6, 5), (2, 3, 4))])
+def test_adaptive_avg_pool_infinities_and_nan_raise_no_numpy_warning(torch_mod, name, shape,
+                                                                     size, dtype):
+    # entries 3 and 4 share a window, where inf - inf is NaN: PyTorch gives that NaN without
+    # a warning, and so does wengert, forward and backward (every warning is an error here)
+    x = _distinct(shape, dtype)
+    flat = x.reshape(-1)
+    flat[[3, 4, flat.size // 2, -1]] = [np.inf, -np.inf, np.nan, np.inf]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (v, _, g), (tv, _, tg) = _run_both(torch_mod, *_both(torch_mod, name, size), x)
+    assert np.isinf(tv).any() and np.isnan(tv).any() and np.isfinite(tv).any()
+    np.testing.assert_allclose(v, tv, **TOL[dtype])
+    np.testing.assert_allclose(g, tg, **TOL[dtype])
+
+
+def test_adaptive_avg_pool_of_tiling_windows_to_second_order():
+    # windows that tile an axis are summed by a reshape (the op table's cases take the
+    # matmul): here 4 -> 2 (a reshape) and 6 -> 5 (a matmul)
+    f = lambda t: F.adaptive_avg_pool2d(t, (2, 5)) ** 2  # noqa: E731
+    assert gradcheck(f, (_distinct((1, 2, 4, 6)),), order=2,
+                     modes=("reverse", "forward")).passed
 
 
 # --- errors ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ interpolate docstring for where it does not). Also float32, antialias, uint8, wo
 examples, the errors PyTorch raises, the modules, and second derivatives with wengert's
 gradient checker."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -154,7 +155,11 @@ def test_antialias_output_width_one(torch_mod):
 
 
 @pytest.mark.parametrize("shape, kwargs", [
-    ((1, 2, 300), dict(size=700, mode="linear")),  # axes longer than 128: resized in bands
+    # axes longer than 128: resized in bands, or (few rows, or shrunk by 3 or more entries per
+    # tap) by gathering the taps
+    ((1, 2, 300), dict(size=700, mode="linear")),
+    ((4, 16, 300), dict(size=700, mode="linear")),  # bands
+    ((1, 8, 3, 300), dict(size=(4, 450), mode="bicubic")),  # bands
     ((2, 1, 300), dict(size=131, mode="linear", align_corners=True)),
     ((1, 1, 3, 200), dict(size=(4, 450), mode="bicubic")),
     ((1, 1, 3, 200), dict(size=(2, 60), mode="bilinear", antialias=True)),
@@ -194,10 +199,44 @@ def test_infinities_and_nan_stay_where_torch_puts_them(torch_mod, shape, kwargs,
     np.testing.assert_allclose(ours.data, theirs, rtol=2e-5, atol=2e-5)  # NaN where NaN
     # the map is linear, so its gradient does not depend on the input: as for zeros
     g = _normal(ours.shape, 1, dtype)
-    (ours * g).sum().backward()
+    ours.backward(g)
     zeros = wg.tensor(np.zeros_like(x), requires_grad=True)
     (F.interpolate(zeros, **kwargs) * g).sum().backward()
     np.testing.assert_allclose(xw.grad.data, zeros.grad.data, rtol=1e-6, atol=1e-6)
+
+
+# with each way of resizing too: bands of a matmul (enough rows), slices (shrinking by a
+# whole factor), taps gathered (shrinking by 3 or more entries per tap), 'area' by a reshape
+# (windows that tile the axis) and by a matmul
+QUIET = NON_FINITE + [((8, 16, 300), dict(size=200, mode="linear")),
+                      ((1, 2, 64), dict(size=16, mode="linear")),
+                      ((1, 1, 12, 100), dict(size=(3, 8), mode="bicubic")),
+                      ((1, 2, 12), dict(size=4, mode="area")),
+                      ((1, 2, 5, 6), dict(size=(3, 4), mode="area"))]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape, kwargs", QUIET)
+def test_infinities_and_nan_raise_no_numpy_warning(torch_mod, shape, kwargs, dtype):
+    # inf * 0 and inf - inf are NaN in PyTorch's output too, which it gives without a
+    # warning: so does wengert, forward and backward (every warning is an error here)
+    x = _normal(shape, dtype=dtype)
+    xt = torch_mod.tensor(x, requires_grad=True)
+    torch_mod.nn.functional.interpolate(xt, **kwargs).sum().backward()
+    read = np.flatnonzero(xt.grad.numpy())  # the entries that the output reads
+    x.reshape(-1)[read[[1, len(read) // 2, -2]]] = [np.inf, np.nan, -np.inf]
+    xt = torch_mod.tensor(x, requires_grad=True)
+    theirs = torch_mod.nn.functional.interpolate(xt, **kwargs)
+    g = _normal(tuple(theirs.shape), 1, dtype)
+    theirs.backward(torch_mod.tensor(g))
+    xw = wg.tensor(x, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = F.interpolate(xw, **kwargs)
+        ours.backward(g)
+    assert np.isnan(ours.data).any() and np.isfinite(ours.data).any()
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=2e-5, atol=2e-5)
+    np.testing.assert_allclose(xw.grad.data, xt.grad.numpy(), rtol=2e-5, atol=2e-5)
 
 
 @pytest.mark.parametrize("kwargs", [dict(scale_factor=2, mode="nearest"),
@@ -296,13 +335,18 @@ def test_derivatives_to_second_order_1d(kwargs):
 
 
 @pytest.mark.parametrize("shape, kwargs", [
-    ((1, 1, 140), dict(size=300, mode="linear")),  # in bands
+    ((2, 30, 140), dict(size=300, mode="linear")),  # in bands (enough rows)
+    ((1, 1, 140), dict(size=300, mode="linear")),  # the taps gathered (a small input)
     ((1, 1, 140), dict(scale_factor=0.5, mode="linear", align_corners=True)),
+    ((1, 1, 40), dict(size=6, mode="linear")),  # the taps gathered (shrunk by 3 per tap)
+    ((1, 1, 6, 8), dict(scale_factor=0.5, mode="bilinear")),  # slices, tap by tap
     ((1, 1, 3, 4, 2), dict(scale_factor=2, mode="nearest")),  # repeats
     ((1, 1, 6, 4), dict(scale_factor=0.5, mode="nearest"))])  # slices
 def test_derivatives_to_second_order_of_each_way(shape, kwargs):
     f = lambda t: F.interpolate(t, **kwargs) ** 2  # noqa: E731
-    assert gradcheck(f, (_normal(shape),), order=2, modes=("reverse", "forward")).passed
+    # random projections only for the 8400 entries of the bands' input
+    assert gradcheck(f, (_normal(shape),), order=2, modes=("reverse", "forward"),
+                     full=math.prod(shape) < 1000).passed
 
 
 @pytest.mark.parametrize("kwargs", [dict(scale_factor=(1.4, 0.7), mode="bicubic"),

@@ -16,12 +16,13 @@ import warnings
 
 import numpy as np
 
+from ..autodiff.batching import Batched
 from ..backend import DEFAULT_FLOAT, as_dtype
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops.activation import softmax
 from ..ops.elementwise import where
 from ..ops.linalg import matmul
-from ..ops.reduce import mean
+from ..ops.reduce import all as all_, mean
 from ..ops.shape import (broadcast_to, concatenate, expand_dims, reshape, split, squeeze,
                          swapaxes, transpose)
 from ..ops.structure import repeat_interleave
@@ -153,8 +154,8 @@ def _safe_softmax(scores):
     """Softmax over the last axis, with 0 (not NaN) for rows whose scores are all -inf."""
     if scores.shape[-1] == 0:  # no keys at all: an empty row, its own softmax
         return scores
-    dead = np.all(scores.data == -np.inf, axis=-1, keepdims=True)
-    if not dead.any():
+    dead = all_(scores == -np.inf, axis=-1, keepdims=True)
+    if not (type(dead) is Batched or dead.data.any()):  # under vmap: the general way
         return softmax(scores, axis=-1)
     # The dead rows go through softmax as zeros (no -inf - -inf) and are then replaced, so
     # neither the values nor the gradients see a NaN.
@@ -240,13 +241,17 @@ class MultiheadAttention(Module):
         ``attn_mask`` (L, S) or (N * num_heads, L, S): boolean True ignores that key, a float
         mask is added to the scores. ``is_causal=True`` is a hint that ``attn_mask`` is the
         causal mask (it is then required, as in PyTorch; without a key_padding_mask and with
-        ``need_weights=False`` the top-left causal mask is used in its place).
+        ``need_weights=False`` the top-left causal mask is used in its place). As PyTorch, it
+        promotes no dtype: query, key and value must have the parameters' dtype, and the float
+        masks, added, the query's (or float32 with ``need_weights=False``); else a DTypeError.
 
         attn_output has the query's shape with E features; attn_weights (None unless
         ``need_weights``) are (N, L, S) averaged over the heads, or (N, num_heads, L, S) with
         ``average_attn_weights=False`` (unbatched: without N), after dropout. With
         ``add_bias_kv`` or ``add_zero_attn``, S counts the keys they add."""
         batched = _check_mha_inputs(self, query, key, value, key_padding_mask, attn_mask)
+        _check_mha_dtypes(self, query, key, value)
+        given_masks = {"attn_mask": attn_mask, "key_padding_mask": key_padding_mask}
         key_padding_mask = _canonical_mask("MultiheadAttention", "key_padding_mask",
                                            key_padding_mask, query.dtype, attn_mask, "attn_mask")
         attn_mask = _canonical_mask("MultiheadAttention", "attn_mask", attn_mask, query.dtype)
@@ -265,6 +270,7 @@ class MultiheadAttention(Module):
             attn_mask = None  # PyTorch hands the hint on to attention; the mask is not used
         else:
             is_causal = False  # PyTorch's paths that keep the mask do not look at the hint
+        _check_mha_mask_dtypes(query, attn_mask, key_padding_mask, given_masks, need_weights)
         q, k, v = self._in_projection(query, key, value, self_attention)
         out, weights = self._attention(q, k, v, key_padding_mask, attn_mask, is_causal)
         if need_weights:
@@ -379,6 +385,42 @@ def _check_mha_inputs(mha, query, key, value, key_padding_mask, attn_mask):
                              f"{tuple(key_padding_mask.shape)}, but should be {expected} "
                              f"(batch size, source length) ({shapes})")
     return batched
+
+
+def _check_mha_dtypes(mha, query, key, value):
+    """The query, key and value must have the dtype of the projection weights they are
+    multiplied by, as in PyTorch, whose matmuls refuse a mix (no promotion)."""
+    weights = ((mha.in_proj_weight,) * 3 if mha._qkv_same_embed_dim else
+               (mha.q_proj_weight, mha.k_proj_weight, mha.v_proj_weight))
+    for name, x, w in zip(("query", "key", "value"), (query, key, value), weights):
+        have, want = np.dtype(x.dtype), np.dtype(w.dtype)
+        if have != want:
+            raise DTypeError(f"MultiheadAttention: the {name} is {have} but the module's "
+                             f"parameters are {want} (query {query.dtype}, key {key.dtype}, "
+                             f"value {value.dtype}); as in PyTorch, they must be of one dtype. "
+                             f"Hint: cast the inputs, x.astype('{want}'), or the module, "
+                             f"module.to('{have}') (module.double() for float64)")
+
+
+def _check_mha_mask_dtypes(query, attn_mask, key_padding_mask, given, need_weights):
+    """The float masks, added together (a boolean one is a float one of the query's dtype
+    by now), must have the query's dtype, or be float32 without ``need_weights``, as in
+    PyTorch: it adds them to the scores in one kernel that refuses other dtypes (with
+    ``need_weights``) or passes them to attention, which takes float32 or the query's."""
+    masks = [m for m in (attn_mask, key_padding_mask) if m is not None]
+    if not masks:
+        return
+    dtype, query_dtype = np.result_type(*(m.dtype for m in masks)), np.dtype(query.dtype)
+    if dtype == query_dtype or dtype == np.float32 and not need_weights:
+        return
+    named = ", ".join(f"{name} {np.dtype(m.dtype)}" for name, m in given.items()
+                      if m is not None)
+    takes = "" if need_weights else " or float32"
+    raise DTypeError(f"MultiheadAttention: the masks ({named}) add up to {dtype} (a boolean "
+                     f"one as the query's dtype), but with need_weights={need_weights} they "
+                     f"must be of the query's dtype ({query_dtype}){takes}, as in PyTorch. "
+                     f"Hint: cast the float mask, mask.astype('{query_dtype}'), or pass a "
+                     "boolean one (True ignores a key)")
 
 
 def _canonical_mask(where_, name, mask, dtype, other=None, other_name=""):

@@ -6,9 +6,9 @@ output sizes. An input is (N, C, *spatial) or unbatched (C, *spatial).
 The functions check PyTorch's arguments and turn them into calls of the primitives in
 :mod:`wengert.ops.pooling`: max pooling gathers the input at the window maxima
 (``pool_gather``), average pooling divides window sums (``window_sum``) by the counts, and
-adaptive average pooling sums each axis's windows with a matmul by a constant 0/1 matrix
-(entry by entry where an infinity or NaN would spread through the matrix's zeros) and
-divides by the window sizes.
+adaptive average pooling sums each axis's windows (by a reshape and a sum where they tile
+the axis, else by a matmul with a constant 0/1 matrix, or entry by entry where an infinity
+or NaN would spread through the matrix's zeros) and divides by the window sizes.
 
 Integer inputs are pooled where PyTorch's CPU kernels pool them (and refused where they do
 not, see :data:`_INTEGERS`): max pooling in 2-D and 3-D (in 1-D only with
@@ -18,10 +18,12 @@ import math
 
 import numpy as np
 
+from ..autodiff.batching import per_example
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops import pooling as _pool
 from ..ops.index import getitem
 from ..ops.linalg import matmul
+from ..ops.reduce import sum as _sum
 from ..ops.shape import concatenate, reshape
 from ..tensor import Tensor
 from .module import Module
@@ -151,6 +153,7 @@ def _output_size(op, data, n, output_size):
 
 
 # --- functions ------------------------------------------------------------------------------
+@per_example
 def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     data = _check_input(op, input, n, _INTEGERS)
     if n == 1 and not return_indices and data.dtype.kind != "f":
@@ -214,6 +217,7 @@ def _divide_toward_zero(a, b):
     return q + ((q < 0) & (q * b != a)).astype(q.dtype)
 
 
+@per_example
 def _avg_pool(op, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override):
     data = _check_input(op, input, n, _INT64)
@@ -283,6 +287,18 @@ def _sum_by_matmul(x, axis, size, o):
     return reshape(matmul(matrix, rows), shape=shape[:axis] + (o,) + shape[axis + 1:])
 
 
+def _sum_by_reshape(x, axis, size, o):
+    """The window sums along ``axis`` where o windows of size // o entries tile it (PyTorch's
+    adaptive windows then neither overlap nor leave gaps): the axis split into (o, size // o)
+    and summed over its second part, reading each entry once. An infinity and a -infinity in
+    one window give NaN, as in PyTorch's sums, without NumPy's warning."""
+    shape = tuple(x.shape)
+    at = len(shape) + axis
+    windows = reshape(x, shape=shape[:at] + (o, size // o) + shape[at + 1:])
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _sum(windows, axis=axis)
+
+
 def _sum_by_gathers(x, axis, size, o):
     """The window sums along ``axis``, one window entry after another (a getitem each; a
     window shorter than the longest reads an appended zero), so that an infinity or NaN
@@ -297,25 +313,33 @@ def _sum_by_gathers(x, axis, size, o):
     for j in range(int((ends - starts).max())):
         entry = getitem(padded, key=(Ellipsis, np.where(starts + j < ends, starts + j, size))
                         + after)
-        sums = entry if sums is None else sums + entry
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: NaN, as PyTorch's
+            sums = entry if sums is None else sums + entry
     return sums
 
 
+def _window_sums(x, axis, size, o):
+    """The sums of the adaptive windows along ``axis``: by :func:`_sum_by_reshape` where
+    they tile the axis; otherwise by a matmul, unless that gives an infinity or NaN (a finite
+    result means that every entry was finite), where they are redone entry by entry."""
+    if o and size % o == 0:
+        return _sum_by_reshape(x, axis, size, o)
+    with np.errstate(invalid="ignore", over="ignore"):  # a NaN of the matmul is not kept
+        sums = _sum_by_matmul(x, axis, size, o)
+        finite = np.isfinite(np.sum(sums.data))
+    return sums if finite else _sum_by_gathers(x, axis, size, o)
+
+
+@per_example
 def _adaptive_avg_pool(op, n, input, output_size, empty):
     data = _check_input(op, input, n, empty=empty)
     out = _output_size(op, data, n, output_size)
     # Window sums one axis at a time (they are separable; axes that keep their size are
-    # left alone), then one division by the window sizes, as PyTorch's sum / count. The sums
-    # are matmuls unless that gives an infinity or NaN (a finite result means that every
-    # entry was finite), where they are redone entry by entry.
+    # left alone), then one division by the window sizes, as PyTorch's sum / count.
     changed = [axis for axis in range(-n, 0) if data.shape[axis] != out[axis]]
-    for window_sums in (_sum_by_matmul, _sum_by_gathers):
-        x = input
-        with np.errstate(invalid="ignore", over="ignore"):  # a NaN of the matmuls is not kept
-            for axis in changed:
-                x = window_sums(x, axis, data.shape[axis], out[axis])
-            if x is input or np.isfinite(np.sum(x.data)):
-                break
+    x = input
+    for axis in changed:
+        x = _window_sums(x, axis, data.shape[axis], out[axis])
     count = np.ones((1,) * n, data.dtype)
     for axis in changed:
         starts, ends = _pool.adaptive_windows(data.shape[axis], out[axis])
@@ -342,6 +366,7 @@ def adaptive_avg_pool3d(input, output_size):
     return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size, "first")
 
 
+@per_example
 def _adaptive_max_pool(op, n, input, output_size, return_indices):
     data = _check_input(op, input, n, empty="first")
     out = _output_size(op, data, n, output_size)

@@ -3,14 +3,15 @@ modules ``Upsample``, ``UpsamplingNearest2d`` and ``UpsamplingBilinear2d``.
 
 Every mode but 'area' is separable: along each spatial axis, output entry ``o`` is a weighted
 sum of a few input entries (1 for nearest, 2 for linear, 4 for cubic, more with antialias)
-whose indices and weights depend on the sizes only. So each axis, the last one first as
-PyTorch's kernels nest them, is multiplied by a constant (out, in) matrix holding those
-weights (:func:`_resample`): one matmul, or one per band of a long axis, whose gradient is
-the transposed matmul, exact in every mode and to every order. Nearest copies are a slice or
-a repeat where they can be, and inputs a matmul cannot resize exactly (an infinity or NaN,
-which its zeros would spread; dtypes other than float32 and float64) are resized one
-``getitem`` per tap, the taps added in ATen's order. 'area' is
-:func:`~wengert.nn.pooling.adaptive_avg_pool1d` (2d, 3d), as in PyTorch.
+whose indices and weights depend on the sizes only. So the axes are resized one at a time
+(those that shrink most first), each by the fastest exact composite (:func:`_resample`): one
+strided slice per tap where each tap's indices step evenly, a gather of the taps where the
+axis shrinks a lot or the input is small, otherwise a matmul by a constant (out, in) matrix
+holding those weights, one per band of a long axis, whose gradient is the transposed matmul.
+Derivatives are exact in every mode and to every order. Inputs a matmul cannot resize
+exactly (an infinity or NaN, which its zeros would spread; dtypes other than float32 and
+float64) are gathered. 'area' is :func:`~wengert.nn.pooling.adaptive_avg_pool1d` (2d, 3d),
+as in PyTorch.
 
 The indices and weights follow ATen's formulas (``UpSample.h``, ``UpSampleKernel.cpp``)
 step by step, in the precision PyTorch computes them in (float64 for a float64 input, float32
@@ -21,9 +22,12 @@ import numbers
 
 import numpy as np
 
+from ..autodiff.batching import bottom
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops.index import getitem
 from ..ops.linalg import matmul
+from ..ops.pooling import pool_gather
+from ..ops.reduce import sum as _sum
 from ..ops.shape import concatenate, copy, reshape
 from ..tensor import Tensor
 from .module import Module
@@ -156,34 +160,77 @@ def _taps_antialias(n, o, align_corners, factor, ct, cubic):
 _DENSE = 128
 _BAND = 32
 _ROWS = 16
+# Up to _TAPS taps per output entry (nearest, linear, cubic; not antialias's wider windows)
+# are gathered rather than multiplied where the axis shrinks by _SHRINK input entries per tap
+# or more, or where the matmul takes bands and the gather reads under _TAPS_PER_BAND taps per
+# band: a band costs about 20 us of Python (its slice, matmul and their gradients), a tap
+# about 6 ns (measured in docs/nn.md)
+_TAPS = 4
+_SHRINK = 3
+_TAPS_PER_BAND = 3000
 _BLAS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _as_slice(index):
     """``index`` (1-D) as a slice where it steps evenly forward: a view, whose gradient the
-    engine keeps lazy, where a gather's is a scatter-add. Otherwise ``index`` itself."""
+    engine keeps lazy, where a gather's is a scatter-add. Otherwise None."""
     step = int(index[1] - index[0]) if len(index) > 1 else 1
-    if step >= 1 and np.array_equal(index, index[0] + step * np.arange(len(index))):
+    if step >= 1 and (index[1:] - index[:-1] == step).all():
         return slice(int(index[0]), int(index[-1]) + 1, step)
-    return index
+    return None
 
 
-def _gather(x, axis, index, weights=None):
-    """``out[..., o, ...] = sum over t of weights[o, t] * x[..., index[o, t], ...]``, the taps
-    added in order as ATen adds them, or ``x[..., index[o], ...]`` without weights: one
-    ``getitem`` per tap (a slice where the tap's indices step evenly). A tap of index n (past
-    the end: an antialiased window shorter than the longest) reads an appended zero."""
-    after = (slice(None),) * (-1 - axis)
-    shape, at = tuple(x.shape), axis % len(x.shape)
-    if index.max() == shape[at]:
-        x = concatenate([x, np.zeros(shape[:at] + (1,) + shape[at + 1:], x.dtype)], axis=axis)
+def _slices(index):
+    """Each tap's indices (a column of a 2-D ``index``, or a 1-D one) as a slice, where each
+    tap's step evenly forward; otherwise None."""
+    keys = [_as_slice(taps) for taps in index.reshape(len(index), -1).T]
+    return None if None in keys else keys
+
+
+def _take(x, axis, index):
+    """``x`` at ``index`` along ``axis``: a slice, or ``index`` (o,), gives
+    ``x[..., index, ...]``; ``index`` (k, o) gives k taps of each output entry,
+    ``out[..., t, o, ...] = x[..., index[t, o], ...]``. Index arrays by ``pool_gather`` (a
+    ``np.take`` from the flattened input, whose gradient is a flat ``np.add.at``, NumPy's
+    fast path: ten times faster than the ``np.add.at`` by a tuple of index arrays that
+    ``getitem`` would scatter its gradient with)."""
+    if isinstance(index, slice):
+        return getitem(x, key=(Ellipsis, index) + (slice(None),) * (-1 - axis))
+    shape = tuple(x.shape)
+    inner = shape[len(shape) + axis + 1:]
+    size = math.prod(inner)
+    plane = (index.reshape(-1, 1) * size + np.arange(size)).reshape((index.size,) + inner)
+    taps = pool_gather(x, index=np.broadcast_to(plane, shape[:axis] + plane.shape), dims=-axis)
+    return taps if index.ndim == 1 else reshape(taps, shape=shape[:axis] + index.shape + inner)
+
+
+def _gather(x, axis, index, weights=None, keys=None):
+    """``out[..., o, ...] = sum over t of weights[o, t] * x[..., index[o, t], ...]``, or
+    ``x[..., index[o], ...]`` without weights, by :func:`_take`: where ``keys`` gives each
+    tap as a slice (see :func:`_slices`), tap by tap, the taps added in order as ATen adds
+    them; otherwise all the taps at once, then summed. A tap of index n (past the end: an
+    antialiased window shorter than the longest) reads an appended zero."""
+    if keys is None:
+        shape, at = tuple(x.shape), axis % len(x.shape)
+        if index.max() == shape[at]:
+            x = concatenate([x, np.zeros(shape[:at] + (1,) + shape[at + 1:], x.dtype)],
+                            axis=axis)
     if weights is None:
-        return getitem(x, key=(Ellipsis, _as_slice(index)) + after)
-    weights = weights.astype(x.dtype).reshape(weights.shape + (1,) * len(after))
+        return _take(x, axis, index if keys is None else keys[0])
+    weights = weights.astype(x.dtype).reshape(weights.shape + (1,) * (-1 - axis))
+    # An infinity times a tap's weight of 0 and inf - inf are NaN, and a sum past the largest
+    # float is an infinity, here as in PyTorch's kernels, which add the same products, but
+    # without NumPy's warnings
+    if keys is None:
+        taps = _take(x, axis, index.T)  # the taps before the outputs: summed array by array
+        with np.errstate(invalid="ignore", over="ignore"):
+            return _sum(taps * weights.swapaxes(0, 1), axis=axis - 1)
     out = None
-    for t in range(index.shape[1]):
-        term = getitem(x, key=(Ellipsis, _as_slice(index[:, t])) + after) * weights[:, t]
-        out = term if out is None else out + term
+    for t, key in enumerate(keys):
+        tap = _take(x, axis, key)
+        with np.errstate(invalid="ignore", over="ignore"):
+            term = tap * weights[:, t]
+            out = term if out is None else out + term
     return out
 
 
@@ -222,13 +269,18 @@ def _matmul_axis(x, axis, matrix):
                    shape[axis + 1:])
 
 
+def _bands(n, o):
+    """How many bands :func:`_by_matrix` cuts an axis of n entries, resized to o, into."""
+    return 1 if n <= _DENSE else max(1, min(-(-n // _BAND), o // _ROWS))
+
+
 def _by_matrix(x, axis, index, weights):
     """:func:`_gather` as matmuls: by the whole matrix, or for a long axis band by band
     (each output range times the input range its taps read, then joined)."""
     n, o = x.shape[axis], len(index)
     if n <= _DENSE:
         return _matmul_axis(x, axis, _matrix(index, weights, 0, n, x.dtype))
-    bounds = np.linspace(0, o, max(1, min(-(-n // _BAND), o // _ROWS)) + 1).round()
+    bounds = np.linspace(0, o, _bands(n, o) + 1).round()
     before = (slice(None),) * (len(x.shape) + axis)
     parts = []
     for r0, r1 in zip(bounds[:-1].astype(int), bounds[1:].astype(int)):
@@ -241,7 +293,9 @@ def _by_matrix(x, axis, index, weights):
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    # inside vmap, every example's values at once: what is read here (finiteness, shared
+    # memory) holds for the batch exactly when it holds for each example
+    return bottom(x).data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _finite(x):
@@ -253,27 +307,34 @@ def _finite(x):
 
 def _resample(x, axis, index, weights=None):
     """``x`` resampled along ``axis`` (negative) by the taps ``index`` and ``weights`` (see
-    :func:`_gather`), by the fastest exact way: without weights (nearest), an entry repeated
+    :func:`_gather`), by the fastest exact way. Without weights (nearest), an entry repeated
     k times is :func:`_repeat` (but along the last axis, where NumPy's copies into runs of k
-    are slow) and indices that step evenly are a slice; otherwise a matmul
-    (float32 and float64). A matmul multiplies every entry a band reads, also by the zeros
-    of its matrix, so where an infinity or NaN is among them (checked on the smaller of
-    input and output: a finite output means finite entries) the taps are gathered instead,
-    giving NaN and infinity where PyTorch gives them."""
+    are slow). Up to _TAPS taps per output entry are gathered where each tap's indices step
+    evenly (slices: a copy, or shrinking by a whole factor), where the axis shrinks by
+    _SHRINK entries per tap or more (a gather reads only the taps, a matmul every entry of
+    its band) and where a banded matmul's Python costs more than the gather's reads.
+    Otherwise a matmul (float32 and float64), which multiplies every entry a band reads,
+    also by the zeros of its matrix: where an infinity or NaN is among them (checked on the
+    smaller of input and output: a finite output means finite entries) the taps are
+    gathered instead, giving NaN and infinity where PyTorch gives them."""
     n, o = x.shape[axis], len(index)
-    if weights is None:
-        if axis != -1 and o % n == 0 and np.array_equal(index, np.arange(o) // (o // n)):
-            return _repeat(x, axis, o // n)
-        if isinstance(_as_slice(index), slice):
-            return _gather(x, axis, index)
-    if x.dtype not in _BLAS or (n <= o and not _finite(x)):
-        return _gather(x, axis, index, weights)
+    k = 1 if index.ndim == 1 else index.shape[1]
+    if weights is None and axis != -1 and o % n == 0 and \
+            np.array_equal(index, np.arange(o) // (o // n)):
+        return _repeat(x, axis, o // n)
+    keys = _slices(index) if k <= _TAPS and index.max() < n else None
+    rows = math.prod(x.shape) // n  # the entries each index reads, one per other position
+    if keys is not None or x.dtype not in _BLAS or k <= _TAPS and (
+            n >= _SHRINK * k * o or n > _DENSE and rows * o * k < _TAPS_PER_BAND * _bands(n, o)
+    ) or (n <= o and not _finite(x)):
+        return _gather(x, axis, index, weights, keys)
     # a tap of index n has weight 0: any column of its row's band will do for it
     inside = np.where(index < n, index, np.minimum(index[:, :1], n - 1)) if index.ndim == 2 \
         else index
-    with np.errstate(invalid="ignore", over="ignore"):  # a NaN here is not kept
+    # a NaN or infinity of the matmuls is not kept: the output is then gathered instead
+    with np.errstate(invalid="ignore", over="ignore"):
         out = _by_matrix(x, axis, inside, weights)
-    return out if n <= o or _finite(out) else _gather(x, axis, index, weights)
+    return out if n <= o or _finite(out) else _gather(x, axis, index, weights, keys)
 
 
 def _check(input, dims, mode, antialias):
@@ -403,7 +464,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     ct = np.float64 if input.dtype == np.float64 else np.float32  # PyTorch's opmath type
     small_2d = dims == 2 and sum(out) <= _SMALL_2D
     x = input
-    for axis in range(-1, -dims - 1, -1):
+    # The axes that shrink most first and those that grow most last, so that every axis
+    # resizes as few entries as it can; of axes that grow alike the last one first, as
+    # PyTorch's kernels nest them (a matmul along it is the fastest), of axes that shrink
+    # alike the first one first (its taps are whole rows). The order changes the rounding
+    # only: the output is the same separable sum of the same products.
+    for axis in sorted(range(-dims, 0), key=lambda a: (out[a] / shape[a],
+                                                       a if out[a] < shape[a] else -a)):
         n, o, factor = shape[axis], out[axis], factors[axis]
         if mode in ("nearest", "nearest-exact"):
             index = _taps_nearest(n, o, factor, ct, mode == "nearest-exact", small_2d)
