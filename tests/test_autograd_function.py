@@ -168,6 +168,21 @@ def sincos_saving_outputs_fn(lib):
     return SinCosOut
 
 
+def x_only_fn(lib):
+    """x * y whose backward sends y no gradient (None), as a straight-through estimator's."""
+    class XOnly(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(y)
+            return x * y
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            y, = ctx.saved_tensors
+            return grad_output * y, None
+    return XOnly
+
+
 def _pair(torch, data, requires_grad=True):
     return (wg.tensor(np.array(data, dtype=np.float64), requires_grad=requires_grad),
             torch.tensor(np.array(data, dtype=np.float64), requires_grad=requires_grad))
@@ -654,6 +669,75 @@ def test_set_detect_anomaly_matches_torch(torch_mod):
         with pytest.raises(wg.AnomalyError, match="'log' produced a non-finite"):
             exp_fn(wg).apply(wg.tensor([-1.0], requires_grad=True)).log().log()
     assert not wg.is_anomaly_enabled()
+
+
+# --- a None gradient from backward: no gradient along that edge, as torch's ------------------
+def _x_and_y(torch):
+    """(library, x, y) for wengert and torch, x = X[0] and y = V[:3] as leaves."""
+    (x, tx), (y, ty) = _pair(torch, X[0]), _pair(torch, V[:3])
+    return [(wg, x, y), (torch, tx, ty)]
+
+
+@pytest.mark.parametrize("non_leaf", [False, True])
+def test_a_none_gradient_leaves_the_input_without_grad(torch_mod, non_leaf):
+    grads = []
+    for lib, x, y in _x_and_y(torch_mod):
+        z = y * 3 if non_leaf else y  # through a non-leaf, nothing reaches y either
+        (x_only_fn(lib).apply(x, z) ** 2).sum().backward()
+        assert y.grad is None
+        grads.append(x.grad)
+    _close(*grads)
+
+
+def test_a_none_gradient_in_autograd_grad_allow_unused(torch_mod):
+    unused = {wg: r"input 1 \(shape \(3,\)\) was not used",
+              torch_mod: "appears to not have been used in the graph"}
+    results = []
+    for lib, x, y in _x_and_y(torch_mod):
+        out = x_only_fn(lib).apply(x, y).sum()
+        gx, gy = lib.autograd.grad(out, [x, y], allow_unused=True, retain_graph=True)
+        assert gy is None
+        results.append(gx)
+        with pytest.raises(RuntimeError, match=unused[lib]):
+            lib.autograd.grad(out, [x, y], allow_unused=False)
+    _close(*results)
+    # materialize_grads turns the None into zeros, as torch's
+    x, y = _x_and_y(torch_mod)[0][1:]
+    _, gy = wg.autograd.grad(x_only_fn(wg).apply(x, y).sum(), [x, y], materialize_grads=True)
+    np.testing.assert_array_equal(gy.data, np.zeros(3))
+
+
+@pytest.mark.parametrize("non_leaf", [False, True])
+def test_a_none_gradient_and_a_second_path(torch_mod, non_leaf):
+    # y's gradient is the y * y path's alone: 2 y (times 3 through z = y * 3)
+    grads = []
+    for lib, x, y in _x_and_y(torch_mod):
+        z = y * 3 if non_leaf else y
+        (x_only_fn(lib).apply(x, z).sum() + (z * z).sum()).backward()
+        grads.append((x.grad, y.grad))
+    (gx, gy), (tgx, tgy) = grads
+    _close(gx, tgx)
+    _close(gy, tgy)
+    np.testing.assert_allclose(gy.data, (18 if non_leaf else 2) * V[:3], rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+def test_a_none_gradient_under_create_graph(torch_mod):
+    results = []
+    for (lib, x, y), (_, x2, y2) in zip(_x_and_y(torch_mod), _x_and_y(torch_mod)):
+        f = x_only_fn(lib).apply(x, y)
+        gx, gy = lib.autograd.grad(f.sum(), [x, y], create_graph=True, allow_unused=True)
+        assert gy is None and gx.requires_grad
+        # with a second path: gx = 2 x y^2 (backward's g * y, recorded), gy = 3 y^2 alone
+        f = x_only_fn(lib).apply(x, y)
+        gx, gy = lib.autograd.grad((f ** 2).sum() + (y ** 3).sum(), [x, y], create_graph=True)
+        second = lib.autograd.grad(gx.sum() + gy.sum(), [x, y])
+        (x_only_fn(lib).apply(x2, y2) ** 2).sum().backward(create_graph=True)
+        assert y2.grad is None and x2.grad.requires_grad
+        results.append((gx, gy, *second, x2.grad))
+    for ours, theirs in zip(*results):
+        _close(ours, theirs)
+    np.testing.assert_allclose(results[0][1].data, 3 * V[:3] ** 2, rtol=1e-12)
 
 
 # --- errors, next to torch raising ---------------------------------------------------------------

@@ -6,6 +6,12 @@ passes it through untouched and adds contributions by concatenation, so a backwa
 embedding never allocates the dense ``vocab x dim`` gradient. Sparse-aware optimizers update
 only those rows.
 
+It stays sparse where it is the result: a leaf's ``.grad``, a ``retain_grad`` tensor's, and
+``autograd.grad``'s (as PyTorch's sparse gradient). Everything that computes with it gets it
+dense: the rules of the op that made a non-leaf weight (``w = base * 2``), hooks (a dense
+tensor; the gradient stays sparse unless a hook returns a replacement), and the batched
+gradients of ``autograd.grad(..., is_grads_batched=True)``.
+
 :class:`SlicedGrad` is the engine's own: the gradient of a basic slice ``x[key]``, kept as the
 slice's values until a second gradient for ``x`` arrives, which is then added into one array
 where the slice lies. Cutting a sequence into T steps (``x[t]``, ``split``) and backpropagating
@@ -75,8 +81,9 @@ class RowSparse:
         return RowSparse(uniq, vals, self.shape)
 
     def to_dense(self):
+        """The gradient as an array of ``shape``, repeated rows summed."""
         out = np.zeros(self.shape, dtype=self.values.dtype)
-        np.add.at(out, self.indices, self.values)
+        scatter_add_rows(out, self.indices, self.values)
         return out
 
     def __add__(self, other):

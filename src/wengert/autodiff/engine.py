@@ -6,6 +6,9 @@
 * Gradients of intermediates live in a dict during the pass, keyed by tensor; only leaves
   that require grad (and tensors that called ``retain_grad``) receive ``.grad``.
 * A value used several times gets the sum of its gradients (the splitter rule).
+* A rule that returns None sends no gradient along that edge (an autograd.Function's None).
+* A RowSparse gradient reaches a leaf's ``.grad`` (and ``retain_grad``, ``autograd.grad``)
+  as it is; a rule only ever takes it dense.
 * Unbroadcasting a rule's result to its input's shape happens here and nowhere else.
 * Without ``retain_graph`` each node is freed as soon as its rules ran.
 """
@@ -206,6 +209,7 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
     # when it comes first, which in a chain is every time, so a chain never sifts the heap.
     pending = None
     sliced = False  # whether a SlicedGrad was stored: only then can one be popped
+    rows = False    # likewise for a RowSparse
     with set_grad_enabled(create_graph):
         while True:
             if pending is not None:
@@ -240,6 +244,8 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                 continue
             elif hooked and t._retains_grad:
                 _accumulate_leaf(t, g, differentiable, True)
+            if rows and type(g) is RowSparse:
+                g = g.to_dense()  # a non-leaf's: the rules take arrays
             inputs_ = node.inputs
             if inputs_ is None:
                 raise_freed(node)
@@ -288,9 +294,13 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                     gi = rule(ns, g, ans, args[0])
                 data = a.data
                 if type(gi) is not _ndarray or gi.shape != data.shape or gi.dtype is not data.dtype:
+                    if gi is None:
+                        continue  # no gradient along this edge
                     gi = _conform(gi, data, ns, differentiable)
                     if type(gi) is SlicedGrad:
                         sliced = True
+                    elif type(gi) is RowSparse:
+                        rows = True
                 if anomaly and type(gi) is not RowSparse:
                     # a SlicedGrad is checked through its values
                     _check_grad_anomaly(node, gi.data if differentiable
@@ -365,7 +375,8 @@ def _run_hooks(t, g, differentiable, borrowed):
     gradient belongs to the hook's caller (it may hold it), so ``t`` is marked borrowed: it
     is copied before anything accumulates into it."""
     for hook in list(t._hooks):
-        gt = g if differentiable else Tensor._wrap(g)
+        # a hook takes a tensor, so a RowSparse is shown dense; it stays sparse unless replaced
+        gt = g if differentiable else Tensor._wrap(g.to_dense() if type(g) is RowSparse else g)
         r = hook(gt)
         if r is not None:
             r = r if isinstance(r, Tensor) else Tensor(r, dtype=t.dtype)
@@ -502,4 +513,7 @@ def _batched_grads(outputs, grad_outputs, retain_graph, create_graph, inputs, al
                              retain_graph or b < count - 1, create_graph, inputs,
                              allow_unused, accumulate=False)
                 for b in range(count)]
-    return [None if column[0] is None else stack(column) for column in zip(*per_seed)]
+    # a RowSparse (a sparse embedding's weight) is stacked dense: a stack is one array
+    return [None if column[0] is None else
+            stack([Tensor._wrap(g.to_dense()) if type(g) is RowSparse else g for g in column])
+            for column in zip(*per_seed)]
