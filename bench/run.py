@@ -26,6 +26,7 @@ SUITE = {
     "row_writes": [[]],
     "slices": [[]],
     "rnn": [[]],
+    "vmap": [[]],
     "memory": [[]],
     "mnist_epoch": [[]],
     "jacobian_modes": [[]],
@@ -34,7 +35,7 @@ SUITE = {
     "instructions": [[]],
 }
 THREADS = {"mlp_step": (1, 2), "mlp_overhead": (1,), "tiny_ops": (1, 2), "row_writes": (1,),
-           "slices": (1,), "rnn": (1,), "memory": (1,), "mnist_epoch": (1, 2),
+           "slices": (1,), "rnn": (1,), "vmap": (1,), "memory": (1,), "mnist_epoch": (1, 2),
            "jacobian_modes": (1,), "checkpoint_memory": (1,), "conv": (1,), "instructions": (1,)}
 
 

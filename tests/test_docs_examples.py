@@ -205,6 +205,16 @@ def _gradcheck_report(ns, shown):
     assert 0 <= worst_abs <= 1e-5 and 0 <= worst_rel <= 1e-3
 
 
+def _per_example_grads(ns, shown):
+    # example i's gradient is grads["w"][i]: the gradient of loss at (X[i], Y[i]) alone
+    params, X, Y, loss, grads = ns["params"], ns["X"], ns["Y"], ns["loss"], ns["grads"]
+    assert shown['grads["w"].shape'] == (8, 3, 4)
+    for i in range(8):
+        def one(w, i=i):
+            return loss({"w": wg.tensor(w), "b": params["b"]}, X[i], Y[i])
+        _close(grads["w"][i], numerical_grad(one, params["w"].numpy()), rtol=1e-6, atol=1e-9)
+
+
 def _nn_quickstart(ns, shown):
     # Linear-ReLU-Linear-ReLU-Linear; fused, stable softmax + CE
     assert [type(m).__name__ for m in ns["model"]] == ["Linear", "ReLU", "Linear", "ReLU",
@@ -223,7 +233,8 @@ CLAIMS = {
                          ("(hv,) = hvp(f, (x,), (v,))", _hvp),
                          ("A = affine(X, (W, b))", _unit),
                          ('@block("layer")', _block),
-                         ("report = gradcheck(", _gradcheck_report)],
+                         ("report = gradcheck(", _gradcheck_report),
+                         ("per_example = wg.vmap(wg.grad(loss)", _per_example_grads)],
     "docs/nn.md": [("model = nn.MLP([2, 64, 64, 3], activation=\"relu\")", _nn_quickstart)],
 }
 

@@ -601,6 +601,29 @@ def _pool_dtype():
     F.avg_pool2d(_z(1, 1, 4, 4, dtype="int32"), 2)
 
 
+def _attention_dtype():
+    x = wg.ones(3, 2, 4, dtype="float64")
+    with pytest.raises(wg.DTypeError, match=r"MultiheadAttention: the masks \(attn_mask "
+                                            r"float16\) add up to float16 .*need_weights=False "
+                                            r".*\(float64\) or float32"):
+        nn.MultiheadAttention(4, 2, dtype="float64")(x, x, x, need_weights=False,
+                                                    attn_mask=np.zeros((3, 3), np.float16))
+    nn.MultiheadAttention(4, 2)(wg.ones(3, 2, 4), x, x)
+
+
+def _vmap_escaped():
+    kept = []
+    wg.vmap(lambda v: kept.append(v) or v)(wg.ones((3, 2)))
+    kept[0] * 2
+
+
+def _vmap_nested_vjp():
+    def per(xi):
+        _, fn = wg.vjp(lambda v: v * 2, xi)
+        return wg.vmap(fn)(wg.ones((4, 3)))[0]
+    wg.vmap(per)(wg.ones((2, 3)))
+
+
 # id -> (trigger, error type, regex the message must match)
 CATALOGUE = {
     "binary-shape": (lambda: wg.ones(2, 3) * wg.ones(4), wg.ShapeError, r"multiply.*\(2, 3\).*\(4,\)"),
@@ -716,6 +739,24 @@ CATALOGUE = {
                       wg.ShapeError, r"jvp: tangents.*\(3,\).*\(2,\)"),
     "functional-args": (lambda: wg.jvp(lambda x: x * 2, wg.ones(2), wg.ones(2)),
                         wg.ArgumentError, r"jvp\(<lambda>\).*tuples.*Tensor"),
+    "vmap-args": (lambda: wg.vmap(lambda a, b: a + b, in_dims=(None, None))(wg.ones(2), wg.ones(2)),
+                  wg.ArgumentError, r"vmap\(<lambda>\): no input is batched"),
+    "vmap-batch-size": (lambda: wg.vmap(lambda a, b: a + b)(wg.ones((2, 3)), wg.ones((4, 3))),
+                        wg.ShapeError, r"different sizes.*argument\[0\]: 2, argument\[1\]: 4"),
+    "vmap-non-tensor": (lambda: wg.vmap(lambda a, n: a * n, in_dims=(0, 0))(wg.ones((2, 3)), 3),
+                        wg.DTypeError, r"argument\[1\], of type int; only tensors"),
+    "vmap-read-values": (lambda: wg.vmap(lambda a: a.sum().item())(wg.ones((2, 3))),
+                         wg.GraphError, r"vmap: item\(\) on a batched tensor.*Hint"),
+    "vmap-in-place": (lambda: wg.vmap(lambda v: wg.ones(3).add_(v))(wg.ones((2, 3))),
+                      wg.GraphError, r"in-place 'add_' would write values that differ.*Hint"),
+    "vmap-empty-batch": (lambda: wg.vmap(lambda v, i: wg.take_along_axis(v, i, axis=0))(
+        wg.ones((0, 3)), wg.zeros((0, 2), dtype="int64")), wg.ShapeError,
+        r"take_along_axis runs once per example.*empty batch.*Hint"),
+    "vmap-escaped": (_vmap_escaped, wg.GraphError, r"used after its vmap returned"),
+    "vmap-randomness": (lambda: wg.vmap(lambda v: wg.randn(3) + v)(wg.ones((2, 3))),
+                        wg.GraphError, r"random draw.*randomness='error'.*'different'"),
+    "vmap-nested-vjp": (_vmap_nested_vjp, wg.GraphError,
+                        r"cotangents batched by one vmap.*Hint: take the vjp inside"),
     "has-aux": (lambda: wg.grad(lambda x: (x * x).sum(), has_aux=True)(wg.ones(2)),
                 wg.ArgumentError, r"has_aux=True.*pair"),
     "functional-call-args": (lambda: wg.functional.functional_call(
@@ -769,6 +810,10 @@ CATALOGUE = {
                            wg.ones(2, 4), wg.ones(5, 4), wg.ones(5, 6), is_causal=True,
                            attn_mask=np.ones((2, 5), bool)),
                        wg.ArgumentError, r"is_causal=True and an explicit attn_mask.*Hint"),
+    "attention-dtype": (_attention_dtype, wg.DTypeError,
+                        r"MultiheadAttention: the key is float64 but the module's parameters "
+                        r"are float32 \(query float32, key float64, value float64\).*Hint: "
+                        r"cast the inputs, x\.astype\('float32'\), or the module"),
     "maxout-pieces": (lambda: F.maxout(wg.ones(2, 5), 2), wg.ShapeError,
                       r"maxout.*\(2, 5\).*5.*2"),
     "channel-input-shape": (lambda: F.dropout1d(wg.ones(2, 3, 4, 5)), wg.ShapeError,

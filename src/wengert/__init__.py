@@ -41,7 +41,7 @@ from . import autograd, check, nn, optim  # noqa: E402
 from . import linalg  # noqa: E402  (wengert.linalg.det, solve, eigh, svd...)
 from .blocks import block
 from .functional import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad,
-                         vjp)
+                         vjp, vmap)
 from .recompute import checkpoint
 from .trace_table import trace
 from .units import Unit, unit

@@ -200,12 +200,11 @@ def lstsq(A, B, rcond=None, *, driver=None):
     X = matmul(pinv(A, rtol=rtol), Bm)
     rank, s = _empty(np.int64), _empty(A.dtype)
     if driver != "gels":  # 'gels' assumes full rank and reports neither
-        values = np.linalg.svd(A.data, compute_uv=False)
+        values = svdvals(A.detach())
         # the rank as the SVD drivers count it: singular values above rtol times the largest
-        rank = Tensor(np.asarray(np.sum(values > rtol * values[..., :1], axis=-1,
-                                        dtype=np.int64)))
+        rank = red.sum((values > rtol * values[..., :1]).astype(np.int64), axis=-1)
         if driver in ("gelsd", "gelss"):
-            s = Tensor(values)
+            s = values
     if m > n and (driver == "gels" or driver in ("gelsd", "gelss") and np.all(rank.data == n)):
         residuals = red.sum((matmul(A, X) - Bm) ** 2, axis=-2)
     else:
@@ -320,7 +319,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False):
     if ord == float("-inf"):
         return red.min(ew.abs(x), axis=axis, keepdims=keepdim)
     if ord == 0:
-        nonzero = _constant_in_graph((x.data != 0).astype(x.dtype), x)
+        nonzero = _constant_in_graph((x.detach() != 0).astype(x.dtype), x)
         return red.sum(nonzero, axis=axis, keepdims=keepdim)
     if ord == 1:
         return red.sum(ew.abs(x), axis=axis, keepdims=keepdim)

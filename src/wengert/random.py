@@ -2,7 +2,9 @@
 :class:`Generator` objects (NumPy's PCG64 underneath)."""
 import numpy as np
 
+from .autodiff.state import STATE
 from .backend import DEFAULT_FLOAT, as_dtype
+from .errors import GraphError
 from .tensor import Tensor
 
 
@@ -13,18 +15,28 @@ class Generator:
     ``set_state`` save and restore it exactly (checkpoints use them)."""
 
     def __init__(self, seed=None):
-        self.numpy = np.random.default_rng(seed)
+        self._numpy = np.random.default_rng(seed)
+
+    @property
+    def numpy(self):
+        # every draw reads it, so this is where vmap's randomness="error" is kept
+        if STATE.vmap_levels and any(r == "error" for _, _, r in STATE.vmap_levels):
+            raise GraphError(
+                "vmap: a random draw (dropout, wg.randn, ...) inside a function vmapped with "
+                "randomness='error'. Hint: pass randomness='different' for independent draws "
+                "per example, or 'same' for one draw shared by the batch")
+        return self._numpy
 
     def manual_seed(self, seed):
-        self.numpy = np.random.default_rng(seed)
+        self._numpy = np.random.default_rng(seed)
         return self
 
     def get_state(self):
         """The generator's state as a plain dict of ints (JSON-serialisable)."""
-        return self.numpy.bit_generator.state
+        return self._numpy.bit_generator.state
 
     def set_state(self, state):
-        self.numpy.bit_generator.state = state
+        self._numpy.bit_generator.state = state
 
 
 _default = Generator(0)

@@ -16,6 +16,7 @@ from collections import namedtuple
 from ..errors import DTypeError, GraphError, ShapeError
 from ..ops.shape import alias
 from ..tensor import Tensor
+from .batching import Batched, batched_dual, batched_tangent
 from .state import DETOUR, STATE, count
 
 _ids = itertools.count(1)
@@ -57,6 +58,8 @@ def make_dual(primal, tangent, level=None):
     innermost by default) is ``tangent``. Shapes must match; the tangent takes the primal's
     dtype. A primal that already has a tangent at that level is refused, as in PyTorch."""
     level = _current_level(level)
+    if type(primal) is Batched or type(tangent) is Batched:
+        return batched_dual(make_dual, primal, tangent, level)
     if not isinstance(primal, Tensor):
         primal = Tensor(primal)
     if not isinstance(tangent, Tensor):
@@ -85,6 +88,8 @@ def tangent_of(tensor, level):
     """``tensor``'s tangent at ``level``, or None: when it does not depend on the level's
     inputs, or the level is not open (a tangent left from a closed level is stale, no op
     updated it since; PyTorch clears them on exit)."""
+    if type(tensor) is Batched:
+        return batched_tangent(tangent_of, tensor, level)
     if level in STATE.fw_levels and tensor._tangents:
         return tensor._tangents.get(level)
     return None

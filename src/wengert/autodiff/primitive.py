@@ -219,6 +219,10 @@ def _make_general(prim):
     state = STATE
 
     def apply(*args, **params):
+        if DETOUR[0] and state.vmap_levels:
+            level = top_level(args, params)
+            if level:
+                return batch_apply(prim, args, params, level)
         arrays = []
         record = False
         for a in args:
@@ -410,3 +414,7 @@ def raise_freed(node):
         f"trying to backward through the graph of '{node.prim.name}' a second time, but its "
         "saved values were freed after the first backward. Hint: pass retain_graph=True to "
         "the first backward() (or autograd.grad) if you need to backward twice")
+
+
+# vmap's dispatch uses the TENSOR namespace defined above, so it is imported last
+from .batching import batch_apply, top_level  # noqa: E402

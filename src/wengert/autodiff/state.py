@@ -11,7 +11,8 @@ import threading
 # How many threads have grad mode off right now: while 0, every thread records.
 GRAD_OFF = [0]
 # How many reasons ops have to leave their fast paths: one per forward-mode level open in any
-# thread, plus one while anomaly mode is on. While 0, no op looks for tangents or anomalies.
+# thread, plus one while anomaly mode is on, plus one per running vmap. While 0, no op looks
+# for tangents, anomalies or batched arguments.
 DETOUR = [0]
 # Whether any tensor ever asked for hooks or retain_grad: while False, backward skips both.
 HOOKED = [False]
@@ -34,6 +35,8 @@ class _State(threading.local):
         # Forward-mode levels that ops can see, outermost first. A JVP rule for level k is
         # evaluated with only the levels before k visible (that is what makes nesting exact).
         self.fw_levels = ()
+        # The vmaps running, outermost first: (level, batch size, randomness).
+        self.vmap_levels = ()
 
     @property
     def grad_enabled(self):

@@ -46,12 +46,16 @@ arguments are inputs.
 * An input that ``forward`` returns as it is (not marked dirty) comes back as a new tensor
   viewing it, with the Function's node.
 
-Deliberate differences from PyTorch: a None gradient that ``backward`` returns for an input
-that requires grad reaches it as zeros (PyTorch leaves ``.grad`` None when no other path
-reaches it; the engine takes an array from every rule). A write into an input returned as it
-is is recorded on that input too, where PyTorch refuses the write. ``jvp`` may return a new
-tangent for an input marked dirty (PyTorch insists on the tangent modified in place).
-``vmap`` and ``generate_vmap_rule`` are accepted and never used: wengert has no vmap.
+A None gradient that ``backward`` returns for an input that requires grad is PyTorch's "no
+gradient along this edge": the rule returns None and the engine passes nothing on, so a leaf
+that no other path reaches keeps ``.grad`` None, and ``autograd.grad`` gives None for it
+(with ``allow_unused=True``; otherwise the error for an unused input).
+
+Differences from PyTorch: a write into an input returned as it is is recorded on that input
+too, where PyTorch refuses the write. ``jvp`` may return a new tangent for an input marked
+dirty (PyTorch insists on the tangent modified in place).
+Under :func:`wengert.vmap` a Function runs once per example (forward, and backward for each
+example's node); a ``vmap`` staticmethod and ``generate_vmap_rule`` are accepted and not used.
 """
 import functools
 import inspect
@@ -61,6 +65,7 @@ import weakref
 import numpy as np
 
 from ..autodiff.anomaly import report_forward
+from ..autodiff.batching import per_example
 from ..autodiff.grad_mode import no_grad
 from ..autodiff.primitive import ARRAY, Primitive, _record, raise_freed
 from ..autodiff.state import ANOMALY, STATE, mark_modified
@@ -217,7 +222,7 @@ class Function:
     *grad_outputs)`` (or its alias ``vjp``) and optionally ``jvp(ctx, *tangents)``; call
     ``MyFunction.apply(*args)``."""
 
-    generate_vmap_rule = False  # accepted and unused: wengert has no vmap
+    generate_vmap_rule = False  # accepted and unused: under vmap a Function runs per example
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -251,35 +256,34 @@ class Function:
         raise GraphError("an autograd.Function must implement jvp to be differentiated in "
                          "forward mode")
 
-    @staticmethod
-    def vmap(info, in_dims, *args):
-        """Not supported: wengert has no vmap."""
-        raise GraphError("wengert has no vmap, so an autograd.Function's vmap rule is never "
-                         "used")
-
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run the Function on ``args`` and record it (see the module docstring); keyword
         arguments are bound to forward's parameters by position, as PyTorch does."""
-        if cls.forward is Function.forward:
-            raise GraphError(f"autograd.Function '{cls.__name__}' does not implement forward. "
-                             "Hint: define @staticmethod forward(ctx, *args)")
-        separate = cls.setup_context is not Function.setup_context
-        inputs = _bind(cls, args, kwargs, separate)
-        ctx = FunctionCtx(cls, tuple(isinstance(a, Tensor) and a.requires_grad
-                                     for a in inputs))
-        levels = STATE.fw_levels
-        STATE.fw_levels = ()  # forward mode goes through jvp, not through forward's ops
-        try:
-            with no_grad():
-                if separate:
-                    output = cls.forward(*inputs)
-                    cls.setup_context(ctx, inputs, output)
-                else:
-                    output = cls.forward(ctx, *inputs)
-        finally:
-            STATE.fw_levels = levels
-        return _wrap_outputs(cls, ctx, inputs, output, levels)
+        return _apply(cls, *args, **kwargs)
+
+
+@per_example  # forward and backward read their inputs' values
+def _apply(cls, *args, **kwargs):
+    if cls.forward is Function.forward:
+        raise GraphError(f"autograd.Function '{cls.__name__}' does not implement forward. "
+                         "Hint: define @staticmethod forward(ctx, *args)")
+    separate = cls.setup_context is not Function.setup_context
+    inputs = _bind(cls, args, kwargs, separate)
+    ctx = FunctionCtx(cls, tuple(isinstance(a, Tensor) and a.requires_grad
+                                 for a in inputs))
+    levels = STATE.fw_levels
+    STATE.fw_levels = ()  # forward mode goes through jvp, not through forward's ops
+    try:
+        with no_grad():
+            if separate:
+                output = cls.forward(*inputs)
+                cls.setup_context(ctx, inputs, output)
+            else:
+                output = cls.forward(ctx, *inputs)
+    finally:
+        STATE.fw_levels = levels
+    return _wrap_outputs(cls, ctx, inputs, output, levels)
 
 
 def _bind(cls, args, kwargs, separate):
@@ -443,12 +447,10 @@ def _block_grad(ns, g, ans, packed, _fn_ctx, _fn_output):
 
 
 def _input_grad(k, ns, g, ans, /, *inputs, _fn_ctx):
-    """VJP rule for tensor input ``k``: backward runs once for all of them."""
-    grads = once_per_node(_fn_ctx, g, ans, lambda: _run_backward(_fn_ctx, ns, g, ans, inputs))
-    gk = grads[k]
-    if gk is None:
-        return np.zeros_like(inputs[k]) if ns is ARRAY else zeros_like(inputs[k])
-    return gk
+    """VJP rule for tensor input ``k``: backward runs once for all of them. None (backward's
+    None) tells the engine that no gradient flows to that input, as PyTorch's None does."""
+    return once_per_node(_fn_ctx, g, ans,
+                         lambda: _run_backward(_fn_ctx, ns, g, ans, inputs))[k]
 
 
 def _run_backward(ctx, ns, g, ans, inputs):

@@ -14,6 +14,7 @@ import threading
 
 import numpy as np
 
+from ..autodiff.batching import bottom, lift_active
 from ..autodiff.grad_mode import enable_grad
 from ..autodiff.state import REBASED, STATE
 from ..creation import zeros_like
@@ -60,11 +61,12 @@ def reaches_outside(trees, inputs):
     Then the transform's results must stay differentiable with respect to it (a gradient
     penalty's weight, as ``torch.func``). Walks the graph once, iteratively; stops at the first
     such tensor, and at the inputs, which are leaves when nothing outside requires grad."""
-    seen = set(inputs)
+    seen = {bottom(x) for x in inputs}  # inside vmap the graph is the physical tensors'
     stack = []
     rebased = REBASED[0]
     for tree in trees:
         for x in leaves_of(tree):
+            x = bottom(x)
             if isinstance(x, Tensor) and x.requires_grad and x not in seen:
                 seen.add(x)
                 stack.append(x)
@@ -180,8 +182,11 @@ def tracked_args(transform, f, args, nums):
     for i in nums:
         flat, treedef = flatten(args[i])
         paths = leaf_paths(treedef)
-        flat = [track(float_tensor(transform, x, f"argument {i}{p} of {fname(f)}"))
+        flat = [float_tensor(transform, x, f"argument {i}{p} of {fname(f)}")
                 for x, p in zip(flat, paths)]
+        if STATE.vmap_levels:  # each example differentiates its own copy (see lift_active)
+            flat = [lift_active(x) for x in flat]
+        flat = [track(x) for x in flat]
         args[i] = unflatten(treedef, flat)
         leaves.append(flat)
         treedefs.append(treedef)

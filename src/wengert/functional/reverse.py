@@ -6,9 +6,11 @@ gradient or a VJP, one per output element for a Jacobian (``m`` passes for ``m``
 is why ``jacrev`` suits wide functions, many inputs and few outputs).
 """
 import functools
+import itertools
 
 import numpy as np
 
+from ..autodiff.batching import any_batched, physical_pullback
 from ..autodiff.engine import grad as engine_grad
 from ..autodiff.engine import run_backward
 from ..autodiff.state import HOOKED, STATE
@@ -30,7 +32,11 @@ def pullback(outputs, cotangents, inputs, create_graph, sealed=False):
     grad in the outputs' graph leads only to them (:func:`reaches_outside` said so). Then no
     rule can be pruned, so the pass skips the engine's walk for pruning and collects the
     gradients in the inputs' ``.grad``, which nothing else sees. Not once a tensor has asked
-    for ``retain_grad`` or hooks: such a pass would also fill intermediates' ``.grad``."""
+    for ``retain_grad`` or hooks: such a pass would also fill intermediates' ``.grad``.
+
+    Inside ``vmap`` the pass runs on the batched tensors' physical tensors."""
+    if STATE.vmap_levels and any_batched(itertools.chain(outputs, inputs, cotangents)):
+        return physical_pullback(pullback, outputs, cotangents, inputs, create_graph, sealed)
     live = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
     if not live:
         return zeros_for_none([None] * len(inputs), inputs)

@@ -32,7 +32,7 @@ from ..ops.activation import log_softmax as _log_softmax, softmax as _softmax
 from ..ops.elementwise import (abs as _abs, clip, elu as _elu, erf, leaky_relu as _leaky_relu,
                                relu as _relu, sigmoid, softplus as _softplus, tanh, where)
 from ..ops.methods import write_in_place
-from ..ops.reduce import max as _max
+from ..ops.reduce import argmax, max as _max
 from ..ops.shape import reshape, split
 from ..random import default_generator
 from ..tensor import Tensor
@@ -357,9 +357,11 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1, generator=None)
     soft = _softmax((logits + gumbels) / tau, axis=dim)
     if not hard:
         return soft
-    values = soft.data
-    one_hot = np.zeros_like(values)
-    np.put_along_axis(one_hot, np.argmax(values, axis=dim, keepdims=True), 1, axis=dim)
+    if soft.ndim == 0:  # one class, which every sample is (as PyTorch)
+        return soft - soft.detach() + 1.0
+    axis = dim % soft.ndim
+    classes = np.arange(soft.shape[axis]).reshape((-1,) + (1,) * (soft.ndim - 1 - axis))
+    one_hot = (argmax(soft, axis=axis, keepdims=True) == classes).astype(soft.dtype)
     return soft - soft.detach() + one_hot
 
 

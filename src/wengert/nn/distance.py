@@ -55,7 +55,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 def _floored_norm(x, dim, eps):
     n = norm(x, axis=dim, keepdims=True)
     # PyTorch clamps its norms in place under no_grad: a constant lift, not a clamp op.
-    return n + np.maximum(eps - n.data, 0)
+    return n + clip(eps - n.detach(), a_min=0)
 
 
 def _broadcast(where_, x1, x2):

@@ -8,6 +8,7 @@ except where a fused primitive is faster or stabler: ``linear`` and ``embedding`
 (:mod:`wengert.ops.layer`) and the fused losses (:mod:`wengert.ops.loss`)."""
 import numpy as np
 
+from ..autodiff.batching import per_example
 from ..autodiff.grad_mode import no_grad
 from ..errors import ArgumentError, ShapeError
 from ..ops import layer as _layer
@@ -85,8 +86,9 @@ def one_hot(tensor, num_classes=-1):
     empty tensor then has no classes to infer: a ``ShapeError``). Indices of any integer
     dtype are taken (PyTorch takes int64 only). ``wg.one_hot`` is NumPy-style: it needs
     ``num_classes`` and returns float32 unless given ``dtype``."""
-    indices = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
-    if num_classes == -1 and indices.dtype.kind in "iu":
+    # a Tensor goes to the primitive as it is, so that under vmap it runs on the batch
+    indices = tensor if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if num_classes == -1 and np.dtype(indices.dtype).kind in "iu":
         if indices.size == 0:
             raise ShapeError(f"one_hot: cannot infer the number of classes from an empty "
                              f"tensor (shape {indices.shape}). Hint: pass num_classes")
@@ -94,6 +96,7 @@ def one_hot(tensor, num_classes=-1):
     return _index.one_hot(indices, num_classes=num_classes, dtype=np.int64)
 
 
+@per_example  # reads the indices
 def embedding(input, weight, padding_idx=None, sparse=False):
     """Rows of ``weight`` (num_embeddings x dim) at the integer indices ``input`` (any
     shape); the result has shape ``input.shape + (dim,)``. ``sparse=True`` makes the weight's

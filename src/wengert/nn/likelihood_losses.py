@@ -6,8 +6,9 @@ import numbers
 
 import numpy as np
 
+from ..autodiff.batching import per_example
 from ..errors import ArgumentError, ShapeError
-from ..ops.elementwise import exp, log, square, where
+from ..ops.elementwise import clip, exp, log, square, where
 from ..tensor import Tensor
 from .errors import check_choice
 from .losses import REDUCTIONS, _as_array, _reduce, _same_shape
@@ -33,22 +34,36 @@ def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduct
     if log_input:
         loss = exp(input) - target * input
     else:
-        rate = _as_array(input)
-        if rate.size and not np.all(rate + eps > 0):
-            raise ArgumentError(f"{where_}: with log_input=False the input holds rates, and "
-                                f"input + eps must be > 0, got a smallest rate of "
-                                f"{np.min(rate)} with eps={eps} (PyTorch gives NaN or inf). "
-                                "Hint: pass log-rates with log_input=True, or make the rates "
-                                "non-negative (e.g. softplus)")
+        _check_rates(where_, input, eps)
         loss = input - target * log(input + eps)
     if full:
-        y = _as_array(target)
-        counted = y > 1
+        counted = target > 1
         # where() twice, so that no log of y <= 1 (NaN or -inf) reaches the gradient
         safe = where(counted, target, 2.0)
         loss = loss + where(counted, safe * log(safe) - safe + 0.5 * log(2 * math.pi * safe),
                             0.0)
     return _reduce(loss, reduction, where_)
+
+
+@per_example  # reads the values
+def _check_rates(where_, input, eps):
+    rate = _as_array(input)
+    if rate.size and not np.all(rate + eps > 0):
+        raise ArgumentError(f"{where_}: with log_input=False the input holds rates, and "
+                            f"input + eps must be > 0, got a smallest rate of "
+                            f"{np.min(rate)} with eps={eps} (PyTorch gives NaN or inf). "
+                            "Hint: pass log-rates with log_input=True, or make the rates "
+                            "non-negative (e.g. softplus)")
+
+
+@per_example  # reads the values
+def _check_variance(where_, var):
+    values = _as_array(var)
+    if values.size and not np.all(values >= 0):
+        raise ArgumentError(f"{where_}: var must be >= 0 everywhere, got a smallest entry of "
+                            f"{np.min(values)} (PyTorch refuses negative entries too; a NaN "
+                            "neither). Hint: predict exp(log_var) or softplus(...) for a "
+                            "positive variance")
 
 
 def _variance(where_, input, var):
@@ -60,15 +75,11 @@ def _variance(where_, input, var):
             raise ArgumentError(f"{where_}: var={var} must be >= 0 (PyTorch refuses a "
                                 "negative one too). Hint: pass a variance, not a log-variance")
         return np.full(tuple(input.shape), var, dtype=input.dtype)
-    values = _as_array(var)
-    if values.size and not np.all(values >= 0):
-        raise ArgumentError(f"{where_}: var must be >= 0 everywhere, got a smallest entry of "
-                            f"{np.min(values)} (PyTorch refuses negative entries too; a NaN "
-                            "neither). Hint: predict exp(log_var) or softplus(...) for a "
-                            "positive variance")
-    if not isinstance(var, Tensor) or values.dtype.kind != "f":
+    values = var if isinstance(var, Tensor) else np.asarray(var)
+    _check_variance(where_, values)
+    if not isinstance(var, Tensor) or np.dtype(values.dtype).kind != "f":
         var = values.astype(input.dtype if np.dtype(input.dtype).kind == "f" else np.float64)
-    shape, vshape = tuple(input.shape), values.shape
+    shape, vshape = tuple(input.shape), tuple(values.shape)
     if vshape == shape:
         return var
     if vshape == shape[:-1]:
@@ -98,7 +109,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     _same_shape(where_, input, target)
     target = _numeric_target(where_, input, target)
     # PyTorch clamps a clone of var in place under no_grad: a constant lift, not a clamp op
-    var = var + np.maximum(eps - _as_array(var), 0).astype(var.dtype, copy=False)
+    var = var + clip(eps - (var.detach() if isinstance(var, Tensor) else var), a_min=0)
     loss = 0.5 * (log(var) + square(input - target) / var)
     if full:
         loss = loss + HALF_LOG_2PI

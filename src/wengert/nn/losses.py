@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from ..autodiff.batching import per_example
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops import loss as _fused
 from ..ops.activation import log_softmax
@@ -38,6 +39,12 @@ def _same_shape(where_, input, target):
 
 def _as_array(t):
     return t.data if isinstance(t, Tensor) else np.asarray(t)
+
+
+def _operand(t):
+    """``t`` for comparisons and ``where``: a Tensor as it is (so that under vmap they run on
+    the batch), anything else as an array."""
+    return t if isinstance(t, Tensor) else np.asarray(t)
 
 
 def mse_loss(input, target, reduction="mean"):
@@ -157,6 +164,15 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     target = _bce_target("binary_cross_entropy", input, target, same_dtype=True)
     if weight is not None:
         weight = _elementwise_weight("binary_cross_entropy", "weight", weight, input)
+    _check_probabilities(input, target)
+    loss = _fused.binary_cross_entropy(input, target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+@per_example  # reads the values
+def _check_probabilities(input, target):
     p = _as_array(input)
     # written so that a NaN fails too, as in PyTorch (which checks the target as well)
     if p.size and not (p.min() >= 0 and p.max() <= 1):
@@ -167,10 +183,6 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     if y.size and not (y.min() >= 0 and y.max() <= 1):
         raise ArgumentError(f"binary_cross_entropy: target probabilities must be in [0, 1], "
                             f"got range [{y.min()}, {y.max()}] (PyTorch refuses them too)")
-    loss = _fused.binary_cross_entropy(input, target)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction, "binary_cross_entropy")
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
@@ -206,6 +218,7 @@ def _classes_last(input):
     return transpose(input, axes=(0,) + tuple(range(2, input.ndim)) + (1,))
 
 
+@per_example  # reads the class targets
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
     """Cross-entropy of logits ``input`` ((C,), (N, C) or (N, C, d...): classes on axis 1)
@@ -250,6 +263,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     return _reduce(loss, reduction, "cross_entropy")
 
 
+@per_example  # reads the class targets
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood ``-w_t input[t]`` of log-probabilities ``input`` (classes on
     axis 1, or 0 for a 1-D input) at integer class indices ``target``, with ``weight`` and
@@ -286,7 +300,7 @@ def kl_div(input, target, reduction="mean", log_target=False):
     if log_target:
         loss = exp(target) * (target - input)
     else:
-        positive = _as_array(target) > 0
+        positive = _operand(target) > 0
         loss = where(positive, target * (log(where(positive, target, 1.0)) - input), 0.0)
     if reduction == "batchmean":
         return _sum(loss) / (input.shape[0] if input.ndim else 1)

@@ -11,6 +11,7 @@ gradient there, as ``clip`` does; ``multi_margin_loss`` and ``multilabel_margin_
 whose kernels add a term only where it is positive, give none there, as ``relu`` does."""
 import numpy as np
 
+from ..autodiff.batching import per_example
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops import loss as _fused
 from ..ops.elementwise import clip, minimum, relu, softplus, sqrt, square, where
@@ -20,8 +21,8 @@ from ..ops.shape import reshape
 from ..tensor import Tensor
 from .distance import pairwise_distance
 from .errors import check_choice
-from .losses import (REDUCTIONS, _as_array, _class_weight, _elementwise_weight, _reduce,
-                     _same_shape)
+from .losses import (REDUCTIONS, _as_array, _class_weight, _elementwise_weight, _operand,
+                     _reduce, _same_shape)
 
 # PyTorch's cosine_embedding_loss adds this to each squared norm: its EPSILON, 1e-12 as a
 # float32 constant, 9.99999996e-13, in float64 too
@@ -66,7 +67,7 @@ def _numeric_target(where_, input, target, bools=False):
     if kind == "f":
         return target
     if kind in "iu" or (kind == "b" and bools):
-        return _as_array(target).astype(dtype)
+        return target.astype(dtype)
     raise DTypeError(f"{where_}: the target has dtype {target.dtype}, which PyTorch refuses "
                      f"here too; it needs numbers. Hint: target.astype('{dtype}')")
 
@@ -114,7 +115,7 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
     passes, as PyTorch's ``clamp_min``."""
     where_ = "hinge_embedding_loss"
     _same_shape(where_, input, target)
-    t = _as_array(target)
+    t = _operand(target)
     loss = (where(t != 1, clip(margin - input, a_min=0), 0.0)
             + where(t != -1, input, 0.0))
     return _reduce(loss, reduction, where_)
@@ -128,7 +129,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
     the N cosines, broadcast. The target only selects (no gradient). At the corner
     ``cos = margin`` the gradient passes, as PyTorch's ``clamp_min``."""
     where_ = "cosine_embedding_loss"
-    t = _as_array(target)
+    t = _operand(target)
     if t.ndim > 1:
         raise ShapeError(f"{where_}: expected a 0-d or 1-D target, got shape {t.shape} "
                          "(PyTorch refuses it too). Hint: one label of +-1 per pair of "
@@ -166,8 +167,12 @@ def soft_margin_loss(input, target, reduction="mean"):
                             "gradient for it (PyTorch refuses it too). Hint: pass "
                             "target.detach()")
     # a constant of the input's dtype: PyTorch's result keeps it, whatever the target's
-    t = _as_array(_numeric_target(where_, input, target, bools=True))
-    return _reduce(softplus(input * -t.astype(input.dtype, copy=False)), reduction, where_)
+    t = _numeric_target(where_, input, target, bools=True)
+    if isinstance(t, Tensor):
+        t = t.detach()
+    if np.dtype(t.dtype) != np.dtype(input.dtype):
+        t = t.astype(input.dtype)
+    return _reduce(softplus(input * -t), reduction, where_)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
@@ -197,6 +202,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
     return _reduce(_sum(loss, axis=-1) / input.shape[-1], reduction, where_)
 
 
+@per_example  # builds index arrays from the targets
 def multilabel_margin_loss(input, target, reduction="mean"):
     """For each sample, ``sum_j sum_i max(0, 1 - (x[y_j] - x[i])) / C`` over its target
     classes y_j and the classes i that are not targets: every target should score at least 1
@@ -231,6 +237,7 @@ def multilabel_margin_loss(input, target, reduction="mean"):
     return _reduce(loss if input.ndim == 2 else reshape(loss, shape=()), reduction, where_)
 
 
+@per_example  # builds index arrays from the targets
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
     """The multi-class hinge loss ``w[y] sum_{i != y} max(0, margin - x[y] + x[i])^p / C``
     of scores ``x`` (C,) or (N, C) and integer class indices ``y`` (one per sample: shape

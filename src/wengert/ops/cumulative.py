@@ -3,6 +3,7 @@
 to the entry each index names (as PyTorch's)."""
 import numpy as np
 
+from ..autodiff.batching import per_example
 from ..autodiff.primitive import ARRAY, defop
 from ..errors import ArgumentError
 from ..tensor import Tensor
@@ -150,6 +151,7 @@ def logcumsumexp(x, axis=None):
 
 
 def _cumulative_extreme(op, accumulate):
+    @per_example
     def extreme(x, axis):
         from .torch_api import ValuesIndices  # torch_api imports this module
         data = _data(x)

@@ -2,6 +2,7 @@
 ``index_put`` behind ``x[key] = v``, take_along_axis and one_hot."""
 import numpy as np
 
+from ..autodiff.batching import Batched, per_example
 from ..autodiff.primitive import ARRAY, defop, nondiff
 from ..errors import ShapeError
 from ..sparse import SlicedGrad
@@ -9,11 +10,12 @@ from ..tensor import Tensor
 
 
 def normalize_key(key):
-    """A NumPy index with tensors replaced by their arrays and lists by integer/bool arrays."""
+    """A NumPy index with tensors replaced by their arrays and lists by integer/bool arrays.
+    A batched index (inside vmap) stays a tensor: the batching rule reads it."""
     if isinstance(key, tuple):
         return tuple(normalize_key(k) for k in key)
     if isinstance(key, Tensor):
-        return key.data
+        return key if type(key) is Batched else key.data
     if isinstance(key, list):
         return np.asarray([k.data if isinstance(k, Tensor) else k for k in key])
     return key
@@ -106,6 +108,7 @@ def along_axis_key(indices, axis, ndim):
     return tuple(key)
 
 
+@per_example
 def take_along_axis(x, indices, axis):
     """Pick values along ``axis`` at ``indices`` (same ndim as x), as NumPy's function;
     the gradient scatters back with repeats added."""

@@ -11,6 +11,9 @@ from .reduce import normalize_axis
 
 def _matmul(a, b):
     try:
+        if getattr(b, "ndim", 0) > 2 and b.size and not any(b.strides[:-2]) \
+                and np.ndim(a) >= 2:
+            return _matmul_shared(a, b)
         return np.matmul(a, b)
     except ValueError:  # checked here, not before: matmul is on the hot path of every network
         sa, sb = np.shape(a), np.shape(b)
@@ -25,6 +28,17 @@ def _matmul(a, b):
                          f"of the first ({sa[-1]}) must equal the "
                          f"{'only' if len(sb) == 1 else 'second-to-last'} axis of the second "
                          f"({inner})") from None
+
+
+def _matmul_shared(a, b):
+    """``a @ b`` for a ``b`` whose stack is one matrix broadcast (stride 0: what vmap makes
+    of weights that each example differentiates on its own): one product with that matrix,
+    not one per stacked copy."""
+    stack = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    if a.shape[:-2] != stack:  # a itself would be repeated: the stacked product is no dearer
+        return np.matmul(a, b)
+    b = b[(0,) * (b.ndim - 2)]
+    return (a.reshape(-1, a.shape[-1]) @ b).reshape(stack + (a.shape[-2], b.shape[-1]))
 
 
 def _mT(ns, x):

@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 
+from ..autodiff.batching import Batched, batched_write, refuse_write
 from ..autodiff.grad_mode import no_grad
 from ..autodiff.primitive import TENSOR
 from ..autodiff.state import DETOUR, REBASED, STATE, mark_modified, next_stamp
@@ -51,6 +52,10 @@ def write_in_place(self, name, compute, others=(), saves_input=True):
     that saved its old value will refuse to backward (version counter); ``saves_input`` says
     whether ``compute``'s graph keeps its first input's array, which the write then must not
     change. A write into a view is recorded on what it views too."""
+    if type(self) is Batched:
+        return batched_write(self, name, compute, others, saves_input, write_in_place)
+    if DETOUR[0] and STATE.vmap_levels and any(type(o) is Batched for o in others):
+        refuse_write(name)
     if STATE.grad_enabled:
         _check_writable(self, f"an in-place '{name}'")
     if STATE.grad_enabled and (self.requires_grad or any(
@@ -245,6 +250,10 @@ def _write(self, values, opname):
 
 def _setitem(self, key, value, what="an assignment (x[...] = v)"):
     key = index.normalize_key(key)
+    if type(self) is Batched or type(value) is Batched:
+        write_in_place(self, what, lambda old, v: index.index_put(old, v, key=key), (value,),
+                       saves_input=False)
+        return
     value_grad = isinstance(value, Tensor) and value.requires_grad
     if not self.data.flags.writeable:
         raise GraphError("assignment into a read-only tensor (a broadcast view); clone() it first")
