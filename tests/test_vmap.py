@@ -393,3 +393,17 @@ def test_a_product_with_a_broadcast_stack_is_the_stacked_product(a_shape):
     while expected_b.ndim > 3:
         expected_b = expected_b.sum(axis=0)
     np.testing.assert_allclose(b.grad.data, expected_b, rtol=1e-12)
+
+
+def test_cross_entropy_under_vmap_reduces_each_example_with_its_own_weights():
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(3, 4, 5))
+    t = np.array([[0, 1, -100, 4], [2, 2, 2, 2], [-100, 3, 3, 1]])
+    w = rng.uniform(0.5, 2, 5)
+    kw = dict(weight=wg.tensor(w), ignore_index=-100, label_smoothing=0.1)
+    got = wg.vmap(lambda a, b: F.cross_entropy(a, b, **kw))(wg.tensor(x), wg.tensor(t))
+    want = [F.cross_entropy(wg.tensor(x[b]), wg.tensor(t[b]), **kw).item() for b in range(3)]
+    np.testing.assert_allclose(got.data, want, rtol=1e-12)
+    t[1] = -100  # every target of example 1 ignored: its mean is undefined
+    with pytest.raises(wg.ArgumentError, match="every target equals ignore_index"):
+        wg.vmap(lambda a, b: F.cross_entropy(a, b))(wg.tensor(x), wg.tensor(t))

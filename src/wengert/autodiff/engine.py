@@ -316,9 +316,12 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                     else:
                         heappush(heap, entry)
                     # A rule may pass g through (add) or return a view of it (reshape): that
-                    # array is shared. A view of a fresh result (a transpose) is not.
-                    if gi is g or (type(gi) is _ndarray and gi.base is not None
-                                   and np.may_share_memory(gi, g)):
+                    # array is shared, unless g was t's alone (not borrowed, not handed out
+                    # as a result) and this is its only input (a transpose's, an alias's).
+                    if (gi is g or (type(gi) is _ndarray and gi.base is not None
+                                    and np.may_share_memory(gi, g))) and (
+                            len(inputs_) > 1 or t in borrowed
+                            or wanted is not None and t in wanted):
                         borrowed.add(a)
                 elif differentiable or type(gi) is not _ndarray or type(prev) is not _ndarray:
                     if sliced and (type(gi) is SlicedGrad or type(prev) is SlicedGrad):

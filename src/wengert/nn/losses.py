@@ -218,7 +218,6 @@ def _classes_last(input):
     return transpose(input, axes=(0,) + tuple(range(2, input.ndim)) + (1,))
 
 
-@per_example  # reads the class targets
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
     """Cross-entropy of logits ``input`` ((C,), (N, C) or (N, C, d...): classes on axis 1)
@@ -243,7 +242,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     check_choice("cross_entropy", "reduction", reduction, REDUCTIONS)
     if weight is not None:
         weight = _class_weight("cross_entropy", weight, input)
-    t = _as_array(target)
+    t = _operand(target)  # class indices go to the primitive, whose vmap rule reads them
     if t.dtype.kind != "f":
         return _fused.softmax_cross_entropy(_classes_last(input), t, weight=weight,
                                             ignore_index=ignore_index,

@@ -15,7 +15,8 @@ because the closed-form rule stays finite where the composite breaks down
   the composite's gradient is 0 where a clamp holds (p = 0 with y = 1 could never learn)."""
 import numpy as np
 
-from ..autodiff.primitive import defop
+from ..autodiff.batching import RULES, Batched
+from ..autodiff.primitive import TENSOR, defop
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
 
@@ -257,6 +258,36 @@ softmax_cross_entropy = defop(
         "class; no gradient), targets equal to ``ignore_index`` count 0, label smoothing, "
         "and ``reduction`` 'none' (per row, the default here), 'sum' or 'mean' (divided by "
         "the total weight of the targets not ignored). Stable for any finite x.")
+
+
+def _batched_softmax_cross_entropy(prim, values, batched, params, size):
+    """vmap's rule: every example's rows in one call (their losses 'none'), then each
+    example's own sum or mean (divided by its own targets' total weight)."""
+    x, target = values
+    if not batched[0]:
+        x = TENSOR.broadcast_to(TENSOR.expand_dims(x, axis=0), shape=(size,) + x.shape)
+    if not batched[1]:
+        target = np.broadcast_to(_array(target), (size,) + np.shape(target))
+    if type(x) is Batched or type(target) is Batched:
+        return None  # nested vmaps: once per example
+    target = _array(target)
+    reduction = params.get("reduction", "none")
+    rows = prim.apply(x, target, **dict(params, reduction="none"))
+    if reduction == "none":
+        return rows
+    total = TENSOR.sum(rows, axis=tuple(range(1, rows.ndim)))
+    if reduction != "mean":
+        return total
+    ignore_index = params.get("ignore_index", -100)
+    ignored = target == ignore_index
+    _, wt, _ = target_weights(x, target, params.get("weight"), ignored)
+    divisor = np.add.reduce(wt.reshape(size, -1), axis=1)
+    for b in np.flatnonzero(divisor == 0)[:1]:
+        raise mean_divisor_error("softmax_cross_entropy", target[b], ignored[b])
+    return total / divisor
+
+
+RULES["softmax_cross_entropy"] = _batched_softmax_cross_entropy
 
 
 def _bce_with_logits(x, y):
