@@ -647,6 +647,15 @@ _ELEMENTWISE = (
 # rules that read batched tensors in their parameters themselves (a batched index)
 _BATCHED_PARAMS = {"getitem"}
 
+
+def register_rule(name, rule, batched_params=False):
+    """Give the primitive ``name`` the batching rule ``rule(prim, values, batched, params,
+    size)`` (the physical output, batch axis first, or None for once per example); with
+    ``batched_params`` the rule also runs when a parameter is batched (and reads it)."""
+    RULES[name] = rule
+    if batched_params:
+        _BATCHED_PARAMS.add(name)
+
 #: primitive name -> batching rule ``rule(prim, values, batched, params, size)``.
 RULES = {name: _elementwise for name in _ELEMENTWISE}
 RULES.update({name: _reduce for name in (

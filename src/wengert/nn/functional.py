@@ -8,7 +8,7 @@ except where a fused primitive is faster or stabler: ``linear`` and ``embedding`
 (:mod:`wengert.ops.layer`) and the fused losses (:mod:`wengert.ops.loss`)."""
 import numpy as np
 
-from ..autodiff.batching import per_example
+from ..autodiff.batching import Batched, per_example
 from ..autodiff.grad_mode import no_grad
 from ..errors import ArgumentError, ShapeError
 from ..ops import layer as _layer
@@ -96,16 +96,26 @@ def one_hot(tensor, num_classes=-1):
     return _index.one_hot(indices, num_classes=num_classes, dtype=np.int64)
 
 
-@per_example  # reads the indices
 def embedding(input, weight, padding_idx=None, sparse=False):
     """Rows of ``weight`` (num_embeddings x dim) at the integer indices ``input`` (any
     shape); the result has shape ``input.shape + (dim,)``. ``sparse=True`` makes the weight's
     gradient a :class:`~wengert.sparse.RowSparse` of the rows used. Entries equal to
     ``padding_idx`` (negative counts from the end) read that row but send it no gradient,
     as PyTorch's: the sparse gradient leaves the row out."""
-    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
     if padding_idx is None:
+        # inside vmap a batched input goes as it is: the primitive's rule looks them all up
+        indices = input if type(input) is Batched else _indices(input)
         return _layer.embedding(weight, indices=indices, sparse=sparse)
+    return _padded_embedding(input, weight, padding_idx, sparse)
+
+
+def _indices(input):
+    return input.data if isinstance(input, Tensor) else np.asarray(input)
+
+
+@per_example  # reads the indices
+def _padded_embedding(input, weight, padding_idx, sparse):
+    indices = _indices(input)
     padding_idx = _padding_index("embedding", padding_idx, weight.shape[0])
     padded = indices == padding_idx
     if not padded.any():

@@ -7,6 +7,7 @@ and its weight gradient ``g.T @ x`` comes out contiguous in the weight's (out, i
 (no transposed copy), and ``embedding`` can hand the optimizer only the rows it used."""
 import numpy as np
 
+from ..autodiff.batching import Batched, register_rule
 from ..autodiff.primitive import ARRAY, defop
 from ..errors import DTypeError, ShapeError
 from ..sparse import RowSparse
@@ -76,6 +77,14 @@ def _embedding_vjp(ns, g, ans, weight, indices, sparse=False):
     return ns.scatter_add(g, key=indices, shape=weight.shape)
 
 
+def _batched_embedding(prim, values, batched, params, size):
+    """vmap's rule for batched indices into a shared weight: one lookup of all of them."""
+    indices = params["indices"]
+    if batched[0] or type(indices) is not Batched or type(indices._value) is Batched:
+        return None
+    return prim.apply(values[0], **dict(params, indices=indices._value.data))
+
+
 embedding = defop(
     "embedding", _embedding,
     vjp=[_embedding_vjp],
@@ -85,3 +94,4 @@ embedding = defop(
     doc="Rows ``weight[indices]`` (indices: an integer array, any shape). With "
         "``sparse=True`` the weight's gradient is a :class:`~wengert.sparse.RowSparse` "
         "holding only the rows used.")
+register_rule("embedding", _batched_embedding, batched_params=True)

@@ -15,7 +15,7 @@ because the closed-form rule stays finite where the composite breaks down
   the composite's gradient is 0 where a clamp holds (p = 0 with y = 1 could never learn)."""
 import numpy as np
 
-from ..autodiff.batching import RULES, Batched
+from ..autodiff.batching import Batched, register_rule
 from ..autodiff.primitive import TENSOR, defop
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
@@ -287,7 +287,7 @@ def _batched_softmax_cross_entropy(prim, values, batched, params, size):
     return total / divisor
 
 
-RULES["softmax_cross_entropy"] = _batched_softmax_cross_entropy
+register_rule("softmax_cross_entropy", _batched_softmax_cross_entropy)
 
 
 def _bce_with_logits(x, y):
