@@ -716,3 +716,18 @@ def test_a_tensor_seed_takes_the_roots_dtype(torch_mod):
             (g,) = M.autograd.grad(x, x, M.tensor(np.ones(3), dtype=f64),
                                    create_graph=create_graph)
             assert str(g.dtype).endswith("float32")
+
+
+@pytest.mark.parametrize("f", [lambda m, x: (m.exp(x) * x.sum()).sum(),
+                               lambda m, x: x.sum() * x.sum(),
+                               lambda m, x: (x[0] * x.sum(0)).sum(),
+                               lambda m, x: (x[None] * x.sum()).sum(),
+                               lambda m, x: (x.T.T * 2 + x.reshape(3)).sum() * x.mean()])
+def test_a_read_only_view_gradient_is_never_accumulated_into(torch_mod, f):
+    # sum's gradient is a broadcast (read-only) view of its seed: a second gradient for the
+    # same tensor must be added into a new array, whatever the node's inputs
+    x0 = np.array([0.5, 1.0, 2.0])
+    x, tx = wg.tensor(x0, requires_grad=True), torch_mod.tensor(x0, requires_grad=True)
+    f(wg, x).backward()
+    f(torch_mod, tx).backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)

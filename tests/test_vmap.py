@@ -407,3 +407,67 @@ def test_cross_entropy_under_vmap_reduces_each_example_with_its_own_weights():
     t[1] = -100  # every target of example 1 ignored: its mean is undefined
     with pytest.raises(wg.ArgumentError, match="every target equals ignore_index"):
         wg.vmap(lambda a, b: F.cross_entropy(a, b))(wg.tensor(x), wg.tensor(t))
+
+
+def test_randomness_per_example_and_once_whatever_the_outputs_and_chunks():
+    # 'different': a draw that no batched input touches is still each example's own
+    rows = wg.vmap(lambda x: wg.randn(3, dtype="float64"), randomness="different")(
+        wg.zeros((4, 1))).data
+    assert len({tuple(r) for r in rows}) == 4
+    pair = wg.vmap(lambda x: (x, wg.randn(2)), randomness="different")(wg.ones((3, 2)))[1].data
+    assert len({tuple(r) for r in pair}) == 3
+    # 'same' in chunks: one draw for the whole batch, as without chunks
+    for chunk in (1, 2, 3):
+        wg.manual_seed(5)
+        got = wg.vmap(lambda x: x * wg.randn(2), randomness="same", chunk_size=chunk)(
+            wg.ones((4, 2))).data
+        wg.manual_seed(5)
+        whole = wg.vmap(lambda x: x * wg.randn(2), randomness="same")(wg.ones((4, 2))).data
+        np.testing.assert_array_equal(got, whole)
+        assert (got == got[0]).all()
+
+
+def test_per_example_gradients_of_an_embedding_and_of_weighted_cross_entropy(torch_mod):
+    torch = torch_mod
+    rng = np.random.default_rng(13)
+    w, idx = rng.normal(size=(6, 3)), rng.integers(0, 6, (4, 2))
+    got = wg.vmap(wg.grad(lambda v, i: (F.embedding(i, v) ** 2).sum()), in_dims=(None, 0))(
+        wg.tensor(w), wg.tensor(idx))
+    ref = torch.func.vmap(torch.func.grad(
+        lambda v, i: (torch.nn.functional.embedding(i, v) ** 2).sum()), in_dims=(None, 0))(
+            torch.tensor(w), torch.tensor(idx))
+    np.testing.assert_allclose(got.data, ref.numpy(), rtol=1e-12)
+    x, y, cw = rng.normal(size=(3, 4, 5)), rng.integers(0, 5, 4), rng.uniform(0.5, 2, (3, 5))
+    got = wg.vmap(lambda a, b, c: F.cross_entropy(a, b, weight=c), in_dims=(0, None, 0))(
+        wg.tensor(x), wg.tensor(y), wg.tensor(cw))
+    ref = torch.func.vmap(lambda a, b, c: torch.nn.functional.cross_entropy(a, b, weight=c),
+                          in_dims=(0, None, 0))(torch.tensor(x), torch.tensor(y),
+                                                torch.tensor(cw))
+    np.testing.assert_allclose(got.data, ref.numpy(), rtol=1e-12)
+
+
+def test_shape_queries_likes_empty_batches_and_0d_examples():
+    x = wg.ones((2, 3))
+    out = wg.vmap(lambda v: v * v.numel() + v.dim() + wg.zeros_like(v) + wg.full_like(v, 2.0)
+                  + v.contiguous())(x)
+    np.testing.assert_allclose(out.data, np.full((2, 3), 3 + 1 + 0 + 2 + 1.0))
+    for f in (lambda v: v.reshape(-1), lambda v: v.flatten(), lambda v: wg.argmax(v),
+              lambda v: wg.roll(v, 1)):
+        empty = wg.vmap(f)(wg.zeros((0, 2, 3)))
+        assert empty.shape == (0,) + f(wg.zeros((2, 3))).shape
+    np.testing.assert_allclose(wg.vmap(lambda v: v.sum(0))(wg.tensor([1.0, 2.0])).data, [1, 2])
+
+
+@pytest.mark.parametrize("fn", [lambda v, k: v.sort().values, lambda v, k: v.argsort(),
+                                lambda v, k: v.topk(2).indices, lambda v, k: v.topk(2).values,
+                                lambda v, k: v.gather(0, k), lambda v, k: v.index_select(0, k),
+                                lambda v, k: v.masked_fill(v > 0, 0.0),
+                                lambda v, k: v.masked_fill(k[:1] == 1, -1.0)],
+                         ids=["sort", "argsort", "topk-indices", "topk-values", "gather",
+                              "index_select", "masked_fill", "masked_fill-batched-mask"])
+def test_value_reading_methods_run_per_example(fn):
+    rng = np.random.default_rng(14)
+    x, k = rng.normal(size=(3, 5)), rng.integers(0, 5, (3, 2))
+    got = wg.vmap(fn)(wg.tensor(x), wg.tensor(k))
+    want = np.stack([fn(wg.tensor(x[b]), wg.tensor(k[b])).data for b in range(3)])
+    np.testing.assert_array_equal(got.data, want)

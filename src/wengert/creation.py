@@ -36,7 +36,9 @@ def full(shape, fill_value, dtype=None, requires_grad=False):
 
 
 def _like(t, dtype):
-    data = t.data if isinstance(t, Tensor) else np.asarray(t)
+    if isinstance(t, Tensor):  # its shape and dtype only (inside vmap, an example's)
+        return t.shape, as_dtype(dtype) or t.dtype
+    data = np.asarray(t)
     return data.shape, as_dtype(dtype) or data.dtype
 
 

@@ -20,11 +20,15 @@ class Generator:
     @property
     def numpy(self):
         # every draw reads it, so this is where vmap's randomness="error" is kept
-        if STATE.vmap_levels and any(r == "error" for _, _, r in STATE.vmap_levels):
-            raise GraphError(
-                "vmap: a random draw (dropout, wg.randn, ...) inside a function vmapped with "
-                "randomness='error'. Hint: pass randomness='different' for independent draws "
-                "per example, or 'same' for one draw shared by the batch")
+        if STATE.vmap_levels:
+            if any(r == "error" for _, _, r in STATE.vmap_levels):
+                raise GraphError(
+                    "vmap: a random draw (dropout, wg.randn, ...) inside a function vmapped "
+                    "with randomness='error'. Hint: pass randomness='different' for "
+                    "independent draws per example, or 'same' for one draw shared by the batch")
+            replay = STATE.vmap_replay  # vmap in chunks, randomness='same'
+            if replay is not None and self not in replay:
+                replay[self] = self.get_state()
         return self._numpy
 
     def manual_seed(self, seed):

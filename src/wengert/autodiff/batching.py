@@ -338,8 +338,18 @@ def _per_example(prim, args, params, level, size):
     if not size:
         _no_examples(prim.name)
     return _stack([prim.apply(*[_example(x, level, b) for x in args],
-                              **{k: _example(v, level, b) for k, v in params.items()})
+                              **{k: _constant(_example(v, level, b)) for k, v in params.items()})
                    for b in range(size)])
+
+
+def _constant(p):
+    """A parameter as the rules expect it: never differentiated, so an array, not a tensor
+    (an example's slice of a batched index)."""
+    if isinstance(p, Tensor) and type(p) is not Batched:
+        return p.data
+    if isinstance(p, tuple):
+        return tuple(_constant(k) for k in p)
+    return p
 
 
 # --- helpers for rules ----------------------------------------------------------------------
@@ -386,11 +396,13 @@ def _reduce(prim, values, batched, params, size):
     x = values[0]
     nd = _ndim(x, True)
     axis = params.get("axis")
+    if nd == 0 and axis is not None:
+        return None  # an axis of a 0-d example: whatever the op makes of it, once each
     if axis is None:
         if prim.name in ("argmax", "argmin"):
             if params.get("keepdims"):
                 return None
-            flat = TENSOR.reshape(x, shape=(size, -1))
+            flat = TENSOR.reshape(x, shape=_flat(x, size))
             return prim.apply(flat, **_with(params, axis=1))
         axis = tuple(range(1, nd + 1))
         if not axis and prim.name == "norm":
@@ -415,7 +427,16 @@ def _along_axis(default):
 def _reshape(prim, values, batched, params, size):
     shape = params["shape"]
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if -1 in shape:  # the example's own count: NumPy cannot infer it from an empty batch
+        known = int(np.prod([d for d in shape if d != -1]))
+        count = int(np.prod(values[0].shape[1:]))
+        shape = tuple(count // known if d == -1 and known else d for d in shape)
     return prim.apply(values[0], shape=(size,) + shape)
+
+
+def _flat(x, size):
+    """The shape of physical ``x`` with each example flattened."""
+    return (size, int(np.prod(x.shape[1:])))
 
 
 def _broadcast_to(prim, values, batched, params, size):
@@ -476,7 +497,7 @@ def _roll(prim, values, batched, params, size):
     x = values[0]
     axis = params.get("axis")
     if axis is None:
-        flat = TENSOR.reshape(x, shape=(size, -1))
+        flat = TENSOR.reshape(x, shape=_flat(x, size))
         return TENSOR.reshape(prim.apply(flat, **_with(params, axis=1)), shape=x.shape)
     return prim.apply(x, **_with(params, axis=_axes(axis, _ndim(x, True))))
 
@@ -677,8 +698,9 @@ RULES.update({
 
 
 # --- in-place writes ------------------------------------------------------------------------
-def refuse_write(name):
-    raise GraphError(f"vmap: an in-place '{name}' would write values that differ between "
+def refuse_write(what):
+    """``what`` (``"an in-place 'add_'"``, ``"an assignment"``) is refused under vmap."""
+    raise GraphError(f"vmap: {what} would write values that differ between "
                      "examples into a tensor the examples share (not batched by that vmap), "
                      "as PyTorch refuses too. Hint: use the out-of-place op (y = x + v, not "
                      "x.add_(v))")
@@ -695,7 +717,7 @@ def batched_write(self, name, compute, others, saves_input, write_in_place):
         out = compute(Batched(old, level), *[Batched(r, level) if b else r
                                              for r, b in zip(rest, batched)])
         if level < max([0] + levels_of(out)):
-            refuse_write(name)
+            refuse_write(f"an in-place '{name}'")
         return lift(out, level, batch_size(level))._value
 
     batched = [_is_at(o, level) for o in others]

@@ -317,11 +317,13 @@ def run_backward(roots, seeds, retain_graph, create_graph, inputs=None, allow_un
                         heappush(heap, entry)
                     # A rule may pass g through (add) or return a view of it (reshape): that
                     # array is shared, unless g was t's alone (not borrowed, not handed out
-                    # as a result) and this is its only input (a transpose's, an alias's).
+                    # as a result), this is its only input (a transpose's, an alias's) and
+                    # the view can be written (sum's broadcast view cannot).
                     if (gi is g or (type(gi) is _ndarray and gi.base is not None
                                     and np.may_share_memory(gi, g))) and (
                             len(inputs_) > 1 or t in borrowed
-                            or wanted is not None and t in wanted):
+                            or wanted is not None and t in wanted
+                            or type(gi) is not _ndarray or not gi.flags.writeable):
                         borrowed.add(a)
                 elif differentiable or type(gi) is not _ndarray or type(prev) is not _ndarray:
                     if sliced and (type(gi) is SlicedGrad or type(prev) is SlicedGrad):

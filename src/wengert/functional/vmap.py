@@ -59,21 +59,45 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         leaves, size = _batch_inputs(func, leaves, dims, treedef)
         step = chunk_size or max(size, 1)
         parts, counts = [], []
-        for start in range(0, max(size, 1), step):
-            stop = min(size, start + step)
-            part = [x if d is None else _take(x, start, stop) for x, d in zip(leaves, dims)]
-            if randomness == "different" and size:
-                runs = [_run(func, [x if d is None else TENSOR.getitem(x, key=slice(b, b + 1))
-                                    for x, d in zip(part, dims)], dims, treedef, kwargs, 1,
-                             randomness) for b in range(stop - start)]
-                counts += [1] * (stop - start)
-            else:
-                runs = [_run(func, part, dims, treedef, kwargs, stop - start, randomness)]
-                counts.append(stop - start)
-            parts += runs
+        with _same_draws(randomness == "same" and size > step) as first_states:
+            for start in range(0, max(size, 1), step):
+                for generator, state in (first_states or {}).items():
+                    generator.set_state(state)
+                stop = min(size, start + step)
+                part = [x if d is None else _take(x, start, stop)
+                        for x, d in zip(leaves, dims)]
+                if randomness == "different" and size:
+                    # one run per example: each output, batched or not, is that example's
+                    for b in range(stop - start):
+                        outs, out_def = _run(
+                            func, [x if d is None else TENSOR.getitem(x, key=slice(b, b + 1))
+                                   for x, d in zip(part, dims)], dims, treedef, kwargs, 1,
+                            randomness)
+                        parts.append(([(o if batched else _expand(o, 1), True)
+                                       for o, batched in outs], out_def))
+                        counts.append(1)
+                else:
+                    parts.append(_run(func, part, dims, treedef, kwargs, stop - start,
+                                      randomness))
+                    counts.append(stop - start)
         joined = [_join([p[0][k] for p in parts], counts) for k in range(len(parts[0][0]))]
         return unflatten(parts[0][1], _place_outputs(func, joined, out_dims, parts[0][1], size))
     return vmapped
+
+
+@contextlib.contextmanager
+def _same_draws(replay):
+    """With ``replay``, every chunk draws what the first drew: each generator is put back,
+    before a later chunk, to the state it had when the first chunk first drew from it."""
+    if not replay:
+        yield None
+        return
+    saved = STATE.vmap_replay
+    STATE.vmap_replay = states = {}
+    try:
+        yield states
+    finally:
+        STATE.vmap_replay = saved
 
 
 def _join(pieces, counts):

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..autodiff.batching import per_example
+from ..autodiff.batching import Batched, per_example
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops import loss as _fused
 from ..ops.activation import log_softmax
@@ -236,6 +236,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     Class indices use the fused ``softmax_cross_entropy`` primitive:
     ``logsumexp(x) - x[t]``, gradient ``softmax(x) - q``; probabilities use
     ``-sum(q * log_softmax(x))``. Both are stable for any finite logits."""
+    if type(weight) is Batched:  # class weights per example (vmap): read, so once each
+        return per_example(cross_entropy)(input, target, weight, ignore_index, reduction,
+                                          label_smoothing)
     if not 0 <= label_smoothing <= 1:
         raise ArgumentError(f"cross_entropy: label_smoothing={label_smoothing} must be in "
                             "[0, 1]")

@@ -8,7 +8,7 @@ and its weight gradient ``g.T @ x`` comes out contiguous in the weight's (out, i
 import numpy as np
 
 from ..autodiff.batching import Batched, register_rule
-from ..autodiff.primitive import ARRAY, defop
+from ..autodiff.primitive import ARRAY, TENSOR, defop
 from ..errors import DTypeError, ShapeError
 from ..sparse import RowSparse
 from ..tensor import Tensor
@@ -78,11 +78,24 @@ def _embedding_vjp(ns, g, ans, weight, indices, sparse=False):
 
 
 def _batched_embedding(prim, values, batched, params, size):
-    """vmap's rule for batched indices into a shared weight: one lookup of all of them."""
+    """vmap's rule. Batched indices into a shared weight: one lookup of all of them. A
+    batched weight (an ensemble, or the weights vmap(grad) differentiates per example):
+    each example's rows of its own weight, by one index (its gradient dense)."""
     indices = params["indices"]
-    if batched[0] or type(indices) is not Batched or type(indices._value) is Batched:
-        return None
-    return prim.apply(values[0], **dict(params, indices=indices._value.data))
+    if type(indices) is Batched:
+        if type(indices._value) is Batched:
+            return None  # nested vmaps: once per example
+        indices, indices_batched = indices._value.data, True
+    else:
+        indices, indices_batched = np.asarray(indices), False
+    if not batched[0]:
+        if not indices_batched:
+            return None
+        return prim.apply(values[0], **dict(params, indices=indices))
+    if indices_batched:
+        rows = np.arange(size).reshape((size,) + (1,) * (indices.ndim - 1))
+        return TENSOR.getitem(values[0], key=(rows, indices))
+    return TENSOR.getitem(values[0], key=(slice(None), indices))
 
 
 embedding = defop(

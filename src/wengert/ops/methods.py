@@ -55,7 +55,7 @@ def write_in_place(self, name, compute, others=(), saves_input=True):
     if type(self) is Batched:
         return batched_write(self, name, compute, others, saves_input, write_in_place)
     if DETOUR[0] and STATE.vmap_levels and any(type(o) is Batched for o in others):
-        refuse_write(name)
+        refuse_write(f"an in-place '{name}'")
     if STATE.grad_enabled:
         _check_writable(self, f"an in-place '{name}'")
     if STATE.grad_enabled and (self.requires_grad or any(
@@ -251,8 +251,10 @@ def _write(self, values, opname):
 def _setitem(self, key, value, what="an assignment (x[...] = v)"):
     key = index.normalize_key(key)
     if type(self) is Batched or type(value) is Batched:
-        write_in_place(self, what, lambda old, v: index.index_put(old, v, key=key), (value,),
-                       saves_input=False)
+        if type(self) is not Batched:
+            refuse_write(what)
+        write_in_place(self, "setitem", lambda old, v: index.index_put(old, v, key=key),
+                       (value,), saves_input=False)
         return
     value_grad = isinstance(value, Tensor) and value.requires_grad
     if not self.data.flags.writeable:

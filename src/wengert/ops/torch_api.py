@@ -7,6 +7,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..autodiff.batching import Batched, per_example
 from ..backend import as_dtype
 from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
@@ -151,6 +152,7 @@ def _clamp(self, min=None, max=None):
     return ew.clip(self, a_min=min, a_max=max)
 
 
+@per_example  # reads the values, index or mask
 def _masked_fill(self, mask, value):
     """``value`` where ``mask`` (a bool tensor broadcasting to this shape) is True."""
     m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
@@ -186,17 +188,17 @@ def _type_as(self, other):
 
 def _numel(self):
     """The number of elements (NumPy's ``size``)."""
-    return self.data.size
+    return self.size
 
 
 def _dim(self):
     """The number of axes (``ndim``)."""
-    return self.data.ndim
+    return self.ndim
 
 
 def _contiguous(self):
     """This tensor when its data is C-contiguous, else a (differentiable) C-ordered copy."""
-    if self.data.flags.c_contiguous:
+    if type(self) is Batched or self.data.flags.c_contiguous:  # a layout, not a value
         return self
     return shape.copy(self)
 
@@ -306,6 +308,7 @@ def _select(self, dim, index_):
     return _take(self, dim, index_)
 
 
+@per_example  # reads the values, index or mask
 def _index_select(self, dim, index_):
     """The entries at the 1-D integer ``index`` along ``dim`` (repeats allowed; their
     gradients add up)."""
@@ -316,6 +319,7 @@ def _index_select(self, dim, index_):
     return _take(self, _dim_of(self, dim, "index_select"), idx.reshape(-1))
 
 
+@per_example  # reads the values, index or mask
 def _gather(self, dim, index_):
     """``out[i][j] = self[index[i][j]][j]`` for dim 0 (and so on), as ``torch.gather``: the
     index has this tensor's number of dims and, outside ``dim``, sizes no larger."""
@@ -340,6 +344,7 @@ def _flip(self, *dims):
                                          for d in range(self.ndim)))
 
 
+@per_example  # reads the values, index or mask
 def _sort(self, dim=-1, descending=False):
     """``(values, indices)`` sorted along ``dim`` (stable); the values' gradient goes back to
     where each came from."""
@@ -364,7 +369,7 @@ def _topk(self, k, dim=-1, largest=True, sorted=True):
         raise ShapeError(f"topk: k={k} is out of range for dim {dim} of size {self.shape[dim]}")
     values, indices = _sort(self, dim, descending=largest)
     key = (slice(None),) * dim + (slice(0, k),)
-    return ValuesIndices(index.getitem(values, key=key), Tensor._wrap(indices.data[key]))
+    return ValuesIndices(index.getitem(values, key=key), index.getitem(indices, key=key))
 
 
 # --- new tensors like this one --------------------------------------------------------------
@@ -464,7 +469,7 @@ def _zero_(self):
 def _copy_(self, src):
     """``src``'s values (broadcast to this shape, cast to this dtype) written into this
     tensor; ``src`` gets the gradient. Returns this tensor."""
-    src_shape = np.shape(src.data if isinstance(src, Tensor) else src)
+    src_shape = src.shape if isinstance(src, Tensor) else np.shape(src)
     if not _broadcasts_to(src_shape, self.shape):
         raise ShapeError(f"copy_: a source of shape {src_shape} does not broadcast to the "
                          f"tensor's shape {self.shape}")
