@@ -731,3 +731,19 @@ def test_a_read_only_view_gradient_is_never_accumulated_into(torch_mod, f):
     f(wg, x).backward()
     f(torch_mod, tx).backward()
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_a_gradient_a_hook_kept_is_not_changed_by_later_accumulation(torch_mod):
+    # z's gradient (a fresh array, seen by the hook) reaches y as a transpose view first;
+    # y's second gradient, from w, must then be added into a new array, not into that view
+    x0 = np.arange(6.0).reshape(2, 3)
+    c = np.linspace(1, 2, 6).reshape(3, 2)
+    kept = []
+    for lib in (wg, torch_mod):
+        y = lib.tensor(x0, requires_grad=True) * 3
+        w = y * y                    # recorded before z, so its gradient reaches y second
+        z = y.T
+        z.register_hook(lambda g, lib=lib: kept.append(g.clone() if lib is torch_mod else g))
+        ((z * lib.tensor(c)).sum() + w.sum()).backward()
+    np.testing.assert_allclose(kept[0].data, c, rtol=1e-12)
+    np.testing.assert_allclose(kept[1].numpy(), c, rtol=1e-12)

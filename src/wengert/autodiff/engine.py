@@ -376,9 +376,10 @@ def _result(g, borrowed, differentiable):
 
 
 def _run_hooks(t, g, differentiable, borrowed):
-    """``t``'s hooks in order, each given the gradient the previous one returned. A returned
-    gradient belongs to the hook's caller (it may hold it), so ``t`` is marked borrowed: it
-    is copied before anything accumulates into it."""
+    """``t``'s hooks in order, each given the gradient the previous one returned. A hook may
+    keep the gradient it was given, and a returned one belongs to the hook's caller, so ``t``
+    is marked borrowed: its gradient is copied before anything accumulates into it."""
+    borrowed.add(t)
     for hook in list(t._hooks):
         # a hook takes a tensor, so a RowSparse is shown dense; it stays sparse unless replaced
         gt = g if differentiable else Tensor._wrap(g.to_dense() if type(g) is RowSparse else g)
@@ -393,7 +394,6 @@ def _run_hooks(t, g, differentiable, borrowed):
                                  "a gradient has its tensor's dtype. Hint: return "
                                  f"g.astype('{t.dtype}')")
             g = r if differentiable else r.data
-            borrowed.add(t)
     return g
 
 
