@@ -471,3 +471,25 @@ def test_value_reading_methods_run_per_example(fn):
     got = wg.vmap(fn)(wg.tensor(x), wg.tensor(k))
     want = np.stack([fn(wg.tensor(x[b]), wg.tensor(k[b])).data for b in range(3)])
     np.testing.assert_array_equal(got.data, want)
+
+
+def test_a_users_primitive_runs_per_example_or_through_its_registered_rule():
+    from wengert.autodiff.batching import RULES, register_rule
+    from wengert.autodiff.primitive import Primitive
+    double = Primitive("test_vmap_double", lambda x: 2 * x,
+                       vjp=[lambda ns, g, ans, x: 2 * g], register=False)
+    x = wg.tensor(np.arange(6.0).reshape(3, 2))
+    np.testing.assert_allclose(wg.vmap(double)(x).data, 2 * x.data)   # once per example
+    calls = []
+
+    def rule(prim, values, batched, params, size):
+        calls.append(size)
+        return prim.apply(values[0])          # element-wise: the batch as it is
+    register_rule("test_vmap_double", rule)
+    try:
+        np.testing.assert_allclose(wg.vmap(double)(x).data, 2 * x.data)
+        np.testing.assert_allclose(wg.vmap(wg.grad(lambda v: double(v).sum()))(x).data,
+                                   np.full((3, 2), 2.0))
+        assert calls == [3, 3]                # one call per batch, not per example
+    finally:
+        del RULES["test_vmap_double"]
