@@ -493,3 +493,9 @@ def test_a_users_primitive_runs_per_example_or_through_its_registered_rule():
         assert calls == [3, 3]                # one call per batch, not per example
     finally:
         del RULES["test_vmap_double"]
+
+
+def test_a_shape_error_inside_vmap_names_the_examples_shapes():
+    with pytest.raises(wg.ShapeError, match=r"matmul: .*inside vmap, batch of 8: the example "
+                                            r"shapes are \[\(16,\), \(3, 3\)\]"):
+        wg.vmap(lambda v: v @ wg.ones((3, 3)))(wg.ones((8, 16)))

@@ -250,11 +250,18 @@ def batch_apply(prim, args, params, level):
     batched = [_is_at(a, level) for a in args]
     rule = RULES.get(prim.name)
     out = None
-    if rule is not None and (prim.name in _BATCHED_PARAMS or not any(
-            _is_at(v, level) for v in _param_tensors(params))):
-        out = rule(prim, values, batched, params, size)
-    if out is None:
-        out = _per_example(prim, args, params, level, size)
+    try:
+        if rule is not None and (prim.name in _BATCHED_PARAMS or not any(
+                _is_at(v, level) for v in _param_tensors(params))):
+            out = rule(prim, values, batched, params, size)
+        if out is None:
+            out = _per_example(prim, args, params, level, size)
+    except ShapeError as exc:  # its shapes are the batch's: name the examples' too
+        if "inside vmap" in str(exc):
+            raise
+        shapes = [tuple(np.shape(a)) if not isinstance(a, Tensor) else a.shape for a in args]
+        raise ShapeError(f"{exc} (inside vmap, batch of {size}: the example shapes are "
+                         f"{shapes})") from None
     return Batched(out, level)
 
 
