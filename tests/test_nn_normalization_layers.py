@@ -255,27 +255,32 @@ def test_batch_norm1d_keeps_its_behaviour(torch_mod, rng):
 
 
 # --- F.batch_norm -----------------------------------------------------------------------------
-@pytest.mark.parametrize("shape", [(4, 3), (3, 3, 4), (2, 3, 2, 3), (2, 3, 2, 2, 2),
-                                   (2, 3, 2, 1, 2, 2)])
-@pytest.mark.parametrize("training", [True, False])
-def test_functional_batch_norm_takes_any_dims_as_torch(torch_mod, rng, shape, training):
+def _functional_norm_matches_torch(torch_mod, rng, shape, name, flag, momentum):
+    """``F.<name>(x, running_mean, running_var, weight, bias, flag, momentum, 1e-3)``
+    against torch's: the output, the running statistics it updates, the gradients."""
     x, w, b = rng.normal(1.0, 2.0, shape), rng.normal(size=3), rng.normal(size=3)
     rm, rv = rng.normal(size=3), rng.uniform(0.5, 2.0, 3)
-    ours_stats, their_stats = [wg.tensor(a) for a in (rm, rv)], [torch_mod.tensor(a)
-                                                                for a in (rm, rv)]
+    stats, tstats = [wg.tensor(a) for a in (rm, rv)], [torch_mod.tensor(a) for a in (rm, rv)]
     ins = [wg.tensor(a, requires_grad=True) for a in (x, w, b)]
     tins = [torch_mod.tensor(a, requires_grad=True) for a in (x, w, b)]
-    out = F.batch_norm(ins[0], *ours_stats, ins[1], ins[2], training, 0.2, 1e-3)
-    tout = torch_mod.nn.functional.batch_norm(tins[0], *their_stats, tins[1], tins[2],
-                                              training, 0.2, 1e-3)
+    out = getattr(F, name)(ins[0], *stats, ins[1], ins[2], flag, momentum, 1e-3)
+    tout = getattr(torch_mod.nn.functional, name)(tins[0], *tstats, tins[1], tins[2], flag,
+                                                  momentum, 1e-3)
     np.testing.assert_allclose(out.data, tout.detach().numpy(), **TOL[np.float64])
-    for ours, theirs in zip(ours_stats, their_stats):
+    for ours, theirs in zip(stats, tstats):
         np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)
     g = rng.normal(size=shape)
     (out * g).sum().backward()
     (tout * torch_mod.tensor(g)).sum().backward()
     for a, ta in zip(ins, tins):
         np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), **TOL[np.float64])
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 3, 4), (2, 3, 2, 3), (2, 3, 2, 2, 2),
+                                   (2, 3, 2, 1, 2, 2)])
+@pytest.mark.parametrize("training", [True, False])
+def test_functional_batch_norm_takes_any_dims_as_torch(torch_mod, rng, shape, training):
+    _functional_norm_matches_torch(torch_mod, rng, shape, "batch_norm", training, 0.2)
 
 
 @pytest.mark.parametrize("shape", [(3, 2, 2, 2), (2, 2, 2, 1, 3)])
@@ -403,22 +408,7 @@ def test_instance_norm_needs_more_than_one_position_with_input_statistics(torch_
 @pytest.mark.parametrize("shape", [(2, 3, 4), (3, 3, 2, 2), (1, 3, 2, 2, 2), (2, 3, 2, 1, 2, 2)])
 @pytest.mark.parametrize("use_input_stats", [True, False])
 def test_functional_instance_norm_matches_torch(torch_mod, rng, shape, use_input_stats):
-    x, w, b = rng.normal(1.0, 2.0, shape), rng.normal(size=3), rng.normal(size=3)
-    rm, rv = rng.normal(size=3), rng.uniform(0.5, 2.0, 3)
-    stats, tstats = [wg.tensor(a) for a in (rm, rv)], [torch_mod.tensor(a) for a in (rm, rv)]
-    ins = [wg.tensor(a, requires_grad=True) for a in (x, w, b)]
-    tins = [torch_mod.tensor(a, requires_grad=True) for a in (x, w, b)]
-    out = F.instance_norm(ins[0], *stats, ins[1], ins[2], use_input_stats, 0.3, 1e-3)
-    tout = torch_mod.nn.functional.instance_norm(tins[0], *tstats, tins[1], tins[2],
-                                                 use_input_stats, 0.3, 1e-3)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), **TOL[np.float64])
-    for ours, theirs in zip(stats, tstats):
-        np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)
-    g = rng.normal(size=shape)
-    (out * g).sum().backward()
-    (tout * torch_mod.tensor(g)).sum().backward()
-    for a, ta in zip(ins, tins):
-        np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), **TOL[np.float64])
+    _functional_norm_matches_torch(torch_mod, rng, shape, "instance_norm", use_input_stats, 0.3)
 
 
 def test_functional_instance_norm_defaults_and_hand_values(torch_mod, rng):

@@ -170,8 +170,13 @@ def lift(x, level, size):
             return Batched(lift(x._value, level, size), x._level)
     elif not isinstance(x, Tensor):
         x = Tensor(np.asarray(x))
-    return Batched(TENSOR.broadcast_to(TENSOR.expand_dims(x, axis=0), shape=(size,) + x.shape),
-                   level)
+    return Batched(repeat_batch(x, size), level)
+
+
+def repeat_batch(x, size):
+    """Tensor ``x`` repeated along a new axis 0 of ``size``: a stride-0 view, whose gradient
+    sums back over that axis."""
+    return TENSOR.broadcast_to(TENSOR.expand_dims(x, axis=0), shape=(size,) + tuple(x.shape))
 
 
 def levels_of(x):
@@ -555,7 +560,7 @@ def _index_put(prim, values, batched, params, size):
         return None
     x, v = values
     if not batched[0]:
-        x = TENSOR.broadcast_to(TENSOR.expand_dims(x, axis=0), shape=(size,) + tuple(x.shape))
+        x = repeat_batch(x, size)
     if batched[1]:
         target = np.broadcast_to(np.empty((), bool), x.shape)[key].ndim - 1
         v = _pad(v, target - _ndim(v, True))
@@ -563,9 +568,8 @@ def _index_put(prim, values, batched, params, size):
 
 
 def _concatenate(prim, values, batched, params, size):
-    values = [v if b else TENSOR.broadcast_to(TENSOR.expand_dims(v, axis=0),
-                                              shape=(size,) + tuple(np.shape(v)))
-              for v, b in zip(values, batched)]
+    values = [v if b else repeat_batch(v if isinstance(v, Tensor) else Tensor(np.asarray(v)),
+                                       size) for v, b in zip(values, batched)]
     nd = _ndim(values[0], True)
     return prim.apply(*values, **_with(params, axis=_axis(params.get("axis", 0), nd)))
 
@@ -610,7 +614,7 @@ def _linear(prim, values, batched, params, size):
     # per-example weights (an ensemble, or weights vmap(grad) differentiates per example):
     # x @ w^T as a batched matmul, then the bias
     if not batched[1]:
-        w = TENSOR.broadcast_to(TENSOR.expand_dims(w, axis=0), shape=(size,) + tuple(w.shape))
+        w = repeat_batch(w, size)
     out = _matmul(TENSOR.matmul.prim, [x, TENSOR.swapaxes(w, axis1=-1, axis2=-2)],
                   [batched[0], True], {}, size)
     if len(values) < 3 or values[2] is None:
@@ -757,10 +761,12 @@ def physical_pullback(pullback, outputs, cotangents, inputs, create_graph, seale
     with batched gradients, each rule batched as any op is."""
     levels = union_levels(list(outputs) + list(inputs)
                           + [c for c in cotangents if isinstance(c, Tensor)])
+    # a None cotangent seeds a scalar output with 1
+    seeds = [Tensor(np.ones(o.shape, dtype=o.dtype)) if c is None else c
+             for o, c in zip(outputs, cotangents)]
     if all(levels_of(x) == levels for x in inputs):
         outs = [bottom(lift_to(o, levels)) for o in outputs]
-        cots = [bottom(lift_to(Tensor(np.ones(o.shape, dtype=o.dtype)) if c is None else c,
-                               levels)) for o, c in zip(outputs, cotangents)]
+        cots = [bottom(lift_to(c, levels)) for c in seeds]
         grads = pullback(outs, cots, [bottom(x) for x in inputs], create_graph, sealed)
         return [rewrap(g, levels) for g in grads]
     if any_batched(outputs) or any_batched(inputs):
@@ -769,8 +775,6 @@ def physical_pullback(pullback, outputs, cotangents, inputs, create_graph, seale
             "another (vmap over the vjp_fn of a vjp taken inside an outer vmap). Hint: take "
             "the vjp inside the inner vmap (vmap(lambda c: vjp(f, x)[1](c))), or use jacrev")
     from .engine import grad  # the engine imports the primitives, which import this module
-    seeds = [Tensor(np.ones(o.shape, dtype=o.dtype)) if c is None else c
-             for o, c in zip(outputs, cotangents)]
     live = [(o, c) for o, c in zip(outputs, seeds) if o.requires_grad]
     grads = grad([o for o, _ in live], inputs, [c for _, c in live], retain_graph=True,
                  create_graph=True, allow_unused=True) if live else [None] * len(inputs)

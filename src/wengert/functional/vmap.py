@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-from ..autodiff.batching import Batched, next_level, peel
+from ..autodiff.batching import Batched, next_level, peel, repeat_batch
 from ..autodiff.primitive import TENSOR
 from ..autodiff.state import DETOUR, STATE, count
 from ..errors import ArgumentError, DTypeError, ShapeError
@@ -73,7 +73,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                             func, [x if d is None else TENSOR.getitem(x, key=slice(b, b + 1))
                                    for x, d in zip(part, dims)], dims, treedef, kwargs, 1,
                             randomness)
-                        parts.append(([(o if batched else _expand(o, 1), True)
+                        parts.append(([(o if batched else repeat_batch(o, 1), True)
                                        for o, batched in outs], out_def))
                         counts.append(1)
                 else:
@@ -104,13 +104,8 @@ def _join(pieces, counts):
     """One output leaf from the runs over chunks (or examples): ``(tensor, batched)``."""
     if not any(batched for _, batched in pieces):
         return pieces[0]
-    pieces = [x if batched else _expand(x, n) for (x, batched), n in zip(pieces, counts)]
+    pieces = [x if batched else repeat_batch(x, n) for (x, batched), n in zip(pieces, counts)]
     return (pieces[0] if len(pieces) == 1 else TENSOR.concatenate(*pieces, axis=0)), True
-
-
-def _expand(x, n):
-    """An unbatched output of one run, repeated for the ``n`` examples of that run."""
-    return TENSOR.broadcast_to(TENSOR.expand_dims(x, axis=0), shape=(n,) + x.shape)
 
 
 def _take(x, start, stop):
@@ -230,7 +225,7 @@ def _place_outputs(func, outs, out_dims, out_def, size):
             placed.append(x)
             continue
         if not batched:
-            x = TENSOR.broadcast_to(TENSOR.expand_dims(x, axis=0), shape=(size,) + x.shape)
+            x = repeat_batch(x, size)
         nd = x.ndim
         if not -nd <= d < nd:
             raise ShapeError(f"vmap({fname(func)}): out_dims gives axis {d} for an output of "

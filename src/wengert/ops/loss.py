@@ -15,7 +15,7 @@ because the closed-form rule stays finite where the composite breaks down
   the composite's gradient is 0 where a clamp holds (p = 0 with y = 1 could never learn)."""
 import numpy as np
 
-from ..autodiff.batching import Batched, register_rule
+from ..autodiff.batching import Batched, register_rule, repeat_batch
 from ..autodiff.primitive import TENSOR, defop
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor
@@ -265,7 +265,7 @@ def _batched_softmax_cross_entropy(prim, values, batched, params, size):
     example's own sum or mean (divided by its own targets' total weight)."""
     x, target = values
     if not batched[0]:
-        x = TENSOR.broadcast_to(TENSOR.expand_dims(x, axis=0), shape=(size,) + x.shape)
+        x = repeat_batch(x, size)
     if not batched[1]:
         target = np.broadcast_to(_array(target), (size,) + np.shape(target))
     if type(x) is Batched or type(target) is Batched:
