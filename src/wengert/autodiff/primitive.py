@@ -21,6 +21,7 @@ mode it is :data:`TENSOR` (each name is the primitive itself), so the very same 
 graph and higher derivatives are exact. Python operators (``g * y``) work in both.
 """
 import inspect
+import os
 
 import numpy as np
 
@@ -98,10 +99,21 @@ def _make_apply(prim):
         apply = _make_unary(prim, general)
     else:
         apply = _make_binary(prim, general)
-    apply.__name__ = apply.__qualname__ = prim.name
-    apply.__doc__ = prim.__doc__
-    apply.prim = prim
+    _describe(apply, prim)
+    if apply is not general and _fastpath is not None:
+        # the same steps in C (see _fastpath.c); the Python function stays its fallback
+        fast = _fastpath.FastOp(arity, prim.forward, apply, prim, prim.name)
+        _describe(fast, prim)
+        fast.__module__ = apply.__module__
+        fast.__wrapped__ = apply  # inspect.signature and help() read the Python function
+        return fast
     return apply
+
+
+def _describe(op, prim):
+    op.__name__ = op.__qualname__ = prim.name
+    op.__doc__ = prim.__doc__
+    op.prim = prim
 
 
 def _rules_take_params(prim):
@@ -415,6 +427,25 @@ def raise_freed(node):
         "saved values were freed after the first backward. Hint: pass retain_graph=True to "
         "the first backward() (or autograd.grad) if you need to backward twice")
 
+
+def _load_fastpath():
+    """The C fast paths (:mod:`wengert.autodiff._fastpath`), configured with the objects
+    they read; None where the extension is not built (an install without a C compiler) or
+    the environment variable ``WENGERT_PURE_PYTHON`` is set (to run or step through the
+    Python reference)."""
+    if os.environ.get("WENGERT_PURE_PYTHON"):
+        return None
+    try:
+        from . import _fastpath as module
+    except ImportError:
+        return None
+    module.configure(Tensor, _ndarray, _asarray, DETOUR, GRAD_OFF, STATE, _record,
+                     _forward_error, WengertError, _NO_PARAMS, FRESH)
+    return module
+
+
+#: The C extension behind the one- and two-input ops, or None (see :func:`_load_fastpath`).
+_fastpath = _load_fastpath()
 
 # vmap's dispatch uses the TENSOR namespace defined above, so it is imported last
 from .batching import batch_apply, top_level  # noqa: E402
