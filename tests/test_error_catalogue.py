@@ -752,6 +752,10 @@ CATALOGUE = {
     "vmap-empty-batch": (lambda: wg.vmap(lambda v, i: wg.take_along_axis(v, i, axis=0))(
         wg.ones((0, 3)), wg.zeros((0, 2), dtype="int64")), wg.ShapeError,
         r"take_along_axis runs once per example.*empty batch.*Hint"),
+    "vmap-ragged": (lambda: wg.vmap(lambda r: r[r > 0])(wg.tensor([[1.0, -2.0, 3.0],
+                                                                [1.0, 2.0, 3.0]])),
+                    wg.ShapeError, r"getitem gave results of different shapes.*\(2,\), \(3,\)"
+                                   r".*Hint: keep shapes fixed"),
     "vmap-escaped": (_vmap_escaped, wg.GraphError, r"used after its vmap returned"),
     "vmap-randomness": (lambda: wg.vmap(lambda v: wg.randn(3) + v)(wg.ones((2, 3))),
                         wg.GraphError, r"random draw.*randomness='error'.*'different'"),

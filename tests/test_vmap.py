@@ -499,3 +499,19 @@ def test_a_shape_error_inside_vmap_names_the_examples_shapes():
     with pytest.raises(wg.ShapeError, match=r"matmul: .*inside vmap, batch of 8: the example "
                                             r"shapes are \[\(16,\), \(3, 3\)\]"):
         wg.vmap(lambda v: v @ wg.ones((3, 3)))(wg.ones((8, 16)))
+
+
+def test_a_mask_selecting_as_many_per_example_batches_and_different_counts_are_refused():
+    x = wg.tensor([[1.0, -2.0, 3.0], [-1.0, 2.0, 3.0]])
+    out = wg.vmap(lambda r: r[r > 0])(x)  # two positive entries in each row
+    np.testing.assert_array_equal(out.data, [[1.0, 3.0], [2.0, 3.0]])
+    ragged = wg.tensor([[1.0, -2.0, 3.0], [1.0, 2.0, 3.0]])
+    with pytest.raises(wg.ShapeError, match=r"getitem gave results of different shapes for "
+                                            r"different examples inside vmap \(\(2,\), \(3,\)\)"):
+        wg.vmap(lambda r: r[r > 0])(ragged)
+    with pytest.raises(wg.ShapeError, match=r"<lambda> gave results of different shapes.*"
+                                            r"\(2,\), \(3,\)"):
+        wg.vmap(lambda r: r[r > 0] + 0 * wg.rand(1), randomness="different")(ragged)
+    # the sum over a fixed-shape mask is the same per example, and batches
+    np.testing.assert_array_equal(
+        wg.vmap(lambda r: wg.where(r > 0, r, 0.0).sum())(ragged).data, [4.0, 6.0])

@@ -323,12 +323,29 @@ def _stacked_calls(fn, args, kwargs, level):
             for b in range(size)]
     if not runs:
         _no_examples(getattr(fn, "__name__", "a function"))
-    leaves = [Batched(_stack([r[0][k] for r in runs]), level) for k in range(len(runs[0][0]))]
+    name = getattr(fn, "__name__", "a function")
+    leaves = [Batched(_stack([r[0][k] for r in runs], name), level)
+              for k in range(len(runs[0][0]))]
     return unflatten(runs[0][1], leaves)
 
 
-def _stack(outs):
+def _stack(outs, name):
+    same_shapes([o.shape for o in outs], name)
     return TENSOR.concatenate(*[TENSOR.expand_dims(o, axis=0) for o in outs], axis=0)
+
+
+def same_shapes(shapes, name):
+    """Check that the examples' results, computed apart, agree in shape before they are
+    joined into one batch: an op whose output shape follows its input's values (a boolean
+    mask's count) does not promise it."""
+    shapes = list(dict.fromkeys(shapes))
+    if len(shapes) > 1:
+        raise ShapeError(
+            f"vmap: {name} gave results of different shapes for different examples inside "
+            f"vmap ({', '.join(map(str, shapes[:4]))}{', ...' if len(shapes) > 4 else ''}): "
+            "its result's shape depends on each example's values (a boolean mask, nonzero, "
+            "unique), and a batch needs one shape. Hint: keep shapes fixed, e.g. "
+            "where(mask, x, 0) in place of x[mask], or loop over the examples")
 
 
 def _no_examples(name):
@@ -351,7 +368,7 @@ def _per_example(prim, args, params, level, size):
         _no_examples(prim.name)
     return _stack([prim.apply(*[_example(x, level, b) for x in args],
                               **{k: _constant(_example(v, level, b)) for k, v in params.items()})
-                   for b in range(size)])
+                   for b in range(size)], prim.name)
 
 
 def _constant(p):

@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-from ..autodiff.batching import Batched, next_level, peel, repeat_batch
+from ..autodiff.batching import Batched, next_level, peel, repeat_batch, same_shapes
 from ..autodiff.primitive import TENSOR
 from ..autodiff.state import DETOUR, STATE, count
 from ..errors import ArgumentError, DTypeError, ShapeError
@@ -80,7 +80,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                     parts.append(_run(func, part, dims, treedef, kwargs, stop - start,
                                       randomness))
                     counts.append(stop - start)
-        joined = [_join([p[0][k] for p in parts], counts) for k in range(len(parts[0][0]))]
+        joined = [_join(func, [p[0][k] for p in parts], counts)
+                  for k in range(len(parts[0][0]))]
         return unflatten(parts[0][1], _place_outputs(func, joined, out_dims, parts[0][1], size))
     return vmapped
 
@@ -100,11 +101,12 @@ def _same_draws(replay):
         STATE.vmap_replay = saved
 
 
-def _join(pieces, counts):
+def _join(func, pieces, counts):
     """One output leaf from the runs over chunks (or examples): ``(tensor, batched)``."""
     if not any(batched for _, batched in pieces):
         return pieces[0]
     pieces = [x if batched else repeat_batch(x, n) for (x, batched), n in zip(pieces, counts)]
+    same_shapes([x.shape[1:] for x in pieces], fname(func))
     return (pieces[0] if len(pieces) == 1 else TENSOR.concatenate(*pieces, axis=0)), True
 
 
