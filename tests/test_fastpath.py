@@ -238,3 +238,14 @@ def test_pure_python_mode_gives_the_same_gradient():
     x = wg.tensor([0.3, -1.2, 2.0], dtype="float64", requires_grad=True)
     (wg.tanh(x * x + 1.5) * wg.exp(x)).sum().backward()
     assert eval(out.stdout) == x.grad.data.tolist()
+
+
+def test_a_requires_grad_set_by_hand_is_read_as_python_reads_it():
+    t = wg.tensor([1.0, 2.0])
+    t.requires_grad = np.True_
+    for op in (wg.exp, getattr(wg.exp, "fallback", wg.exp)):
+        assert op(t).requires_grad is True and op(t)._node.inputs[0] is t
+    t.requires_grad = np.array([True, False])  # no single truth value: NumPy's ValueError
+    for op in (wg.exp, getattr(wg.exp, "fallback", wg.exp)):
+        with pytest.raises(ValueError, match="truth value of an array"):
+            op(t)

@@ -506,3 +506,107 @@ def test_autograd_backward_takes_an_array_gradient_and_refuses_a_missing_one(tor
     # two outputs and one gradient: the second output's part must not silently go missing
     with pytest.raises(ArgumentError, match=r"2 tensors but 1 grad_tensors"):
         wg.autograd.backward([(x * 2).sum(), (x * 3).sum()], grad_tensors=[None])
+
+
+# --- jacrev / jacfwd run their passes as one batched pass (vmap) ---------------------------
+def _tree_function():
+    """Two inputs (6 and 2x4 elements), two outputs (7 and 2x3 elements): enough elements on
+    every side for the batched passes."""
+    rng = np.random.default_rng(3)
+    A, B = rng.standard_normal((7, 6)), rng.standard_normal((6, 4))
+
+    def f(x, y):
+        h = wg.tanh(wg.tensor(A) @ x + (y * y).sum())
+        return {"h": h * wg.exp(x.sum() / 10), "m": wg.sin(y @ wg.tensor(B)[:4, :3]) * x[0]}
+
+    def torch_f(t, x, y):
+        h = t.tanh(t.tensor(A) @ x + (y * y).sum())
+        return {"h": h * t.exp(x.sum() / 10), "m": t.sin(y @ t.tensor(B)[:4, :3]) * x[0]}
+    return f, torch_f, rng.standard_normal(6), rng.standard_normal((2, 4))
+
+
+@pytest.mark.parametrize("transform", ["jacrev", "jacfwd"])
+@pytest.mark.parametrize("chunk_size", [None, 1, 4])
+def test_batched_jacobians_match_torch_func(transform, chunk_size, torch_mod):
+    f, torch_f, x, y = _tree_function()
+    ours = {"jacrev": jacrev, "jacfwd": jacfwd}[transform](f, argnums=(0, 1),
+                                                          chunk_size=chunk_size)(x, y)
+    theirs = getattr(torch_mod.func, transform)(lambda a, b: torch_f(torch_mod, a, b),
+                                                argnums=(0, 1))(torch_mod.tensor(x),
+                                                                torch_mod.tensor(y))
+    for key in ("h", "m"):
+        for k in range(2):
+            assert ours[key][k].shape == tuple(theirs[key][k].shape)
+            np.testing.assert_allclose(ours[key][k].data, theirs[key][k].numpy(),
+                                       rtol=1e-10, atol=1e-12)
+
+
+def test_batched_jacobians_evaluate_f_once_or_twice():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return wg.concatenate([x * x, wg.sin(x[:3])])
+
+    x = np.linspace(-1.0, 1.0, 8)
+    by_hand = np.vstack([np.diag(2 * x), np.diag(np.cos(x))[:3]])
+    np.testing.assert_allclose(jacrev(f)(x).data, by_hand, rtol=1e-12)
+    assert len(calls) == 1  # one evaluation, one batched reverse pass
+    calls.clear()
+    np.testing.assert_allclose(jacfwd(f)(x).data, by_hand, rtol=1e-12)
+    assert len(calls) == 2  # one batched evaluation, one plain for the output
+    calls.clear()
+    np.testing.assert_allclose(jacfwd(f, chunk_size=3)(x).data, by_hand, rtol=1e-12)
+    assert len(calls) == 4  # chunks of 3, 3 and 2 directions, and the plain one
+
+
+def test_what_a_batch_cannot_run_falls_back_to_one_pass_per_seed():
+    from wengert.units import unit
+
+    @unit(back=lambda dy, y, x: dy * np.exp(x))  # a backward written in NumPy
+    def np_exp(x):
+        return np.exp(x)
+
+    x = np.linspace(-1.0, 1.0, 7)
+    np.testing.assert_allclose(jacrev(np_exp)(x).data, np.diag(np.exp(x)), rtol=1e-12)
+
+    def branchy(v):  # an if on a value: a batch of directions has no single truth value
+        return v * 3 if float(v.sum()) > 0 else v * -1
+
+    np.testing.assert_allclose(jacfwd(branchy)(x + 1).data, 3 * np.eye(7), rtol=1e-12)
+    np.testing.assert_allclose(jacfwd(branchy)(x - 1).data, -np.eye(7), rtol=1e-12)
+
+    def writes(v):  # in place into its argument: still the error that names it
+        v.mul_(2)
+        return v
+
+    with pytest.raises(ArgumentError, match=r"jacfwd\(writes\): writes modified argument 0 "
+                                            r"in place"):
+        jacfwd(writes)(wg.tensor(x))
+
+
+def test_jacobians_inside_vmap_are_per_example():
+    x = np.random.default_rng(4).standard_normal((3, 7))
+    f = lambda v: wg.tanh(v) * v.sum()  # noqa: E731
+    for transform in (jacrev, jacfwd):
+        batched = wg.vmap(transform(f))(x)
+        for b in range(3):
+            np.testing.assert_allclose(batched.data[b], jacrev(f, chunk_size=1)(x[b]).data,
+                                       rtol=1e-12)
+
+
+def test_hessian_of_a_quadratic_with_batched_passes():
+    """SEED item 20's H = (A + A^T) / 2 of f(x) = x^T A x / 2 + b^T x, with n = 9."""
+    rng = np.random.default_rng(5)
+    A, b = rng.standard_normal((9, 9)), rng.standard_normal(9)
+    f = lambda x: 0.5 * x @ wg.tensor(A) @ x + wg.tensor(b) @ x  # noqa: E731
+    np.testing.assert_allclose(hessian(f)(rng.standard_normal(9)).data, (A + A.T) / 2,
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True])
+def test_chunk_size_must_be_a_positive_int(bad):
+    for transform in (jacrev, jacfwd):
+        with pytest.raises(ArgumentError, match=rf"{transform.__name__}\(<lambda>\): "
+                                                r"chunk_size must be a positive int"):
+            transform(lambda v: v * 2, chunk_size=bad)

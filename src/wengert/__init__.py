@@ -14,7 +14,7 @@ from .creation import (arange, eye, full, full_like, linspace, ones, ones_like, 
                        zeros_like)
 from .errors import (AnomalyError, ArgumentError, CheckpointError, DatasetError, DTypeError,
                      GradcheckError, GraphError, MissingDependencyError, NonFiniteLossError,
-                     ShapeError, StateDictError, WengertError)
+                     ShapeError, StateDictError, Unbatchable, WengertError)
 from .ops.activation import log_softmax, softmax
 from .ops.elementwise import (abs, acos, acosh, add, arccos, arccosh, arcsin, arcsinh, arctan,
                               arctan2, arctanh, asin, asinh, atan, atan2, atanh, ceil, clip, cos,

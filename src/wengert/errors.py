@@ -22,6 +22,13 @@ class GraphError(WengertError, RuntimeError):
     seed, a saved tensor modified in place, an in-place op on a leaf that requires grad."""
 
 
+class Unbatchable(GraphError):
+    """What ``vmap`` refuses in code that runs on one example: reading a batched tensor's
+    values (``.data``, ``.item()``, ``bool()``...), writing batched values into a tensor the
+    examples share, a random draw under ``randomness='error'``. ``jacrev`` and ``jacfwd``,
+    which batch their passes, catch it and run one pass per seed instead."""
+
+
 class AnomalyError(WengertError, FloatingPointError):
     """A NaN or Inf where none may be: ``detect_anomaly`` found one (the message names the op
     that produced it), or gradients to clip have a non-finite norm (``error_if_nonfinite``)."""

@@ -4,7 +4,7 @@ import numpy as np
 
 from .autodiff.state import STATE
 from .backend import DEFAULT_FLOAT, as_dtype
-from .errors import GraphError
+from .errors import Unbatchable
 from .tensor import Tensor
 
 
@@ -22,7 +22,7 @@ class Generator:
         # every draw reads it, so this is where vmap's randomness="error" is kept
         if STATE.vmap_levels:
             if any(r == "error" for _, _, r in STATE.vmap_levels):
-                raise GraphError(
+                raise Unbatchable(
                     "vmap: a random draw (dropout, wg.randn, ...) inside a function vmapped "
                     "with randomness='error'. Hint: pass randomness='different' for "
                     "independent draws per example, or 'same' for one draw shared by the batch")

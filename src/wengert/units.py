@@ -36,8 +36,9 @@ import weakref
 import numpy as np
 
 from .autodiff.primitive import TENSOR, Primitive
+from .autodiff.state import STATE
 from .creation import zeros_like
-from .errors import ArgumentError, GraphError, ShapeError
+from .errors import ArgumentError, GraphError, ShapeError, Unbatchable
 from .pytree import flatten, unflatten
 from .tensor import Tensor
 
@@ -133,7 +134,7 @@ class Unit:
         if gk is None:
             return zeros_like(x)
         if ns is TENSOR and not isinstance(gk, Tensor):
-            raise GraphError(
+            raise _numpy_back_error(
                 f"unit '{self.name}': back returned a {type(gk).__name__} for input {k} while "
                 "a differentiable backward was asked for (create_graph=True or "
                 "forward-over-reverse), so its second derivative would be silently wrong. "
@@ -151,7 +152,7 @@ class Unit:
             result = self.back(g, ans, *args, **kwargs)
         except TypeError as exc:
             if ns is TENSOR and "ufunc" in str(exc):
-                raise GraphError(
+                raise _numpy_back_error(
                     f"unit '{self.name}': back applied a NumPy function to Tensors ({exc}); "
                     "this happens when it is differentiated (create_graph=True or "
                     "forward-over-reverse). Hint: write back with wengert ops to make the unit "
@@ -217,3 +218,10 @@ def unit(forward=None, *, back, jvp=None, name=None):
     if forward is None:
         return lambda fwd: Unit(fwd, back, jvp, name)
     return Unit(forward, back, jvp, name)
+
+
+def _numpy_back_error(message):
+    """A back written in NumPy met tensors. Inside ``vmap`` (a batch of cotangents: ``jacrev``,
+    ``vmap`` over a ``vjp_fn``) that is :class:`~wengert.errors.Unbatchable`, which ``jacrev``
+    answers with one pass per seed, where back runs on arrays."""
+    return (Unbatchable if STATE.vmap_levels else GraphError)(message)

@@ -46,12 +46,12 @@ typedef struct {
     vectorcallfunc vectorcall;
 } FastOp;
 
-/* Whether the process-wide counter in list `counter` is non-zero. */
+/* Whether the process-wide counter in list `counter` (a Python int, whose truth test cannot
+   fail) is non-zero. */
 static int
 counter_set(PyObject *counter)
 {
-    PyObject *n = PyList_GET_ITEM(counter, 0);
-    return PyLong_CheckExact(n) ? PyLong_AsLong(n) != 0 : PyObject_IsTrue(n);
+    return PyObject_IsTrue(PyList_GET_ITEM(counter, 0)) != 0;
 }
 
 /* `not GRAD_OFF[0] or STATE.grad_enabled`, -1 on error. */
@@ -112,8 +112,14 @@ fastop_vectorcall(FastOp *op, PyObject *const *args, size_t nargsf, PyObject *kw
             if (data == NULL || rg == NULL)  /* a half-made tensor: Python says what is wrong */
                 return PyObject_Vectorcall(op->fallback, args, nargsf, kwnames);
             arrays[i] = data;
-            if (rg == Py_True || (rg != Py_False && PyObject_IsTrue(rg) == 1))
+            if (rg == Py_True)
                 wants_grad = 1;
+            else if (rg != Py_False) {  /* set by hand to something else: Python's truth */
+                int truth = PyObject_IsTrue(rg);
+                if (truth < 0)
+                    return NULL;
+                wants_grad |= truth;
+            }
         }
         else if (op->arity == 1)  /* a one-input op on a non-tensor converts it first */
             return PyObject_Vectorcall(op->fallback, args, nargsf, kwnames);

@@ -20,7 +20,7 @@ import itertools
 
 import numpy as np
 
-from ..errors import GraphError, ShapeError
+from ..errors import GraphError, ShapeError, Unbatchable
 from ..pytree import flatten, unflatten
 from ..tensor import Tensor
 from .primitive import TENSOR
@@ -35,7 +35,7 @@ def next_level():
 
 
 def _refuse(what):
-    raise GraphError(
+    raise Unbatchable(
         f"vmap: {what} on a batched tensor; inside vmap a tensor stands for one example of "
         "a batch, so its values cannot be read as one array. Hint: compute with wengert ops "
         "(wg.where instead of an if on values, out-of-place instead of in-place ops), use "
@@ -728,7 +728,7 @@ RULES.update({
 # --- in-place writes ------------------------------------------------------------------------
 def refuse_write(what):
     """``what`` (``"an in-place 'add_'"``, ``"an assignment"``) is refused under vmap."""
-    raise GraphError(f"vmap: {what} would write values that differ between "
+    raise Unbatchable(f"vmap: {what} would write values that differ between "
                      "examples into a tensor the examples share (not batched by that vmap), "
                      "as PyTorch refuses too. Hint: use the out-of-place op (y = x + v, not "
                      "x.add_(v))")
@@ -740,6 +740,11 @@ def batched_write(self, name, compute, others, saves_input, write_in_place):
     vmapped function's own input, as in PyTorch, or a tensor it made); the values written are
     ``compute``'s, batched as any op."""
     level = self._level
+    value = self._value
+    if type(value) is not Batched and value.ndim and value.data.strides[0] == 0:
+        # a repeat of one tensor (an unbatched input that a transform lifted to the batch):
+        # the examples share its memory
+        refuse_write(f"an in-place '{name}'")
 
     def physical(old, *rest):
         out = compute(Batched(old, level), *[Batched(r, level) if b else r

@@ -122,6 +122,14 @@ def fname(f):
     return getattr(f, "__name__", type(f).__name__)
 
 
+def check_chunk_size(where, chunk_size):
+    """``vmap``'s and ``jacrev``'s ``chunk_size``: None or a positive int."""
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(
+            chunk_size, (int, np.integer)) or chunk_size < 1):
+        raise ArgumentError(f"{where}: chunk_size must be a positive int or None, got "
+                            f"{chunk_size!r}")
+
+
 def normalize_argnums(transform, f, argnums, nargs):
     """``argnums`` as a tuple of non-negative ints, checked against the call's ``nargs``."""
     single = isinstance(argnums, (int, np.integer))

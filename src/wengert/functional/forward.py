@@ -2,20 +2,23 @@
 
 True forward mode: the inputs become dual numbers (:func:`~wengert.autograd.make_dual`) and one
 evaluation of ``f`` carries their tangents through the primitives' JVP rules; there is no
-backward pass. A Jacobian takes one evaluation per input element (``n`` passes for ``n``
-inputs, which is why ``jacfwd`` suits tall functions, few inputs and many outputs).
+backward pass. A Jacobian takes one JVP per input element (``n`` of them for ``n`` inputs,
+which is why ``jacfwd`` suits tall functions, few inputs and many outputs); ``jacfwd`` runs
+them as one evaluation over a batch of directions (``vmap``, as torch.func does).
 """
 import functools
 
 import numpy as np
 
 from ..autodiff.forward import dual_level, make_dual, tangent_of
-from ..errors import ArgumentError
+from ..autodiff.state import STATE
+from ..errors import ArgumentError, Unbatchable
+from ..ops.shape import concatenate, reshape, stack, transpose
 from ..pytree import flatten, leaf_paths, unflatten
 from ..tensor import Tensor
-from .args import (float_tensor, fname, leaves_of, matching_leaves, normalize_argnums,
-                   output_leaves, split_aux, zeros_for_none)
-from .reverse import jacobian_blocks, regroup
+from .args import (check_chunk_size, float_tensor, fname, leaves_of, matching_leaves,
+                   normalize_argnums, output_leaves, split_aux, zeros_for_none)
+from .reverse import BATCH_FROM, SEED_ENTRIES, regroup
 
 
 def _push(transform, f, args, kwargs, has_aux, duals, level):
@@ -95,14 +98,24 @@ def linearize(func, *primals):
     return out, jvp_fn
 
 
-def jacfwd(f, argnums=0, has_aux=False):
+def jacfwd(f, argnums=0, has_aux=False, *, chunk_size=None):
     """``f`` -> its Jacobian by forward mode: one JVP per element of the inputs in ``argnums``.
-    Blocks and structure are those of :func:`jacrev`, so the two agree entry for entry."""
-    return forward_jacobian("jacfwd", f, argnums, has_aux)
+    Blocks and structure are those of :func:`jacrev`, so the two agree entry for entry.
+
+    The JVPs of an input run as one evaluation of ``f`` over a batch of one-hot directions
+    (``vmap``), ``chunk_size`` directions at a time (None: as many as keep them within 2**20
+    entries, and one evaluation per direction for inputs of fewer than 6 elements, where
+    that is faster; 1: always one per direction), plus one plain evaluation for the output
+    and ``aux``. Where ``f`` reads values, which a batch of directions cannot give it (an
+    ``if`` on a tensor, ``.item()``), draws random numbers or writes into a shared tensor, or
+    inside ``vmap``, ``f`` runs once per direction; the result is the same."""
+    return forward_jacobian("jacfwd", f, argnums, has_aux, chunk_size)
 
 
-def forward_jacobian(transform, f, argnums, has_aux):
+def forward_jacobian(transform, f, argnums, has_aux, chunk_size=None):
     """:func:`jacfwd`, with errors naming ``transform`` (``hessian`` builds on it too)."""
+    check_chunk_size(f"{transform}({fname(f)})", chunk_size)
+
     @functools.wraps(f)
     def jacfwd_f(*args, **kwargs):
         nums, single = normalize_argnums(transform, f, argnums, len(args))
@@ -115,34 +128,66 @@ def forward_jacobian(transform, f, argnums, has_aux):
             treedefs.append(treedef)
             names += [f"argument {i}{p}" for p in paths]
         flat_inputs = [x for group in leaves for x in group]
-        columns, first = [[] for _ in flat_inputs], None
-        for j, x in enumerate(flat_inputs):
-            for k in range(x.size):
-                direction = np.zeros(x.size, dtype=x.dtype)
-                direction[k] = 1
-                with dual_level() as level:
-                    seeded = list(flat_inputs)
-                    seeded[j] = make_dual(x, direction.reshape(x.shape))
-                    versions = [t.version for t in seeded]
-                    trees = regroup(seeded, treedefs, [len(group) for group in leaves])
-                    result = _push(transform, f, args, kwargs, has_aux,
-                                   dict(zip(nums, trees)), level)
-                _forget_level(result[2], level, result[1])
-                _check_unwritten(transform, f, seeded, versions, names)
-                first = first or result
-                columns[j].append(result[3])
-        if first is None:  # no input elements: evaluate once for the output's structure
-            trees = regroup(flat_inputs, treedefs, [len(group) for group in leaves])
+        counts = [len(group) for group in leaves]
+
+        def push(j, direction):
+            """``f``'s output leaves' tangents for ``direction`` on input ``j`` (None: no
+            tangent), and the pass's result (see :func:`_push`)."""
             with dual_level() as level:
-                first = _push(transform, f, args, kwargs, has_aux, dict(zip(nums, trees)),
-                              level)
+                seeded = list(flat_inputs)
+                if direction is not None:
+                    seeded[j] = make_dual(flat_inputs[j], direction)
+                versions = [t.version for t in seeded]
+                result = _push(transform, f, args, kwargs, has_aux,
+                               dict(zip(nums, regroup(seeded, treedefs, counts))), level)
+            _forget_level(result[2], level, result[1])
+            _check_unwritten(transform, f, seeded, versions, names)
+            return result
+
+        first = None
+        columns = []  # per input: each output leaf's tangents stacked by direction, or None
+        for j, x in enumerate(flat_inputs):
+            stacked = _batched_tangents(push, j, x, chunk_size)
+            if stacked is None:
+                results = []
+                for k in range(x.size):
+                    direction = np.zeros(x.size, dtype=x.dtype)
+                    direction[k] = 1
+                    results.append(push(j, direction.reshape(x.shape)))
+                first = first or (results[0] if results else None)
+                stacked = [stack([r[3][m] for r in results]) for m in
+                           range(len(results[0][3]))] if results else None
+            columns.append(stacked)
+        if first is None:  # every input batched or empty: evaluate once for the output
+            first = push(None, None)
         _, aux, outs, _, out_def = first
         per_output = []
         for m, o in enumerate(outs):
-            blocks = [jacobian_blocks(o, x, True, [col[m] for col in cols])
-                      for x, cols in zip(flat_inputs, columns)]
-            trees = regroup(blocks, treedefs, [len(group) for group in leaves])
+            blocks = [Tensor(np.zeros(o.shape + x.shape, dtype=o.dtype)) if col is None else
+                      reshape(transpose(col[m], axes=(*range(1, col[m].ndim), 0)),
+                              shape=o.shape + x.shape)
+                      for x, col in zip(flat_inputs, columns)]
+            trees = regroup(blocks, treedefs, counts)
             per_output.append(trees[0] if single else tuple(trees))
         jac = unflatten(out_def, per_output)
         return (jac, aux) if has_aux else jac
     return jacfwd_f
+
+
+def _batched_tangents(push, j, x, chunk_size):
+    """Input ``j``'s columns as one batched evaluation per chunk of one-hot directions: per
+    output leaf, its tangents stacked by direction. None where this does not apply (see
+    :func:`jacfwd`), and then ``f`` runs once per direction."""
+    step = chunk_size or max(1, SEED_ENTRIES // max(x.size, 1))
+    batch = x.size >= BATCH_FROM if chunk_size is None else x.size > 1 and chunk_size > 1
+    if not batch or step == 1 or STATE.vmap_levels:
+        return None
+    from .vmap import vmap  # vmap builds on these transforms
+    eye = np.eye(x.size, dtype=x.dtype)
+    run = vmap(lambda directions: push(j, directions)[3])
+    try:
+        chunks = [run(Tensor(eye[start:start + step].reshape((-1,) + x.shape)))
+                  for start in range(0, x.size, step)]
+    except Unbatchable:
+        return None
+    return [column[0] if len(column) == 1 else concatenate(column) for column in zip(*chunks)]

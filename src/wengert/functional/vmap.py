@@ -18,7 +18,7 @@ from ..autodiff.state import DETOUR, STATE, count
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..pytree import flatten, leaf_paths, unflatten
 from ..tensor import Tensor
-from .args import fname
+from .args import check_chunk_size, fname
 
 RANDOMNESS = ("error", "different", "same")
 
@@ -47,10 +47,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     if randomness not in RANDOMNESS:
         raise ArgumentError(f"vmap({fname(func)}): randomness must be one of {RANDOMNESS}, "
                             f"got {randomness!r}")
-    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(
-            chunk_size, (int, np.integer)) or chunk_size < 1):
-        raise ArgumentError(f"vmap({fname(func)}): chunk_size must be a positive int or None, "
-                            f"got {chunk_size!r}")
+    check_chunk_size(f"vmap({fname(func)})", chunk_size)
 
     @functools.wraps(func)
     def vmapped(*args, **kwargs):
