@@ -747,3 +747,57 @@ def test_a_gradient_a_hook_kept_is_not_changed_by_later_accumulation(torch_mod):
         ((z * lib.tensor(c)).sum() + w.sum()).backward()
     np.testing.assert_allclose(kept[0].data, c, rtol=1e-12)
     np.testing.assert_allclose(kept[1].numpy(), c, rtol=1e-12)
+
+
+def test_many_batched_seeds_run_as_one_pass_and_match_torch(torch_mod, rng):
+    """From 6 seeds on is_grads_batched runs one batched backward (vmap), as torch does; the
+    values, the second derivative through it and the freed graph are the per-seed ones."""
+    xv, wv = rng.normal(size=3), rng.normal(size=3)
+    seeds = [rng.normal(size=(7, 3)), rng.normal(size=7)]
+    x, w = wg.tensor(xv, requires_grad=True), wg.tensor(wv, requires_grad=True)
+    tx, tw = (torch_mod.tensor(v, requires_grad=True) for v in (xv, wv))
+    outs = _two_outputs(wg, x, w)
+    gx, gw = wg.autograd.grad(outs, [x, w], grad_outputs=seeds, is_grads_batched=True,
+                              create_graph=True)
+    tgx, tgw = torch_mod.autograd.grad(_two_outputs(torch_mod, tx, tw), [tx, tw],
+                                       grad_outputs=[torch_mod.tensor(s) for s in seeds],
+                                       is_grads_batched=True, create_graph=True)
+    np.testing.assert_allclose(gx.data, tgx.detach().numpy(), rtol=1e-13)
+    np.testing.assert_allclose(gw.data, tgw.detach().numpy(), rtol=1e-13)
+    (hx,) = wg.autograd.grad((gx * gw).sum(), [x], retain_graph=True)
+    (thx,) = torch_mod.autograd.grad((tgx * tgw).sum(), [tx])
+    np.testing.assert_allclose(hx.data, thx.numpy(), rtol=1e-12)
+    # without create_graph the results are constants, and the graph is freed after
+    plain = wg.autograd.grad(outs, [x, w], grad_outputs=seeds, is_grads_batched=True)
+    assert not plain[0].requires_grad
+    np.testing.assert_allclose(plain[0].data, gx.data, rtol=1e-15)
+    with pytest.raises(wg.GraphError, match="second time"):
+        wg.autograd.grad(outs, [x, w], grad_outputs=seeds, is_grads_batched=True)
+
+
+def test_batched_seeds_through_a_numpy_backward_fall_back_to_one_pass_each():
+    from wengert.units import unit
+
+    @unit(back=lambda dy, y, x: dy * np.exp(x))  # NumPy: cannot run on a batch of seeds
+    def np_exp(x):
+        return np.exp(x)
+
+    xv = np.linspace(-1.0, 1.0, 8)
+    x = wg.tensor(xv, requires_grad=True)
+    y = wg.tanh(np_exp(x)) * 2
+    (jac,) = wg.autograd.grad(y, [x], grad_outputs=np.eye(8), is_grads_batched=True)
+    by_hand = np.diag(2 * (1 - np.tanh(np.exp(xv)) ** 2) * np.exp(xv))
+    np.testing.assert_allclose(jac.data, by_hand, rtol=1e-12)
+    with pytest.raises(wg.GraphError, match="second time"):  # freed by the last pass
+        wg.autograd.grad(y, [x], grad_outputs=np.eye(8), is_grads_batched=True)
+
+
+def test_batched_seeds_with_hooks_run_one_pass_each_so_hooks_see_plain_gradients():
+    x = wg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = x * 2
+    seen = []
+    h.register_hook(lambda g: seen.append(g.numpy().copy()))  # values: one seed at a time
+    (jac,) = wg.autograd.grad(h * h, [x], grad_outputs=np.eye(3)[[0, 1, 2, 0, 1, 2]],
+                              is_grads_batched=True)
+    np.testing.assert_allclose(jac.data, np.tile(np.diag(8 * x.data), (2, 1)))
+    assert len(seen) == 6 and all(s.shape == (3,) for s in seen)

@@ -11,14 +11,13 @@ import functools
 import numpy as np
 
 from ..autodiff.forward import dual_level, make_dual, tangent_of
-from ..autodiff.state import STATE
-from ..errors import ArgumentError, Unbatchable
-from ..ops.shape import concatenate, reshape, stack, transpose
+from ..errors import ArgumentError
+from ..ops.shape import reshape, stack, transpose
 from ..pytree import flatten, leaf_paths, unflatten
 from ..tensor import Tensor
 from .args import (check_chunk_size, float_tensor, fname, leaves_of, matching_leaves,
                    normalize_argnums, output_leaves, split_aux, zeros_for_none)
-from .reverse import BATCH_FROM, SEED_ENTRIES, regroup
+from .reverse import over_one_hot_seeds, regroup
 
 
 def _push(transform, f, args, kwargs, has_aux, duals, level):
@@ -147,7 +146,8 @@ def forward_jacobian(transform, f, argnums, has_aux, chunk_size=None):
         first = None
         columns = []  # per input: each output leaf's tangents stacked by direction, or None
         for j, x in enumerate(flat_inputs):
-            stacked = _batched_tangents(push, j, x, chunk_size)
+            stacked = over_one_hot_seeds(lambda directions: push(j, directions)[3], x,
+                                         chunk_size)
             if stacked is None:
                 results = []
                 for k in range(x.size):
@@ -172,22 +172,3 @@ def forward_jacobian(transform, f, argnums, has_aux, chunk_size=None):
         jac = unflatten(out_def, per_output)
         return (jac, aux) if has_aux else jac
     return jacfwd_f
-
-
-def _batched_tangents(push, j, x, chunk_size):
-    """Input ``j``'s columns as one batched evaluation per chunk of one-hot directions: per
-    output leaf, its tangents stacked by direction. None where this does not apply (see
-    :func:`jacfwd`), and then ``f`` runs once per direction."""
-    step = chunk_size or max(1, SEED_ENTRIES // max(x.size, 1))
-    batch = x.size >= BATCH_FROM if chunk_size is None else x.size > 1 and chunk_size > 1
-    if not batch or step == 1 or STATE.vmap_levels:
-        return None
-    from .vmap import vmap  # vmap builds on these transforms
-    eye = np.eye(x.size, dtype=x.dtype)
-    run = vmap(lambda directions: push(j, directions)[3])
-    try:
-        chunks = [run(Tensor(eye[start:start + step].reshape((-1,) + x.shape)))
-                  for start in range(0, x.size, step)]
-    except Unbatchable:
-        return None
-    return [column[0] if len(column) == 1 else concatenate(column) for column in zip(*chunks)]

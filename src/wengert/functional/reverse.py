@@ -12,6 +12,7 @@ import itertools
 import numpy as np
 
 from ..autodiff.batching import any_batched, physical_pullback
+from ..autodiff.engine import BATCH_FROM
 from ..autodiff.engine import grad as engine_grad
 from ..autodiff.engine import run_backward
 from ..autodiff.state import HOOKED, STATE
@@ -208,28 +209,39 @@ def reverse_jacobian(transform, f, argnums, has_aux, chunk_size=None):
 
 
 SEED_ENTRIES = 2 ** 20  # a chunk of one-hot seeds (or jacfwd's directions): 8 MB in float64
-# Below this many seeds one pass each is faster than one batched pass, whose vmap costs about
-# seven plain passes (jacrev of f(x) = tanh(W x): 4 seeds 113 us against 145, 8 seeds 190
-# against 150)
-BATCH_FROM = 6
+
+
+def over_one_hot_seeds(fn, like, chunk_size):
+    """``fn`` (a function of one seed shaped as ``like``, returning a list of tensors) run
+    over every one-hot seed of ``like`` as one batched pass per chunk (``vmap``): per result,
+    the seeds' values stacked along a first axis. None where one pass per seed is asked for
+    or faster (fewer than :data:`~wengert.autodiff.engine.BATCH_FROM` seeds by default, or
+    ``chunk_size=1``), inside ``vmap``, or where the batch runs into what vmap refuses
+    (:class:`~wengert.errors.Unbatchable`); the caller then runs one pass per seed."""
+    n = like.size
+    if chunk_size is None:
+        step = max(1, SEED_ENTRIES // n) if n >= BATCH_FROM else 1
+    else:
+        step = chunk_size if n > 1 else 1
+    if step == 1 or STATE.vmap_levels:
+        return None
+    from .vmap import vmap  # vmap builds on these transforms
+    eye, run = np.eye(n, dtype=like.dtype), vmap(fn)
+    try:
+        chunks = [run(Tensor(eye[start:start + step].reshape((-1,) + like.shape)))
+                  for start in range(0, n, step)]
+    except Unbatchable:
+        return None
+    return [column[0] if len(column) == 1 else concatenate(column) for column in zip(*chunks)]
 
 
 def _vjp_rows(o, inputs, create, sealed, chunk_size):
     """For each input, the VJPs of ``o``'s one-hot seeds stacked along a first axis (None
     when ``o`` is empty): one batched pass per chunk of seeds, or one pass per seed."""
-    step = chunk_size or max(1, SEED_ENTRIES // max(o.size, 1))
-    batch = o.size >= BATCH_FROM if chunk_size is None else o.size > 1 and chunk_size > 1
-    if batch and step > 1 and not STATE.vmap_levels:
-        from .vmap import vmap  # vmap builds on these transforms
-        eye = np.eye(o.size, dtype=o.dtype)
-        pass_ = vmap(lambda seeds: pullback([o], [seeds], inputs, create, sealed))
-        try:
-            chunks = [pass_(Tensor(eye[start:start + step].reshape((-1,) + o.shape)))
-                      for start in range(0, o.size, step)]
-            return [column[0] if len(column) == 1 else concatenate(column)
-                    for column in zip(*chunks)]
-        except Unbatchable:
-            pass
+    batched = over_one_hot_seeds(lambda seeds: pullback([o], [seeds], inputs, create, sealed),
+                                 o, chunk_size)
+    if batched is not None:
+        return batched
     rows = [[] for _ in inputs]
     for k in range(o.size):
         seed = np.zeros(o.size, dtype=o.dtype)
