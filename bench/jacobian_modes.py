@@ -24,9 +24,16 @@ def candidates(m, n):
     rng = np.random.default_rng(0)
     W, x = rng.standard_normal((m, n)) / np.sqrt(n), rng.standard_normal(n)
     f = lambda x: wg.tanh(W @ x)  # noqa: E731
+    xt = wg.tensor(x, requires_grad=True)
+    y, seeds = f(xt), np.eye(m)
+
+    def batched_seeds():  # jacrev's products through the engine's own batched seeds
+        return wg.autograd.grad(y, [xt], grad_outputs=seeds, is_grads_batched=True,
+                                retain_graph=True)
     out = {"wengert jacrev": lambda: jacrev(f)(x), "wengert jacfwd": lambda: jacfwd(f)(x),
            "wengert jacrev one by one": lambda: jacrev(f, chunk_size=1)(x),
-           "wengert jacfwd one by one": lambda: jacfwd(f, chunk_size=1)(x)}
+           "wengert jacfwd one by one": lambda: jacfwd(f, chunk_size=1)(x),
+           "wengert autograd.grad, is_grads_batched": batched_seeds}
     try:
         import torch
     except ImportError:
@@ -36,6 +43,10 @@ def candidates(m, n):
     tf = lambda x: torch.tanh(tW @ x)  # noqa: E731
     out["torch.func jacrev"] = lambda: torch.func.jacrev(tf)(tx)
     out["torch.func jacfwd"] = lambda: torch.func.jacfwd(tf)(tx)
+    txg = tx.clone().requires_grad_(True)
+    ty, tseeds = tf(txg), torch.tensor(seeds)
+    out["torch autograd.grad, is_grads_batched"] = lambda: torch.autograd.grad(
+        ty, [txg], grad_outputs=tseeds, is_grads_batched=True, retain_graph=True)
     return out
 
 
@@ -46,7 +57,8 @@ def main():
     for kind, (m, n) in SHAPES.items():
         times = alternate(candidates(m, n), rounds, warmup=1)
         for name, t in times.items():
-            products = m if "jacrev" in name else n  # VJPs or JVPs, batched or one by one
+            # VJPs or JVPs, batched or one by one
+            products = m if "jacrev" in name or "autograd" in name else n
             rows.append({"function": f"{kind} ({m} outputs, {n} inputs)", "candidate": name,
                          "products": products, "ms": round(t * 1e3, 2)})
         for lib in ("wengert", "torch.func"):
