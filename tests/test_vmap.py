@@ -10,6 +10,7 @@ import wengert as wg
 import wengert.nn.functional as F
 from wengert import nn
 from wengert.functional import functional_call
+from wengert.pytree import flatten
 
 HERE = pathlib.Path(__file__).parent
 CASES = []
@@ -36,11 +37,14 @@ def _batched_and_loop(case, batch):
 
 def _modes(case):
     """Batch the float inputs (integer inputs are indices and targets, which some cases read
-    as arrays in the test itself), and batch the first input alone."""
+    as arrays in the test itself), the first input alone, and the float inputs but the first
+    (per-example weights on a shared input)."""
     floats = [spec.kind in ("float", "away0", "positive") for spec in case.inputs]
     modes = {"first": [i == 0 for i in range(len(case.inputs))]}
     if any(floats):
         modes["floats"] = floats
+    if any(floats[1:]):
+        modes["floats but the first"] = [False] + floats[1:]
     return modes
 
 
@@ -515,3 +519,29 @@ def test_a_mask_selecting_as_many_per_example_batches_and_different_counts_are_r
     # the sum over a fixed-shape mask is the same per example, and batches
     np.testing.assert_array_equal(
         wg.vmap(lambda r: wg.where(r > 0, r, 0.0).sum())(ragged).data, [4.0, 6.0])
+
+
+@pytest.mark.parametrize("pool", [
+    lambda v: F.max_pool2d(v, 2, stride=1, padding=1),
+    lambda v: F.max_pool2d(v, 2, return_indices=True),
+    lambda v: F.avg_pool2d(v, 3, stride=2, padding=1, count_include_pad=False),
+    lambda v: F.adaptive_avg_pool2d(v, (2, 3)),
+    lambda v: F.adaptive_max_pool2d(v, 2, return_indices=True)])
+@pytest.mark.parametrize("example", [(2, 5, 6), (3, 2, 5, 6)], ids=["C,H,W", "N,C,H,W"])
+def test_pools_fold_the_batch_into_theirs_and_match_the_loop(pool, example):
+    """A pool takes an optional batch axis of its own: vmap's batch becomes (or joins) it, so
+    the pool runs once. Values, indices and per-example gradients are the loop's, and nested
+    vmaps fold both batches."""
+    xs = np.random.default_rng(6).standard_normal((4,) + example)
+    got = wg.vmap(pool)(wg.tensor(xs))
+    for g, e in zip(flatten(got)[0], zip(*[flatten(pool(wg.tensor(x)))[0] for x in xs])):
+        np.testing.assert_array_equal(g.data, np.stack([t.data for t in e]))
+    first = lambda v: flatten(pool(v))[0][0]  # noqa: E731
+    loss = lambda v: (first(v) ** 2).sum()  # noqa: E731
+    per = wg.vmap(wg.grad(loss))(wg.tensor(xs))
+    for b in range(4):
+        np.testing.assert_allclose(per.data[b], wg.grad(loss)(wg.tensor(xs[b])).data,
+                                   rtol=1e-12)
+    nested = wg.vmap(wg.vmap(first))(wg.tensor(xs.reshape((2, 2) + example)))
+    np.testing.assert_array_equal(nested.data.reshape((4,) + nested.shape[2:]),
+                                  wg.vmap(first)(wg.tensor(xs)).data)

@@ -316,6 +316,40 @@ def per_example(fn):
     return wrapper
 
 
+def folds_batch(position, sample_rank):
+    """Decorate a composite like :func:`per_example`, for one whose input at ``position``
+    already takes an optional leading batch axis (pooling: one sample is (C, *spatial), a
+    batch (N, C, *spatial)); ``sample_rank(args)`` is the rank of one sample. Under ``vmap``,
+    when that input alone is batched, the vmap batch becomes (or joins) that leading axis and
+    the composite runs once; otherwise it runs once per example."""
+    def decorate(fn):
+        looped = per_example(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if DETOUR[0] and STATE.vmap_levels:
+                level = top_level(args, kwargs)
+                x = args[position]
+                alone = _is_at(x, level) and not any(
+                    _is_at(a, level) for i, a in enumerate(args) if i != position) and not any(
+                    _is_at(v, level) for v in _param_tensors(kwargs))
+                rank = sample_rank(args)
+                if level and alone and x.ndim in (rank, rank + 1):
+                    value = x._value  # (B, *sample) or (B, N, *sample)
+                    joined, n = x.ndim == rank + 1, value.shape[1]
+                    if joined:
+                        value = TENSOR.reshape(value, shape=(-1,) + tuple(value.shape[2:]))
+                    out, treedef = flatten(wrapper(*args[:position], value, *args[position + 1:],
+                                                   **kwargs))
+                    size = batch_size(level)
+                    return unflatten(treedef, [Batched(TENSOR.reshape(
+                        o, shape=(size, n) + tuple(o.shape[1:])) if joined else o, level)
+                        for o in out])
+            return looped(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
 def _stacked_calls(fn, args, kwargs, level):
     size = batch_size(level)
     runs = [flatten(fn(*[_example(x, level, b) for x in args],
@@ -667,6 +701,26 @@ def _merge_batch(prim, values, batched, params, size):
     return TENSOR.reshape(out, shape=(size, x.shape[1]) + tuple(out.shape[1:]))
 
 
+def _conv(prim, values, batched, params, size):
+    """A convolution: a batched input alone joins the conv's own batch axis; per-example
+    weights (an ensemble, or the copies vmap(grad) differentiates) become groups, as
+    PyTorch's rule does: example b's channels convolve with example b's weights only."""
+    x, w = values
+    if not batched[1]:
+        return _merge_batch(prim, values, batched, params, size)
+    if not batched[0]:
+        x = repeat_batch(x, size)
+    groups = params.get("groups", 1)
+    n, c, spatial = x.shape[1], x.shape[2], tuple(x.shape[3:])
+    # (B, N, C, *s) -> (N, B * C, *s): channel b * C + c is example b's channel c
+    x = TENSOR.reshape(TENSOR.swapaxes(x, axis1=0, axis2=1), shape=(n, size * c) + spatial)
+    out_channels = w.shape[1]
+    w = TENSOR.reshape(w, shape=(size * out_channels,) + tuple(w.shape[2:]))
+    out = prim.apply(x, w, **_with(params, groups=size * groups))
+    out = TENSOR.reshape(out, shape=(n, size, out_channels) + tuple(out.shape[2:]))
+    return TENSOR.swapaxes(out, axis1=0, axis2=1)
+
+
 def _solve(prim, values, batched, params, size):
     """NumPy's solve reads a 1-d ``b`` as one vector: a batched vector becomes a one-column
     matrix. The stacks of matrices are then lined up as matmul's."""
@@ -721,7 +775,7 @@ RULES.update({
     "expand_dims": _expand_dims, "diagonal": _diagonal, "pad": _pad_rule, "roll": _roll,
     "getitem": _getitem, "scatter_add": _scatter_add, "index_put": _index_put,
     "concatenate": _concatenate, "matmul": _matmul, "linear": _linear, "einsum": _einsum,
-    "conv": _merge_batch, "conv_transpose": _merge_batch, "solve": _solve,
+    "conv": _conv, "conv_transpose": _merge_batch, "solve": _solve,
 })
 
 

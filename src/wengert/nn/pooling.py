@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ..autodiff.batching import per_example
+from ..autodiff.batching import folds_batch
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops import pooling as _pool
 from ..ops.index import getitem
@@ -153,7 +153,7 @@ def _output_size(op, data, n, output_size):
 
 
 # --- functions ------------------------------------------------------------------------------
-@per_example
+@folds_batch(2, lambda args: args[1] + 1)  # (op, n, input...): a sample is (C, *n axes)
 def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     data = _check_input(op, input, n, _INTEGERS)
     if n == 1 and not return_indices and data.dtype.kind != "f":
@@ -217,7 +217,7 @@ def _divide_toward_zero(a, b):
     return q + ((q < 0) & (q * b != a)).astype(q.dtype)
 
 
-@per_example
+@folds_batch(2, lambda args: args[1] + 1)  # (op, n, input...): a sample is (C, *n axes)
 def _avg_pool(op, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override):
     data = _check_input(op, input, n, _INT64)
@@ -330,7 +330,7 @@ def _window_sums(x, axis, size, o):
     return sums if finite else _sum_by_gathers(x, axis, size, o)
 
 
-@per_example
+@folds_batch(2, lambda args: args[1] + 1)  # (op, n, input...): a sample is (C, *n axes)
 def _adaptive_avg_pool(op, n, input, output_size, empty):
     data = _check_input(op, input, n, empty=empty)
     out = _output_size(op, data, n, output_size)
@@ -366,7 +366,7 @@ def adaptive_avg_pool3d(input, output_size):
     return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size, "first")
 
 
-@per_example
+@folds_batch(2, lambda args: args[1] + 1)  # (op, n, input...): a sample is (C, *n axes)
 def _adaptive_max_pool(op, n, input, output_size, return_indices):
     data = _check_input(op, input, n, empty="first")
     out = _output_size(op, data, n, output_size)
