@@ -2,8 +2,10 @@
 differential privacy and influence estimates need) of an MLP 784-128-10 with tanh and softmax
 cross-entropy, batch 64, float32, in ms per batch: wengert's ``vmap(grad(loss))`` against a
 Python loop of ``grad`` over the examples, the per-example backward written by hand in NumPy
-(outer products by einsum), ``torch.func.vmap(grad)`` and ``jax.vmap(grad)`` (jit-compiled).
-Candidates alternate in one run.
+(outer products by einsum), ``torch.func.vmap(grad)`` and ``jax.vmap(grad)`` (jit-compiled);
+and of a small CNN (conv 1->8 3x3, ReLU, 2x2 max pool, linear to 10; 28x28 inputs, batch
+32), where the convolution's per-example weights and the pool are what vmap must batch,
+against the loop and torch.func. Candidates alternate in one run.
 
     python bench/vmap.py [--quick] [--threads 1] [--json]
 """
@@ -97,8 +99,50 @@ def main():
              "vs_torch": round(t / med["torch.func vmap(grad)"], 2)
              if "torch.func vmap(grad)" in med else None}
             for name, t in med.items()]
-    emit({"bench": "vmap", "config": f"{args.threads} thread(s), per-example gradients, MLP "
-          f"{I}-{H}-{O}, batch {B}, float32", "rows": rows, "versions": versions()}, args.json)
+    for row in rows:
+        row["model"] = f"MLP {I}-{H}-{O}, batch {B}"
+    rows += cnn_rows(np, wg, wF, args)
+    emit({"bench": "vmap", "config": f"{args.threads} thread(s), per-example gradients, "
+          "float32", "rows": [{"model": r.pop("model"), **r} for r in rows],
+          "versions": versions()}, args.json)
+
+
+def cnn_rows(np, wg, wF, args):
+    """The CNN's per-example gradients: wengert vmap(grad), its loop, torch.func."""
+    rng, batch = np.random.default_rng(1), 32
+    x = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
+    params = {"c": rng.normal(0, 1 / 3, (8, 1, 3, 3)).astype(np.float32),
+              "w": rng.normal(0, 0.01, (10, 8 * 13 * 13)).astype(np.float32)}
+
+    def loss_of(M, F):
+        def loss(p, x, y):
+            h = F.max_pool2d(F.relu(F.conv2d(x[None], p["c"])), 2)
+            return F.cross_entropy(h.reshape(1, -1) @ p["w"].T, y[None])
+        return loss
+    wparams = {k: wg.tensor(v) for k, v in params.items()}
+    wx, wy = wg.tensor(x), wg.tensor(y)
+    per_example = wg.vmap(wg.grad(loss_of(wg, wF)), in_dims=(None, 0, 0))
+    one = wg.grad(loss_of(wg, wF))
+    cands = {"wengert vmap(grad)": lambda: per_example(wparams, wx, wy),
+             "wengert loop of grad": lambda: [one(wparams, wx[b], wy[b]) for b in range(batch)]}
+    try:
+        import torch
+        tparams = {k: torch.tensor(v) for k, v in params.items()}
+        tx, ty = torch.tensor(x), torch.tensor(y)
+        tper = torch.func.vmap(torch.func.grad(loss_of(torch, torch.nn.functional)),
+                               in_dims=(None, 0, 0))
+        cands["torch.func vmap(grad)"] = lambda: tper(tparams, tx, ty)
+        got, ref = cands["wengert vmap(grad)"](), cands["torch.func vmap(grad)"]()
+        for k in params:
+            np.testing.assert_allclose(got[k].data, ref[k].numpy(), rtol=1e-3, atol=1e-5)
+    except ImportError:
+        pass
+    med = alternate(cands, 3 if args.quick else 20, warmup=2)
+    return [{"model": f"CNN conv 1->8, pool, linear, batch {batch}", "candidate": name,
+             "ms": round(t * 1e3, 2), "vs_numpy": None,
+             "vs_torch": round(t / med["torch.func vmap(grad)"], 2)
+             if "torch.func vmap(grad)" in med else None} for name, t in med.items()]
 
 
 if __name__ == "__main__":
