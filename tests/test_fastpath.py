@@ -249,3 +249,20 @@ def test_a_requires_grad_set_by_hand_is_read_as_python_reads_it():
     for op in (wg.exp, getattr(wg.exp, "fallback", wg.exp)):
         with pytest.raises(ValueError, match="truth value of an array"):
             op(t)
+
+
+def test_ops_copy_and_take_weak_references_as_python_functions_do():
+    """copy.copy and copy.deepcopy return the op itself (a module holding an activation op
+    deep-copies, as torch's _get_clones and EMA copies do); a weak reference finds it."""
+    import copy
+
+    holder = wg.nn.Module()
+    holder.act = wg.tanh
+    holder.lin = wg.nn.Linear(2, 2)
+    clone = copy.deepcopy(holder)
+    assert clone.act is wg.tanh and clone.lin is not holder.lin
+    assert copy.copy(wg.multiply) is wg.multiply
+    assert copy.deepcopy([wg.exp]) == [wg.exp]
+    import weakref
+
+    assert weakref.ref(wg.exp)() is wg.exp

@@ -43,6 +43,7 @@ typedef struct {
     PyObject *prim;         /* the Primitive, for _record */
     PyObject *name;         /* the op's name, for error messages */
     PyObject *dict;         /* __name__, __doc__, prim... as a Python function has them */
+    PyObject *weakrefs;     /* weak references, as a Python function takes them */
     vectorcallfunc vectorcall;
 } FastOp;
 
@@ -228,6 +229,8 @@ static void
 fastop_dealloc(FastOp *op)
 {
     PyObject_GC_UnTrack(op);
+    if (op->weakrefs != NULL)
+        PyObject_ClearWeakRefs((PyObject *)op);
     fastop_clear(op);
     Py_TYPE(op)->tp_free((PyObject *)op);
 }
@@ -246,6 +249,25 @@ fastop_repr(FastOp *op)
 {
     return PyUnicode_FromFormat("<op %U (C fast path)>", op->name);
 }
+
+/* copy.copy and copy.deepcopy give the op itself, as they give a Python function. */
+static PyObject *
+fastop_copy(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    return Py_NewRef(op);
+}
+
+static PyObject *
+fastop_deepcopy(PyObject *op, PyObject *Py_UNUSED(memo))
+{
+    return Py_NewRef(op);
+}
+
+static PyMethodDef fastop_methods[] = {
+    {"__copy__", fastop_copy, METH_NOARGS, NULL},
+    {"__deepcopy__", fastop_deepcopy, METH_O, NULL},
+    {NULL}
+};
 
 static PyGetSetDef fastop_getset[] = {
     {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
@@ -275,6 +297,8 @@ static PyTypeObject FastOpType = {
     .tp_descr_get = fastop_get,
     .tp_repr = (reprfunc)fastop_repr,
     .tp_dictoffset = offsetof(FastOp, dict),
+    .tp_weaklistoffset = offsetof(FastOp, weakrefs),
+    .tp_methods = fastop_methods,
     .tp_getset = fastop_getset,
     .tp_members = fastop_members,
 };
