@@ -545,3 +545,38 @@ def test_pools_fold_the_batch_into_theirs_and_match_the_loop(pool, example):
     nested = wg.vmap(wg.vmap(first))(wg.tensor(xs.reshape((2, 2) + example)))
     np.testing.assert_array_equal(nested.data.reshape((4,) + nested.shape[2:]),
                                   wg.vmap(first)(wg.tensor(xs)).data)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("example", [((5,), ()), ((3, 5), (3,)), ((3, 5, 2), (3, 2))],
+                         ids=["C", "N,C", "N,C,d"])
+def test_nll_loss_runs_once_on_the_examples_samples_and_matches_the_loop(example, reduction):
+    """nll_loss folds the examples' samples into one batch and reduces each example apart:
+    values and per-example gradients are the loop's, with class weights and ignore_index
+    (each example's mean divided by its own targets' weight)."""
+    rng = np.random.default_rng(7)
+    (shape, target_shape), weight = example, wg.tensor(rng.random(5) + 0.5)
+    xs, ts = rng.standard_normal((4,) + shape), rng.integers(0, 5, (4,) + target_shape)
+    ts.reshape(4, -1)[:, 0] = 2  # every example keeps a counted target
+    for w, ignore in ((None, -100), (weight, 1)):
+        def loss(x, t):
+            return F.nll_loss(F.log_softmax(x, dim=0 if x.ndim == 1 else 1), t, w, ignore,
+                              reduction)
+        got = wg.vmap(loss)(wg.tensor(xs), wg.tensor(ts))
+        expected = np.stack([loss(wg.tensor(x), wg.tensor(t)).data for x, t in zip(xs, ts)])
+        np.testing.assert_allclose(got.data, expected, rtol=1e-12)
+        total = lambda x, t: loss(x, t).sum()  # noqa: E731
+        per = wg.vmap(wg.grad(total))(wg.tensor(xs), wg.tensor(ts))
+        for b in range(4):
+            np.testing.assert_allclose(per.data[b], wg.grad(total)(wg.tensor(xs[b]),
+                                                                   wg.tensor(ts[b])).data,
+                                       rtol=1e-12)
+
+
+def test_nll_loss_mean_of_an_example_with_every_target_ignored_raises_as_the_loop():
+    xs, ts = wg.tensor(np.zeros((2, 3, 4))), wg.tensor(np.array([[0, 1, 2], [1, 1, 1]]))
+    with pytest.raises(wg.ArgumentError) as loop:
+        F.nll_loss(xs[1], ts[1], ignore_index=1)
+    with pytest.raises(wg.ArgumentError) as batched:
+        wg.vmap(lambda x, t: F.nll_loss(x, t, ignore_index=1))(xs, ts)
+    assert str(batched.value) == str(loop.value)

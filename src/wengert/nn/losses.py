@@ -7,14 +7,15 @@ import math
 
 import numpy as np
 
-from ..autodiff.batching import Batched, per_example
+from ..autodiff.batching import Batched, batch_size, lift, per_example, top_level
+from ..autodiff.state import STATE
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops import loss as _fused
 from ..ops.activation import log_softmax
 from ..ops.elementwise import abs as _abs, exp, log, square, where
 from ..ops.index import take_along_axis
 from ..ops.reduce import mean, sum as _sum
-from ..ops.shape import squeeze, transpose
+from ..ops.shape import reshape, squeeze, transpose
 from ..tensor import Tensor
 from .errors import check_choice
 
@@ -265,12 +266,50 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     return _reduce(loss, reduction, "cross_entropy")
 
 
-@per_example  # reads the class targets
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood ``-w_t input[t]`` of log-probabilities ``input`` (classes on
     axis 1, or 0 for a 1-D input) at integer class indices ``target``, with ``weight`` and
     ``ignore_index`` as :func:`cross_entropy`'s (``"mean"`` divides by the total weight
     of the targets not ignored). ``nll_loss`` of ``log_softmax`` is ``cross_entropy``."""
+    level = top_level((input, target), {}) if STATE.vmap_levels else 0
+    if level and not (type(weight) is Batched and weight._level == level):
+        return _nll_loss_folded(input, target, weight, ignore_index, reduction, level)
+    return _nll_loss(input, target, weight, ignore_index, reduction)
+
+
+def _nll_loss_folded(input, target, weight, ignore_index, reduction, level):
+    """:func:`nll_loss` under ``vmap``: the examples' samples as one batch of samples (the
+    loss reads its targets, which the examples' physical tensors give it), each example's
+    losses then reduced apart. Its mean divides by its own targets' weight, which is the loss
+    of log-probabilities all -1: ``w_t``, or 0 where ignored."""
+    check_choice("nll_loss", "reduction", reduction, REDUCTIONS)
+    size = batch_size(level)
+    x, t = lift(input, level, size)._value, lift(target, level, size)._value
+    if type(x) is Batched or type(t) is Batched:  # nested vmaps: once per example
+        return _nll_loss(input, target, weight, ignore_index, reduction)
+    example_target = tuple(t.shape[1:])
+    if input.ndim > 1:  # (B, N, C, d...) -> (B N, C, d...)
+        x = reshape(x, shape=(-1,) + tuple(x.shape[2:]))
+        t = reshape(t, shape=(-1,) + tuple(t.shape[2:]))
+    losses = reshape(nll_loss(x, t, weight, ignore_index, "none"), shape=(size, -1))
+    if reduction == "none":
+        out = reshape(losses, shape=(size,) + example_target)
+    elif reduction == "sum":
+        out = _sum(losses, axis=1)
+    else:
+        total = _sum(nll_loss(Tensor(-np.ones(x.shape, x.dtype)), t, weight, ignore_index,
+                              "none").reshape(size, -1), axis=1)
+        if size and not total.data.all():  # an example with nothing to average
+            b = int(np.argmin(total.data != 0))
+            _nll_loss(input._value[b] if type(input) is Batched else input,
+                      target._value[b] if type(target) is Batched else target, weight,
+                      ignore_index, reduction)
+        out = _sum(losses, axis=1) / total
+    return Batched(out, level)
+
+
+@per_example  # reads the class targets
+def _nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     check_choice("nll_loss", "reduction", reduction, REDUCTIONS)
     logp = _classes_last(input)
     t = _as_array(target)
