@@ -266,3 +266,28 @@ def test_ops_copy_and_take_weak_references_as_python_functions_do():
     import weakref
 
     assert weakref.ref(wg.exp)() is wg.exp
+
+
+REFLECTED = ["__rsub__", "__rmul__", "__rtruediv__", "__rpow__", "__rmod__", "__rfloordiv__",
+             "__rmatmul__"]
+
+
+@pytest.mark.parametrize("name", REFLECTED)
+def test_reflected_operators_swap_their_operands_in_c_as_in_python(name):
+    op, forward_op = getattr(wg.Tensor, name), getattr(wg.Tensor, name.replace("__r", "__", 1))
+    assert PURE or (type(op) is FastOp) == (type(forward_op) is FastOp)
+    x = wg.tensor([[1.5, 2.0], [0.5, 3.0]], requires_grad=True)
+    others = [np.array([[1.0, -2.0], [3.0, 0.5]])] + ([2.5] if name != "__rmatmul__" else [])
+    for other in others:
+        a = op(x, other)
+        b = getattr(op, "fallback", op)(x, other)
+        _same_tensor(a, b, [other, x])  # recorded as forward(other, x)
+        numpy_name = name.replace("__r", "__", 1)
+        np.testing.assert_allclose(a.data, getattr(np.asarray(other), numpy_name)(x.data))
+    np.testing.assert_allclose((2.0 - x).data, 2.0 - x.data)  # through Python's operator
+
+
+def test_a_reflected_op_needs_two_inputs():
+    if not PURE:
+        with pytest.raises(ValueError, match="only a two-input op is reflected"):
+            FastOp(1, np.exp, lambda x: x, wg.REGISTRY["exp"], "exp", True)

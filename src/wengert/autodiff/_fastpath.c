@@ -6,7 +6,8 @@
    (by calling primitive._record) only when an input requires grad and grad mode is on.
    Anything else -- keyword arguments, a wrong number of arguments, a forward-mode, anomaly
    or vmap detour, a non-Tensor input to a one-input op -- is handed to the Python
-   function, so every rule and error message lives in one place. In C the op costs its NumPy
+   function, so every rule and error message lives in one place. A reflected operator
+   (Tensor.__rsub__, primitive.reflected) is the same op with its two operands swapped. In C the op costs its NumPy
    call plus about one object allocation: no Python frame runs between the operator and
    NumPy, which is what keeps a no-grad op near NumPy's own speed.
 
@@ -38,6 +39,7 @@ static Py_ssize_t data_offset = -1, requires_grad_offset = -1;
 typedef struct {
     PyObject_HEAD
     int arity;              /* 1 or 2 */
+    int reflected;          /* a reflected operator: op(a, b) computes forward(b, a) */
     PyObject *forward;      /* the primitive's NumPy forward */
     PyObject *fallback;     /* the Python op (_make_unary / _make_binary) */
     PyObject *prim;         /* the Primitive, for _record */
@@ -104,6 +106,13 @@ fastop_vectorcall(FastOp *op, PyObject *const *args, size_t nargsf, PyObject *kw
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (kwnames != NULL || nargs != op->arity || counter_set(detour))
         return PyObject_Vectorcall(op->fallback, args, nargsf, kwnames);
+    PyObject *const *given = args;
+    PyObject *swapped[2];
+    if (op->reflected) {  /* x.__rsub__(y) is y - x: the operands in the forward's order */
+        swapped[0] = args[1];
+        swapped[1] = args[0];
+        args = swapped;
+    }
     PyObject *arrays[2];
     int wants_grad = 0;
     for (int i = 0; i < op->arity; i++) {
@@ -111,7 +120,7 @@ fastop_vectorcall(FastOp *op, PyObject *const *args, size_t nargsf, PyObject *kw
         if (PyObject_TypeCheck(a, tensor_type)) {
             PyObject *data = SLOT(a, data_offset), *rg = SLOT(a, requires_grad_offset);
             if (data == NULL || rg == NULL)  /* a half-made tensor: Python says what is wrong */
-                return PyObject_Vectorcall(op->fallback, args, nargsf, kwnames);
+                return PyObject_Vectorcall(op->fallback, given, nargsf, kwnames);
             arrays[i] = data;
             if (rg == Py_True)
                 wants_grad = 1;
@@ -123,7 +132,7 @@ fastop_vectorcall(FastOp *op, PyObject *const *args, size_t nargsf, PyObject *kw
             }
         }
         else if (op->arity == 1)  /* a one-input op on a non-tensor converts it first */
-            return PyObject_Vectorcall(op->fallback, args, nargsf, kwnames);
+            return PyObject_Vectorcall(op->fallback, given, nargsf, kwnames);
         else
             arrays[i] = a;
     }
@@ -178,14 +187,19 @@ fastop_vectorcall(FastOp *op, PyObject *const *args, size_t nargsf, PyObject *kw
 static PyObject *
 fastop_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    int arity;
+    int arity, reflected = 0;
     PyObject *forward, *fallback, *prim, *name;
-    static char *kwlist[] = {"arity", "forward", "fallback", "prim", "name", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "iOOOU:FastOp", kwlist, &arity, &forward,
-                                     &fallback, &prim, &name))
+    static char *kwlist[] = {"arity", "forward", "fallback", "prim", "name", "reflected",
+                             NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "iOOOU|p:FastOp", kwlist, &arity, &forward,
+                                     &fallback, &prim, &name, &reflected))
         return NULL;
     if (arity != 1 && arity != 2) {
         PyErr_Format(PyExc_ValueError, "FastOp: arity must be 1 or 2, got %d", arity);
+        return NULL;
+    }
+    if (reflected && arity != 2) {
+        PyErr_SetString(PyExc_ValueError, "FastOp: only a two-input op is reflected");
         return NULL;
     }
     if (tensor_type == NULL) {
@@ -196,6 +210,7 @@ fastop_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (op == NULL)
         return NULL;
     op->arity = arity;
+    op->reflected = reflected;
     op->forward = Py_NewRef(forward);
     op->fallback = Py_NewRef(fallback);
     op->prim = Py_NewRef(prim);

@@ -116,6 +116,23 @@ def _describe(op, prim):
     op.prim = prim
 
 
+def reflected(op):
+    """``op`` (a two-input op) with its operands swapped, for Python's reflected operators:
+    ``Tensor.__rsub__ = reflected(subtract)``, so ``1 - x`` is ``subtract(1, x)``. In C too
+    where ``op`` is (see :func:`_make_apply`)."""
+    def swapped(self, other):
+        return op(other, self)
+    swapped.__name__ = swapped.__qualname__ = f"reflected {op.__name__}"
+    swapped.__doc__ = f"``{op.__name__}`` with its operands swapped."
+    if _fastpath is None or type(op) is not _fastpath.FastOp:
+        return swapped
+    fast = _fastpath.FastOp(2, op.prim.forward, swapped, op.prim, op.prim.name, True)
+    fast.__name__, fast.__qualname__, fast.__doc__ = (swapped.__name__, swapped.__qualname__,
+                                                      swapped.__doc__)
+    fast.prim, fast.__module__, fast.__wrapped__ = op.prim, swapped.__module__, swapped
+    return fast
+
+
 def _rules_take_params(prim):
     """Whether the op can be called with keyword parameters: the engine passes them to every
     rule, so an op takes none exactly when no rule accepts more than ``ns, g, ans`` and one

@@ -5,16 +5,12 @@ import numpy as np
 
 from ..autodiff.batching import Batched, batched_write, refuse_write
 from ..autodiff.grad_mode import no_grad
-from ..autodiff.primitive import TENSOR
+from ..autodiff.primitive import TENSOR, reflected
 from ..autodiff.state import DETOUR, REBASED, STATE, mark_modified, next_stamp
 from ..backend import as_dtype, is_float
 from ..errors import DTypeError, GraphError, ShapeError
 from ..tensor import Tensor
 from . import elementwise as ew, index, linalg, shape
-
-
-def _swap(op):
-    return lambda self, other: op(other, self)
 
 
 _warned_accumulation = [False]
@@ -336,13 +332,13 @@ def _mT(self):
 
 METHODS = {
     "__add__": ew.add, "__radd__": _radd,
-    "__sub__": ew.subtract, "__rsub__": _swap(ew.subtract),
-    "__mul__": ew.multiply, "__rmul__": _swap(ew.multiply),
-    "__truediv__": ew.divide, "__rtruediv__": _swap(ew.divide),
-    "__pow__": ew.power, "__rpow__": _swap(ew.power),
-    "__matmul__": linalg.matmul, "__rmatmul__": _swap(linalg.matmul),
-    "__mod__": ew.remainder, "__rmod__": _swap(ew.remainder),  # Python's %, as torch
-    "__floordiv__": ew.floor_divide, "__rfloordiv__": _swap(ew.floor_divide),
+    "__sub__": ew.subtract, "__rsub__": reflected(ew.subtract),
+    "__mul__": ew.multiply, "__rmul__": reflected(ew.multiply),
+    "__truediv__": ew.divide, "__rtruediv__": reflected(ew.divide),
+    "__pow__": ew.power, "__rpow__": reflected(ew.power),
+    "__matmul__": linalg.matmul, "__rmatmul__": reflected(linalg.matmul),
+    "__mod__": ew.remainder, "__rmod__": reflected(ew.remainder),  # Python's %, as torch
+    "__floordiv__": ew.floor_divide, "__rfloordiv__": reflected(ew.floor_divide),
     "__neg__": ew.negative, "__pos__": lambda self: self, "__abs__": ew.abs,
     "__eq__": ew.equal, "__ne__": ew.not_equal, "__lt__": ew.less, "__le__": ew.less_equal,
     "__gt__": ew.greater, "__ge__": ew.greater_equal,
