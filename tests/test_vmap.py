@@ -580,3 +580,28 @@ def test_nll_loss_mean_of_an_example_with_every_target_ignored_raises_as_the_loo
     with pytest.raises(wg.ArgumentError) as batched:
         wg.vmap(lambda x, t: F.nll_loss(x, t, ignore_index=1))(xs, ts)
     assert str(batched.value) == str(loop.value)
+
+
+@pytest.mark.parametrize("padding_idx", [2, -1])
+def test_an_embedding_with_padding_batches_without_reading_its_indices(torch_mod, padding_idx):
+    """padding_idx under vmap: per-example gradients (the padding row gets none from padded
+    entries) as torch.func's, per-example weights as the loop's."""
+    torch = torch_mod
+    rng = np.random.default_rng(14)
+    w, idx = rng.normal(size=(6, 3)), rng.integers(0, 6, (5, 4))
+    idx[:, 0] = padding_idx % 6  # every example has padded entries
+    scale = rng.normal(size=3)
+
+    def loss(lib, F_, v, i):
+        return (F_.embedding(i, v, padding_idx=padding_idx) ** 2 * lib.tensor(scale)).sum()
+    got = wg.vmap(wg.grad(lambda v, i: loss(wg, F, v, i)), in_dims=(None, 0))(
+        wg.tensor(w), wg.tensor(idx))
+    ref = torch.func.vmap(torch.func.grad(lambda v, i: loss(torch, torch.nn.functional, v, i)),
+                          in_dims=(None, 0))(torch.tensor(w), torch.tensor(idx))
+    np.testing.assert_allclose(got.data, ref.numpy(), rtol=1e-12)
+    assert not got.data[:, padding_idx % 6].any()
+    ws = rng.normal(size=(5, 6, 3))
+    per_weight = wg.vmap(lambda v, i: F.embedding(i, v, padding_idx=padding_idx))(
+        wg.tensor(ws), wg.tensor(idx))
+    for b in range(5):
+        np.testing.assert_array_equal(per_weight.data[b], ws[b][idx[b]])

@@ -12,7 +12,7 @@ from ..autodiff.batching import Batched, per_example
 from ..autodiff.grad_mode import no_grad
 from ..errors import ArgumentError, ShapeError
 from ..ops import layer as _layer
-from ..ops.elementwise import sigmoid, sqrt, tanh
+from ..ops.elementwise import sigmoid, sqrt, tanh, where
 from .dropout import (alpha_dropout, drop as _drop, dropout1d, dropout2d, dropout3d,
                       feature_alpha_dropout)
 from ..ops import index as _index
@@ -106,14 +106,27 @@ def embedding(input, weight, padding_idx=None, sparse=False):
         # inside vmap a batched input goes as it is: the primitive's rule looks them all up
         indices = input if type(input) is Batched else _indices(input)
         return _layer.embedding(weight, indices=indices, sparse=sparse)
+    if type(input) is Batched or type(weight) is Batched:
+        return _batched_padded_embedding(input, weight, padding_idx, sparse)
     return _padded_embedding(input, weight, padding_idx, sparse)
+
+
+def _batched_padded_embedding(input, weight, padding_idx, sparse):
+    """:func:`embedding` with ``padding_idx`` inside ``vmap``, without reading the indices:
+    every entry looked up twice, through the weight and through a detached copy of it, and
+    the padded entries taken from the copy, so that they send the padding row no gradient."""
+    padding_idx = _padding_index("embedding", padding_idx, weight.shape[0])
+    indices = input if type(input) is Batched else _indices(input)
+    rows = _layer.embedding(weight, indices=indices, sparse=sparse)
+    constant = _layer.embedding(weight.detach(), indices=indices)
+    return where((indices == padding_idx)[..., None], constant, rows)
 
 
 def _indices(input):
     return input.data if isinstance(input, Tensor) else np.asarray(input)
 
 
-@per_example  # reads the indices
+@per_example  # reads the indices (vmap goes to _batched_padded_embedding)
 def _padded_embedding(input, weight, padding_idx, sparse):
     indices = _indices(input)
     padding_idx = _padding_index("embedding", padding_idx, weight.shape[0])
