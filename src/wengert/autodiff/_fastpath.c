@@ -265,22 +265,17 @@ fastop_repr(FastOp *op)
     return PyUnicode_FromFormat("<op %U (C fast path)>", op->name);
 }
 
-/* copy.copy and copy.deepcopy give the op itself, as they give a Python function. */
+/* copy.copy and copy.deepcopy (whose memo is ignored) give the op itself, as they give a
+   Python function. */
 static PyObject *
-fastop_copy(PyObject *op, PyObject *Py_UNUSED(ignored))
-{
-    return Py_NewRef(op);
-}
-
-static PyObject *
-fastop_deepcopy(PyObject *op, PyObject *Py_UNUSED(memo))
+fastop_self(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     return Py_NewRef(op);
 }
 
 static PyMethodDef fastop_methods[] = {
-    {"__copy__", fastop_copy, METH_NOARGS, NULL},
-    {"__deepcopy__", fastop_deepcopy, METH_O, NULL},
+    {"__copy__", fastop_self, METH_NOARGS, NULL},
+    {"__deepcopy__", fastop_self, METH_O, NULL},
     {NULL}
 };
 
