@@ -617,13 +617,6 @@ def _vmap_escaped():
     kept[0] * 2
 
 
-def _vmap_nested_vjp():
-    def per(xi):
-        _, fn = wg.vjp(lambda v: v * 2, xi)
-        return wg.vmap(fn)(wg.ones((4, 3)))[0]
-    wg.vmap(per)(wg.ones((2, 3)))
-
-
 # id -> (trigger, error type, regex the message must match)
 CATALOGUE = {
     "binary-shape": (lambda: wg.ones(2, 3) * wg.ones(4), wg.ShapeError, r"multiply.*\(2, 3\).*\(4,\)"),
@@ -759,8 +752,6 @@ CATALOGUE = {
     "vmap-escaped": (_vmap_escaped, wg.GraphError, r"used after its vmap returned"),
     "vmap-randomness": (lambda: wg.vmap(lambda v: wg.randn(3) + v)(wg.ones((2, 3))),
                         wg.Unbatchable, r"random draw.*randomness='error'.*'different'"),
-    "vmap-nested-vjp": (_vmap_nested_vjp, wg.GraphError,
-                        r"cotangents batched by one vmap.*Hint: take the vjp inside"),
     "has-aux": (lambda: wg.grad(lambda x: (x * x).sum(), has_aux=True)(wg.ones(2)),
                 wg.ArgumentError, r"has_aux=True.*pair"),
     "functional-call-args": (lambda: wg.functional.functional_call(

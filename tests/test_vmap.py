@@ -605,3 +605,28 @@ def test_an_embedding_with_padding_batches_without_reading_its_indices(torch_mod
         wg.tensor(ws), wg.tensor(idx))
     for b in range(5):
         np.testing.assert_array_equal(per_weight.data[b], ws[b][idx[b]])
+
+
+def test_vmap_over_a_vjp_fn_taken_inside_an_outer_vmap_matches_torch(torch_mod):
+    """Each example's graph, an inner batch of cotangents (shared by the examples or their
+    own): torch.func's result, with create_graph-free results and a gradient through them."""
+    torch = torch_mod
+    rng = np.random.default_rng(15)
+    xs, shared, own = (rng.normal(size=s) for s in ((3, 4), (5, 4), (3, 5, 4)))
+
+    def ours(x, c):
+        return wg.vmap(wg.vjp(lambda v: wg.tanh(v) * v.sum(), x)[1])(c)[0]
+
+    def theirs(x, c):
+        return torch.func.vmap(torch.func.vjp(lambda v: torch.tanh(v) * v.sum(), x)[1])(c)[0]
+
+    for cts, dims in ((shared, (0, None)), (own, (0, 0))):
+        got = wg.vmap(ours, in_dims=dims)(wg.tensor(xs), wg.tensor(cts))
+        ref = torch.func.vmap(theirs, in_dims=dims)(torch.tensor(xs), torch.tensor(cts))
+        np.testing.assert_allclose(got.data, ref.numpy(), rtol=1e-12)
+    # and differentiated from outside, through both vmaps
+    g = wg.grad(lambda x: (wg.vmap(ours, in_dims=(0, None))(x, wg.tensor(shared)) ** 2).sum())(
+        wg.tensor(xs))
+    tg = torch.func.grad(lambda x: (torch.func.vmap(theirs, in_dims=(0, None))(
+        x, torch.tensor(shared)) ** 2).sum())(torch.tensor(xs))
+    np.testing.assert_allclose(g.data, tg.numpy(), rtol=1e-10)

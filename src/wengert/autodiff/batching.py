@@ -845,12 +845,13 @@ def physical_pullback(pullback, outputs, cotangents, inputs, create_graph, seale
         cots = [bottom(lift_to(c, levels)) for c in seeds]
         grads = pullback(outs, cots, [bottom(x) for x in inputs], create_graph, sealed)
         return [rewrap(g, levels) for g in grads]
-    if any_batched(outputs) or any_batched(inputs):
-        raise GraphError(
-            "vmap: cotangents batched by one vmap pulled back through a graph recorded inside "
-            "another (vmap over the vjp_fn of a vjp taken inside an outer vmap). Hint: take "
-            "the vjp inside the inner vmap (vmap(lambda c: vjp(f, x)[1](c))), or use jacrev")
     from .engine import grad  # the engine imports the primitives, which import this module
+    graph = union_levels(list(outputs) + list(inputs))
+    if graph:
+        # the transforms lift their inputs to every level open when they record, and a
+        # vjp_fn cannot leave its vmap, so the cotangents' own levels are inner ones
+        inner = [level for level in levels if level not in graph]
+        return _outer_graph_pullback(grad, outputs, seeds, inputs, graph, inner, create_graph)
     live = [(o, c) for o, c in zip(outputs, seeds) if o.requires_grad]
     grads = grad([o for o, _ in live], inputs, [c for _, c in live], retain_graph=True,
                  create_graph=True, allow_unused=True) if live else [None] * len(inputs)
@@ -858,6 +859,33 @@ def physical_pullback(pullback, outputs, cotangents, inputs, create_graph, seale
     for x, g in zip(inputs, grads):
         if g is None:
             g = lift_to(Tensor(np.zeros(x.shape, dtype=x.dtype)), levels)
+        out.append(g if create_graph else g.detach())
+    return out
+
+
+def _outer_graph_pullback(grad, outputs, seeds, inputs, graph, inner, create_graph):
+    """vmap over the ``vjp_fn`` of a vjp taken inside outer vmaps (``graph``, the levels its
+    graph was recorded at): the pass runs over that graph's physical tensors, the cotangents
+    batched at the ``inner`` levels alone around a value laid out as the graph's physical
+    tensors (batch axes of ``graph`` first), and the gradients are laid out back."""
+    k, m = len(graph), len(inner)
+
+    def moved(p, first, count):  # the ``count`` batch axes from ``first`` moved to the front
+        order = tuple(range(first, first + count)) + tuple(
+            a for a in range(p.ndim) if not first <= a < first + count)
+        return TENSOR.transpose(p, axes=order)
+
+    outs = [bottom(lift_to(o, graph)) for o in outputs]
+    cots = [rewrap(moved(bottom(lift_to(c, graph + inner)), k, m), inner) for c in seeds]
+    leaves = [bottom(x) for x in inputs]
+    live = [(o, c) for o, c in zip(outs, cots) if o.requires_grad]
+    grads = grad([o for o, _ in live], leaves, [c for _, c in live], retain_graph=True,
+                 create_graph=True, allow_unused=True) if live else [None] * len(leaves)
+    out = []
+    for x, g in zip(leaves, grads):
+        if g is None:
+            g = lift_to(Tensor(np.zeros(x.shape, dtype=x.dtype)), inner)
+        g = rewrap(moved(bottom(g), m, k), graph + inner)
         out.append(g if create_graph else g.detach())
     return out
 

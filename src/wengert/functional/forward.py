@@ -106,8 +106,8 @@ def jacfwd(f, argnums=0, has_aux=False, *, chunk_size=None):
     entries, and one evaluation per direction for inputs of fewer than 6 elements, where
     that is faster; 1: always one per direction), plus one plain evaluation for the output
     and ``aux``. Where ``f`` reads values, which a batch of directions cannot give it (an
-    ``if`` on a tensor, ``.item()``), draws random numbers or writes into a shared tensor, or
-    inside ``vmap``, ``f`` runs once per direction; the result is the same."""
+    ``if`` on a tensor, ``.item()``), draws random numbers or writes into a shared tensor,
+    ``f`` runs once per direction; the result is the same."""
     return forward_jacobian("jacfwd", f, argnums, has_aux, chunk_size)
 
 

@@ -181,8 +181,8 @@ def jacrev(f, argnums=0, has_aux=False, *, chunk_size=None):
     time (None: as many as keep the seeds within 2**20 entries, and one pass per seed for
     fewer than 6 outputs, where that is faster; 1: one pass per seed, as torch.func's
     ``chunk_size=1``). Where a backward rule reads values, which a batch of seeds
-    cannot give it (a user's unit computing in NumPy), or inside ``vmap``, the passes run one
-    by one; the result is the same."""
+    cannot give it (a user's unit computing in NumPy), the passes run one by one; the result
+    is the same."""
     return reverse_jacobian("jacrev", f, argnums, has_aux, chunk_size)
 
 
@@ -216,14 +216,14 @@ def over_one_hot_seeds(fn, like, chunk_size):
     over every one-hot seed of ``like`` as one batched pass per chunk (``vmap``): per result,
     the seeds' values stacked along a first axis. None where one pass per seed is asked for
     or faster (fewer than :data:`~wengert.autodiff.engine.BATCH_FROM` seeds by default, or
-    ``chunk_size=1``), inside ``vmap``, or where the batch runs into what vmap refuses
+    ``chunk_size=1``), or where the batch runs into what vmap refuses
     (:class:`~wengert.errors.Unbatchable`); the caller then runs one pass per seed."""
     n = like.size
     if chunk_size is None:
         step = max(1, SEED_ENTRIES // n) if n >= BATCH_FROM else 1
     else:
         step = chunk_size if n > 1 else 1
-    if step == 1 or STATE.vmap_levels:
+    if step == 1:
         return None
     from .vmap import vmap  # vmap builds on these transforms
     eye, run = np.eye(n, dtype=like.dtype), vmap(fn)
