@@ -22,7 +22,7 @@ CASES = []
 for path in sorted(HERE.glob("op_cases_*.py")):
     CASES += importlib.import_module(path.stem).CASES
 
-PURE = bool(os.environ.get("WENGERT_PURE_PYTHON"))
+PURE = os.environ.get("WENGERT_PURE_PYTHON", "0") not in ("", "0")
 FastOp = getattr(primitive._fastpath, "FastOp", None)
 FAST = {name: p for name, p in wg.REGISTRY.items() if FastOp and type(p.apply) is FastOp}
 # one case per fast primitive whose inputs are exactly the op's arguments
@@ -291,3 +291,24 @@ def test_a_reflected_op_needs_two_inputs():
     if not PURE:
         with pytest.raises(ValueError, match="only a two-input op is reflected"):
             FastOp(1, np.exp, lambda x: x, wg.REGISTRY["exp"], "exp", True)
+
+
+def test_the_node_keeps_the_arrays_the_forward_read_when_data_is_rebound_meanwhile():
+    """A forward may run Python code (an object array's __mul__) or release the GIL while
+    another thread rebinds ``x.data``: the node must still save the array it read, alive."""
+    x = wg.Tensor(np.zeros(1))
+
+    class Rebinds:
+        def __mul__(self, other):
+            x.data = np.ones(1)  # drops the last other reference to the array being read
+            return 1.0
+
+    read = np.empty(1, object)
+    read[0] = Rebinds()
+    x.data = read
+    read_id = id(read)
+    del read
+    z = x * wg.tensor([2.0], requires_grad=True)
+    saved = z._node.arrays[0]
+    assert id(saved) == read_id and isinstance(saved[0], Rebinds)
+    np.testing.assert_array_equal(x.data, [1.0])

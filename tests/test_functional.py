@@ -610,3 +610,42 @@ def test_chunk_size_must_be_a_positive_int(bad):
         with pytest.raises(ArgumentError, match=rf"{transform.__name__}\(<lambda>\): "
                                                 r"chunk_size must be a positive int"):
             transform(lambda v: v * 2, chunk_size=bad)
+
+
+def test_random_draws_are_the_same_for_every_direction_of_jacfwd():
+    """A Jacobian of a function that draws (dropout) is the Jacobian at one draw: jacfwd's
+    directions, batched, in chunks or one by one, see the draw jacrev's one evaluation sees."""
+    import wengert.nn.functional as F
+    f = lambda v: F.dropout(v, 0.5) * 1.0  # noqa: E731
+    for n in (8, 4):  # batched, and fewer directions than a batch is worth
+        x = np.linspace(0.5, 2.0, n)
+        wg.manual_seed(3)
+        by_rev = jacrev(f)(x).data
+        kept = np.diag(by_rev)
+        assert set(kept) <= {0.0, 2.0} and not (by_rev - np.diag(kept)).any()
+        for chunk_size in (None, 3, 1):
+            wg.manual_seed(3)
+            np.testing.assert_array_equal(jacfwd(f, chunk_size=chunk_size)(x).data, by_rev)
+
+
+def test_anomaly_mode_names_the_op_whose_backward_failed_whatever_the_seed_count():
+    x = wg.tensor([0.0, 1.0, 2.0, 3.0], requires_grad=True)
+    with wg.autograd.detect_anomaly():
+        y = wg.sqrt(x)
+        for seeds in (np.eye(4), np.vstack([np.eye(4)] * 2)):
+            with pytest.raises(wg.AnomalyError, match="the backward of 'sqrt'"):
+                wg.autograd.grad(y, [x], grad_outputs=seeds, is_grads_batched=True,
+                                 retain_graph=True)
+        with pytest.raises(wg.AnomalyError, match="the backward of 'sqrt'"):
+            jacrev(wg.sqrt)(np.arange(7.0))
+
+
+def test_jacrev_through_a_sparse_embedding_one_seed_at_a_time():
+    import wengert.nn.functional as F
+    w, idx = np.random.default_rng(8).normal(size=(5, 2)), np.array([[0, 3], [3, 4], [1, 1]])
+    f = lambda v: F.embedding(wg.tensor(idx), v, sparse=True) * 2  # noqa: E731
+    expected = np.zeros((3, 2, 2, 5, 2))
+    for (i, j), row in np.ndenumerate(idx):
+        expected[i, j, :, row, :] += 2 * np.eye(2)
+    for chunk_size in (None, 1):
+        np.testing.assert_array_equal(jacrev(f, chunk_size=chunk_size)(w).data, expected)

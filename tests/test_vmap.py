@@ -630,3 +630,39 @@ def test_vmap_over_a_vjp_fn_taken_inside_an_outer_vmap_matches_torch(torch_mod):
     tg = torch.func.grad(lambda x: (torch.func.vmap(theirs, in_dims=(0, None))(
         x, torch.tensor(shared)) ** 2).sum())(torch.tensor(xs))
     np.testing.assert_allclose(g.data, tg.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_with_class_weights_batched_by_another_vmap_matches_torch(torch_mod,
+                                                                          reduction):
+    torch = torch_mod
+    rng = np.random.default_rng(16)
+    lp = np.log(rng.dirichlet(np.ones(5), size=(3, 4)))
+    t, w = rng.integers(0, 5, (3, 4)), rng.uniform(0.5, 2, (3, 5))
+    ours = lambda x, y, c: F.nll_loss(x, y, c, reduction=reduction)  # noqa: E731
+    theirs = lambda x, y, c: torch.nn.functional.nll_loss(x, y, c,  # noqa: E731
+                                                          reduction=reduction)
+    got = wg.vmap(lambda x, y: wg.vmap(lambda c: ours(x, y, c))(wg.tensor(w)))(
+        wg.tensor(lp), wg.tensor(t))
+    ref = torch.func.vmap(lambda x, y: torch.func.vmap(lambda c: theirs(x, y, c))(
+        torch.tensor(w)))(torch.tensor(lp), torch.tensor(t))
+    np.testing.assert_allclose(got.data, ref.numpy(), rtol=1e-12)
+    got = wg.vmap(lambda c: wg.vmap(lambda x, y: ours(x, y, c))(wg.tensor(lp), wg.tensor(t)))(
+        wg.tensor(w))
+    ref = torch.func.vmap(lambda c: torch.func.vmap(lambda x, y: theirs(x, y, c))(
+        torch.tensor(lp), torch.tensor(t)))(torch.tensor(w))
+    np.testing.assert_allclose(got.data, ref.numpy(), rtol=1e-12)
+
+
+def test_nll_loss_on_an_empty_batch_names_itself():
+    with pytest.raises(wg.ShapeError, match=r"vmap: nll_loss runs once per example.*empty"):
+        wg.vmap(lambda x, t: F.nll_loss(x, t))(wg.zeros((0, 4, 5)),
+                                               wg.zeros((0, 4), dtype="int64"))
+
+
+def test_an_in_place_write_into_a_writable_stride_0_batch_of_one_is_allowed():
+    x = wg.Tensor(np.arange(3.0)[None])  # strides (0, 8): one example, its own memory
+    assert x.data.strides[0] == 0 and x.data.flags.writeable
+    out = wg.vmap(lambda v: v.add_(1))(x)
+    np.testing.assert_array_equal(out.data, [[1.0, 2.0, 3.0]])
+    np.testing.assert_array_equal(x.data, [[1.0, 2.0, 3.0]])

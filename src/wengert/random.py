@@ -1,5 +1,7 @@
 """Reproducible randomness: a global generator seeded by ``manual_seed`` and explicit
 :class:`Generator` objects (NumPy's PCG64 underneath)."""
+import contextlib
+
 import numpy as np
 
 from .autodiff.state import STATE
@@ -20,15 +22,14 @@ class Generator:
     @property
     def numpy(self):
         # every draw reads it, so this is where vmap's randomness="error" is kept
-        if STATE.vmap_levels:
-            if any(r == "error" for _, _, r in STATE.vmap_levels):
-                raise Unbatchable(
-                    "vmap: a random draw (dropout, wg.randn, ...) inside a function vmapped "
-                    "with randomness='error'. Hint: pass randomness='different' for "
-                    "independent draws per example, or 'same' for one draw shared by the batch")
-            replay = STATE.vmap_replay  # vmap in chunks, randomness='same'
-            if replay is not None and self not in replay:
-                replay[self] = self.get_state()
+        if STATE.vmap_levels and any(r == "error" for _, _, r in STATE.vmap_levels):
+            raise Unbatchable(
+                "vmap: a random draw (dropout, wg.randn, ...) inside a function vmapped "
+                "with randomness='error'. Hint: pass randomness='different' for "
+                "independent draws per example, or 'same' for one draw shared by the batch")
+        first = STATE.same_draws
+        if first is not None and self not in first:
+            first[self] = self.get_state()
         return self._numpy
 
     def manual_seed(self, seed):
@@ -44,6 +45,29 @@ class Generator:
 
 
 _default = Generator(0)
+
+
+@contextlib.contextmanager
+def same_draws():
+    """Make every repeat of a computation draw what its first run drew: inside, each
+    generator's state at its first draw is recorded in the dict this yields, which
+    :func:`replay_draws` puts back before a repeat (vmap's chunks with randomness='same',
+    jacfwd's directions). Nested, the outermost record is shared, so the repeats of an
+    inner one draw what the outer first drew too."""
+    if STATE.same_draws is not None:
+        yield STATE.same_draws
+        return
+    STATE.same_draws = first = {}
+    try:
+        yield first
+    finally:
+        STATE.same_draws = None
+
+
+def replay_draws(first):
+    """Put every generator in ``first`` (see :func:`same_draws`) back to its recorded state."""
+    for generator, state in first.items():
+        generator.set_state(state)
 
 
 def default_generator():

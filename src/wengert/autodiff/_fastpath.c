@@ -100,42 +100,13 @@ forward_failed(FastOp *op, PyObject *const *arrays, int n)
     return NULL;
 }
 
+/* The op on `args` (in the forward's order) whose data are `arrays` (strong references,
+   held by the caller until this returns: a forward that releases the GIL, or Python code a
+   forward runs, may rebind a tensor's .data meanwhile, and the node must save the arrays the
+   forward read). */
 static PyObject *
-fastop_vectorcall(FastOp *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+run(FastOp *op, PyObject *const *args, PyObject *const *arrays, int wants_grad)
 {
-    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    if (kwnames != NULL || nargs != op->arity || counter_set(detour))
-        return PyObject_Vectorcall(op->fallback, args, nargsf, kwnames);
-    PyObject *const *given = args;
-    PyObject *swapped[2];
-    if (op->reflected) {  /* x.__rsub__(y) is y - x: the operands in the forward's order */
-        swapped[0] = args[1];
-        swapped[1] = args[0];
-        args = swapped;
-    }
-    PyObject *arrays[2];
-    int wants_grad = 0;
-    for (int i = 0; i < op->arity; i++) {
-        PyObject *a = args[i];
-        if (PyObject_TypeCheck(a, tensor_type)) {
-            PyObject *data = SLOT(a, data_offset), *rg = SLOT(a, requires_grad_offset);
-            if (data == NULL || rg == NULL)  /* a half-made tensor: Python says what is wrong */
-                return PyObject_Vectorcall(op->fallback, given, nargsf, kwnames);
-            arrays[i] = data;
-            if (rg == Py_True)
-                wants_grad = 1;
-            else if (rg != Py_False) {  /* set by hand to something else: Python's truth */
-                int truth = PyObject_IsTrue(rg);
-                if (truth < 0)
-                    return NULL;
-                wants_grad |= truth;
-            }
-        }
-        else if (op->arity == 1)  /* a one-input op on a non-tensor converts it first */
-            return PyObject_Vectorcall(op->fallback, given, nargsf, kwnames);
-        else
-            arrays[i] = a;
-    }
     PyObject *out = PyObject_Vectorcall(op->forward, arrays, op->arity, NULL);
     if (out == NULL)
         return forward_failed(op, arrays, op->arity);
@@ -181,6 +152,53 @@ fastop_vectorcall(FastOp *op, PyObject *const *args, size_t nargsf, PyObject *kw
         return NULL;
     }
     Py_DECREF(node);
+    return result;
+}
+
+static PyObject *
+fastop_vectorcall(FastOp *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (kwnames != NULL || nargs != op->arity || counter_set(detour))
+        return PyObject_Vectorcall(op->fallback, args, nargsf, kwnames);
+    PyObject *const *given = args;
+    PyObject *swapped[2];
+    if (op->reflected) {  /* x.__rsub__(y) is y - x: the operands in the forward's order */
+        swapped[0] = args[1];
+        swapped[1] = args[0];
+        args = swapped;
+    }
+    PyObject *arrays[2] = {NULL, NULL};
+    PyObject *result = NULL;
+    int wants_grad = 0, i;
+    for (i = 0; i < op->arity; i++) {
+        PyObject *a = args[i];
+        if (PyObject_TypeCheck(a, tensor_type)) {
+            PyObject *data = SLOT(a, data_offset), *rg = SLOT(a, requires_grad_offset);
+            if (data == NULL || rg == NULL)  /* a half-made tensor: Python says what is wrong */
+                goto fallback;
+            arrays[i] = Py_NewRef(data);
+            if (rg == Py_True)
+                wants_grad = 1;
+            else if (rg != Py_False) {  /* set by hand to something else: Python's truth */
+                int truth = PyObject_IsTrue(rg);
+                if (truth < 0)
+                    goto done;
+                wants_grad |= truth;
+            }
+        }
+        else if (op->arity == 1)  /* a one-input op on a non-tensor converts it first */
+            goto fallback;
+        else
+            arrays[i] = Py_NewRef(a);
+    }
+    result = run(op, args, arrays, wants_grad);
+    goto done;
+fallback:
+    result = PyObject_Vectorcall(op->fallback, given, nargsf, kwnames);
+done:
+    Py_XDECREF(arrays[0]);
+    Py_XDECREF(arrays[1]);
     return result;
 }
 

@@ -795,9 +795,10 @@ def batched_write(self, name, compute, others, saves_input, write_in_place):
     ``compute``'s, batched as any op."""
     level = self._level
     value = self._value
-    if type(value) is not Batched and value.ndim and value.data.strides[0] == 0:
-        # a repeat of one tensor (an unbatched input that a transform lifted to the batch):
-        # the examples share its memory
+    if type(value) is not Batched and value.data.strides[0] == 0 and \
+            not value.data.flags.writeable:
+        # a repeat of one tensor (an unbatched input that a transform lifted to the batch, a
+        # read-only broadcast): the examples share its memory
         refuse_write(f"an in-place '{name}'")
 
     def physical(old, *rest):

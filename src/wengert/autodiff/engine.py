@@ -502,10 +502,11 @@ BATCH_FROM = 6
 
 def _batched_grads(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_unused):
     """:func:`grad` with ``is_grads_batched``: one backward over the batch of seeds (``vmap``,
-    as PyTorch), or, for a few seeds, where a rule cannot run on a batch and where hooks
-    are registered (they would see batched gradients), a backward per seed (the graph kept
-    until the last); each input's results stacked along a new first axis (None stays None:
-    whether an input is used does not depend on the seed)."""
+    as PyTorch), or, for a few seeds, where a rule cannot run on a batch, where hooks are
+    registered (they would see batched gradients) and in anomaly mode (whose report names
+    the op whose backward failed, not an op inside its batched rule), a backward per seed
+    (the graph kept until the last); each input's results stacked along a new first axis
+    (None stays None: whether an input is used does not depend on the seed)."""
     from ..ops.shape import stack  # the ops build on the engine
     sizes = set()
     for k, (out, seeds) in enumerate(zip(outputs, grad_outputs)):
@@ -522,7 +523,7 @@ def _batched_grads(outputs, grad_outputs, retain_graph, create_graph, inputs, al
         raise ShapeError(f"autograd.grad(is_grads_batched=True): the grad_outputs need one "
                          f"batch size of at least 1 on their first axis, got {sorted(sizes)}")
     (count,) = sizes
-    if count >= BATCH_FROM and not HOOKED[0] and not STATE.vmap_levels:
+    if count >= BATCH_FROM and not (HOOKED[0] or ANOMALY[0] or STATE.vmap_levels):
         try:
             return _one_batched_pass(outputs, grad_outputs, retain_graph, create_graph,
                                      inputs, allow_unused)

@@ -448,9 +448,9 @@ def raise_freed(node):
 def _load_fastpath():
     """The C fast paths (:mod:`wengert.autodiff._fastpath`), configured with the objects
     they read; None where the extension is not built (an install without a C compiler) or
-    the environment variable ``WENGERT_PURE_PYTHON`` is set (to run or step through the
-    Python reference)."""
-    if os.environ.get("WENGERT_PURE_PYTHON"):
+    the environment variable ``WENGERT_PURE_PYTHON`` is set to anything but 0 (to run or step
+    through the Python reference)."""
+    if os.environ.get("WENGERT_PURE_PYTHON", "0") not in ("", "0"):
         return None
     try:
         from . import _fastpath as module

@@ -37,9 +37,9 @@ class _State(threading.local):
         self.fw_levels = ()
         # The vmaps running, outermost first: (level, batch size, randomness).
         self.vmap_levels = ()
-        # vmap(randomness="same") in chunks: generator -> its state at the first chunk's
-        # first draw, put back before each later chunk (see wengert.functional.vmap)
-        self.vmap_replay = None
+        # generator -> its state at its first draw, put back before each repeat of a
+        # computation that must draw the same (wengert.random.same_draws)
+        self.same_draws = None
 
     @property
     def grad_enabled(self):

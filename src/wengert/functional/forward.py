@@ -14,6 +14,7 @@ from ..autodiff.forward import dual_level, make_dual, tangent_of
 from ..errors import ArgumentError
 from ..ops.shape import reshape, stack, transpose
 from ..pytree import flatten, leaf_paths, unflatten
+from ..random import replay_draws, same_draws
 from ..tensor import Tensor
 from .args import (check_chunk_size, float_tensor, fname, leaves_of, matching_leaves,
                    normalize_argnums, output_leaves, split_aux, zeros_for_none)
@@ -106,8 +107,9 @@ def jacfwd(f, argnums=0, has_aux=False, *, chunk_size=None):
     entries, and one evaluation per direction for inputs of fewer than 6 elements, where
     that is faster; 1: always one per direction), plus one plain evaluation for the output
     and ``aux``. Where ``f`` reads values, which a batch of directions cannot give it (an
-    ``if`` on a tensor, ``.item()``), draws random numbers or writes into a shared tensor,
-    ``f`` runs once per direction; the result is the same."""
+    ``if`` on a tensor, ``.item()``), or writes into a shared tensor, ``f`` runs once per
+    direction; the result is the same. Random draws in ``f`` (dropout) are the same for
+    every direction, as ``jacrev``'s one evaluation has one draw: the Jacobian at that draw."""
     return forward_jacobian("jacfwd", f, argnums, has_aux, chunk_size)
 
 
@@ -132,6 +134,7 @@ def forward_jacobian(transform, f, argnums, has_aux, chunk_size=None):
         def push(j, direction):
             """``f``'s output leaves' tangents for ``direction`` on input ``j`` (None: no
             tangent), and the pass's result (see :func:`_push`)."""
+            replay_draws(draws)  # every direction sees the first one's random draws
             with dual_level() as level:
                 seeded = list(flat_inputs)
                 if direction is not None:
@@ -145,21 +148,22 @@ def forward_jacobian(transform, f, argnums, has_aux, chunk_size=None):
 
         first = None
         columns = []  # per input: each output leaf's tangents stacked by direction, or None
-        for j, x in enumerate(flat_inputs):
-            stacked = over_one_hot_seeds(lambda directions: push(j, directions)[3], x,
-                                         chunk_size)
-            if stacked is None:
-                results = []
-                for k in range(x.size):
-                    direction = np.zeros(x.size, dtype=x.dtype)
-                    direction[k] = 1
-                    results.append(push(j, direction.reshape(x.shape)))
-                first = first or (results[0] if results else None)
-                stacked = [stack([r[3][m] for r in results]) for m in
-                           range(len(results[0][3]))] if results else None
-            columns.append(stacked)
-        if first is None:  # every input batched or empty: evaluate once for the output
-            first = push(None, None)
+        with same_draws() as draws:
+            for j, x in enumerate(flat_inputs):
+                stacked = over_one_hot_seeds(lambda directions: push(j, directions)[3], x,
+                                             chunk_size)
+                if stacked is None:
+                    results = []
+                    for k in range(x.size):
+                        direction = np.zeros(x.size, dtype=x.dtype)
+                        direction[k] = 1
+                        results.append(push(j, direction.reshape(x.shape)))
+                    first = first or (results[0] if results else None)
+                    stacked = [stack([r[3][m] for r in results]) for m in
+                               range(len(results[0][3]))] if results else None
+                columns.append(stacked)
+            if first is None:  # every input batched or empty: evaluate once for the output
+                first = push(None, None)
         _, aux, outs, _, out_def = first
         per_output = []
         for m, o in enumerate(outs):

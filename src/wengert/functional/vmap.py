@@ -17,6 +17,7 @@ from ..autodiff.primitive import TENSOR
 from ..autodiff.state import DETOUR, STATE, count
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..pytree import flatten, leaf_paths, unflatten
+from ..random import replay_draws, same_draws
 from ..tensor import Tensor
 from .args import check_chunk_size, fname
 
@@ -56,10 +57,10 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         leaves, size = _batch_inputs(func, leaves, dims, treedef)
         step = chunk_size or max(size, 1)
         parts, counts = [], []
-        with _same_draws(randomness == "same" and size > step) as first_states:
+        replay = randomness == "same" and size > step  # chunks draw what the first drew
+        with same_draws() if replay else contextlib.nullcontext({}) as first:
             for start in range(0, max(size, 1), step):
-                for generator, state in (first_states or {}).items():
-                    generator.set_state(state)
+                replay_draws(first)
                 stop = min(size, start + step)
                 part = [x if d is None else _take(x, start, stop)
                         for x, d in zip(leaves, dims)]
@@ -81,21 +82,6 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                   for k in range(len(parts[0][0]))]
         return unflatten(parts[0][1], _place_outputs(func, joined, out_dims, parts[0][1], size))
     return vmapped
-
-
-@contextlib.contextmanager
-def _same_draws(replay):
-    """With ``replay``, every chunk draws what the first drew: each generator is put back,
-    before a later chunk, to the state it had when the first chunk first drew from it."""
-    if not replay:
-        yield None
-        return
-    saved = STATE.vmap_replay
-    STATE.vmap_replay = states = {}
-    try:
-        yield states
-    finally:
-        STATE.vmap_replay = saved
 
 
 def _join(func, pieces, counts):

@@ -272,7 +272,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     ``ignore_index`` as :func:`cross_entropy`'s (``"mean"`` divides by the total weight
     of the targets not ignored). ``nll_loss`` of ``log_softmax`` is ``cross_entropy``."""
     level = top_level((input, target), {}) if STATE.vmap_levels else 0
-    if level and not (type(weight) is Batched and weight._level == level):
+    if level and type(weight) is not Batched and batch_size(level):
         return _nll_loss_folded(input, target, weight, ignore_index, reduction, level)
     return _nll_loss(input, target, weight, ignore_index, reduction)
 
@@ -308,7 +308,6 @@ def _nll_loss_folded(input, target, weight, ignore_index, reduction, level):
     return Batched(out, level)
 
 
-@per_example  # reads the class targets
 def _nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     check_choice("nll_loss", "reduction", reduction, REDUCTIONS)
     logp = _classes_last(input)
@@ -329,6 +328,10 @@ def _nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if not total:
         raise _fused.mean_divisor_error("nll_loss", t, ignored)
     return _sum(loss) / total
+
+
+_nll_loss.__name__ = "nll_loss"  # what vmap's errors about a loop over examples name
+_nll_loss = per_example(_nll_loss)  # reads the class targets
 
 
 def kl_div(input, target, reduction="mean", log_target=False):
