@@ -666,3 +666,25 @@ def test_an_in_place_write_into_a_writable_stride_0_batch_of_one_is_allowed():
     out = wg.vmap(lambda v: v.add_(1))(x)
     np.testing.assert_array_equal(out.data, [[1.0, 2.0, 3.0]])
     np.testing.assert_array_equal(x.data, [[1.0, 2.0, 3.0]])
+
+
+def test_a_gradient_no_cotangent_reaches_lines_up_with_the_batch():
+    """A unit's back may return a constant for an input (no seed reaches it): vmap over the
+    vjp_fn still gives each cotangent its own (zero) gradient, inside an outer vmap too."""
+    from wengert.units import unit
+
+    @unit(back=lambda dy, y, x, z: (dy * 2, wg.zeros(z.shape)))
+    def doubled(x, z):
+        return 2 * x + 0 * z
+
+    z = wg.tensor(np.ones(3))
+
+    def pulled(a):
+        return wg.vmap(wg.vjp(doubled, a, z)[1])(wg.tensor(np.eye(3)))
+
+    gx, gz = pulled(wg.tensor(np.ones(3)))
+    np.testing.assert_array_equal(gx.data, 2 * np.eye(3))
+    assert gz.shape == (3, 3) and not gz.data.any()
+    gx, gz = wg.vmap(pulled)(wg.tensor(np.ones((2, 3))))
+    np.testing.assert_array_equal(gx.data, np.broadcast_to(2 * np.eye(3), (2, 3, 3)))
+    assert gz.shape == (2, 3, 3) and not gz.data.any()

@@ -847,31 +847,19 @@ def physical_pullback(pullback, outputs, cotangents, inputs, create_graph, seale
         grads = pullback(outs, cots, [bottom(x) for x in inputs], create_graph, sealed)
         return [rewrap(g, levels) for g in grads]
     from .engine import grad  # the engine imports the primitives, which import this module
+    # The graph's own levels (those of a vjp taken inside outer vmaps; the transforms lift
+    # their inputs to every level open when they record, and a vjp_fn cannot leave its vmap,
+    # so the cotangents' own levels are inner ones): the pass runs over that graph's
+    # physical tensors, the cotangents batched at the inner levels alone around a value laid
+    # out as the graph's physical tensors (batch axes of the graph's levels first), and the
+    # gradients are laid out back.
     graph = union_levels(list(outputs) + list(inputs))
-    if graph:
-        # the transforms lift their inputs to every level open when they record, and a
-        # vjp_fn cannot leave its vmap, so the cotangents' own levels are inner ones
-        inner = [level for level in levels if level not in graph]
-        return _outer_graph_pullback(grad, outputs, seeds, inputs, graph, inner, create_graph)
-    live = [(o, c) for o, c in zip(outputs, seeds) if o.requires_grad]
-    grads = grad([o for o, _ in live], inputs, [c for _, c in live], retain_graph=True,
-                 create_graph=True, allow_unused=True) if live else [None] * len(inputs)
-    out = []
-    for x, g in zip(inputs, grads):
-        if g is None:
-            g = lift_to(Tensor(np.zeros(x.shape, dtype=x.dtype)), levels)
-        out.append(g if create_graph else g.detach())
-    return out
-
-
-def _outer_graph_pullback(grad, outputs, seeds, inputs, graph, inner, create_graph):
-    """vmap over the ``vjp_fn`` of a vjp taken inside outer vmaps (``graph``, the levels its
-    graph was recorded at): the pass runs over that graph's physical tensors, the cotangents
-    batched at the ``inner`` levels alone around a value laid out as the graph's physical
-    tensors (batch axes of ``graph`` first), and the gradients are laid out back."""
+    inner = [level for level in levels if level not in graph]
     k, m = len(graph), len(inner)
 
     def moved(p, first, count):  # the ``count`` batch axes from ``first`` moved to the front
+        if not first or not count:
+            return p
         order = tuple(range(first, first + count)) + tuple(
             a for a in range(p.ndim) if not first <= a < first + count)
         return TENSOR.transpose(p, axes=order)
@@ -884,8 +872,9 @@ def _outer_graph_pullback(grad, outputs, seeds, inputs, graph, inner, create_gra
                  create_graph=True, allow_unused=True) if live else [None] * len(leaves)
     out = []
     for x, g in zip(leaves, grads):
-        if g is None:
-            g = lift_to(Tensor(np.zeros(x.shape, dtype=x.dtype)), inner)
+        # a rule may give a gradient that no seed reached (a unit's zeros): lifted, it lines
+        # up with the others
+        g = lift_to(Tensor(np.zeros(x.shape, dtype=x.dtype)) if g is None else g, inner)
         g = rewrap(moved(bottom(g), m, k), graph + inner)
         out.append(g if create_graph else g.detach())
     return out
